@@ -1,0 +1,120 @@
+"""Who created a resource: the creator rules and the tag value they produce.
+
+The dbt models compute the same rules in SQL (macro ``trailcreator_creator``) so the
+``resource_creators`` table is readable on its own; the tagger applies these Python rules
+to the identity fields stored with each row, which is what lets ``--creator-format`` change
+at tag time without reloading the trail.  ``tests/test_attribution.py`` checks both agree.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Mapping
+
+CREATOR_FORMATS = ("name", "role", "role-session", "arn")
+
+TAG_VALUE_MAX = 256
+_TAG_VALUE_PUNCT = set("_.:/=+-@")
+_INSTANCE_PROFILE_SESSION = re.compile(r"^i-[0-9a-f]{8,17}$")
+
+
+def _last_segment(arn: str | None) -> str | None:
+    if not arn:
+        return None
+    return arn.rsplit("/", 1)[-1] or None
+
+
+def _role_name(row: Mapping) -> str | None:
+    """The role behind an assumed-role session: the session issuer's name, else from the ARN."""
+    name = row.get("session_issuer_name")
+    if name:
+        return name
+    arn = row.get("principal_arn") or ""
+    parts = arn.split(":", 5)[-1].split("/") if arn else []
+    # arn:aws:sts::<acct>:assumed-role/<Role>/<session>
+    if len(parts) >= 3 and parts[0] == "assumed-role":
+        return parts[-2]
+    return None
+
+
+def exclusion_reason(row: Mapping) -> str | None:
+    """Why this identity is not a person to tag with, or None when it is one."""
+    itype = row.get("identity_type")
+    arn = row.get("principal_arn") or ""
+    issuer = row.get("session_issuer_arn") or ""
+    if itype == "AWSService":
+        return "aws-service"
+    if "aws-service-role/" in arn or "aws-service-role/" in issuer or "AWSServiceRole" in arn:
+        return "service-linked-role"
+    if itype == "AssumedRole" and _INSTANCE_PROFILE_SESSION.match(row.get("session_name") or _last_segment(arn) or ""):
+        return "instance-profile"
+    if creator_raw(row, "name") is None:
+        return "no-identity"
+    return None
+
+
+def creator_raw(row: Mapping, fmt: str = "name") -> str | None:
+    """The creator before tag-value cleaning, for one of ``CREATOR_FORMATS``.
+
+    ``row`` holds the identity columns of ``resource_creators``: identity_type,
+    principal_arn, principal_id, user_name, session_name, session_issuer_arn,
+    session_issuer_name, on_behalf_of_user_id.
+    """
+    if fmt not in CREATOR_FORMATS:
+        raise ValueError(f"unknown creator format {fmt!r}: use one of {', '.join(CREATOR_FORMATS)}")
+    itype = row.get("identity_type")
+    arn = row.get("principal_arn")
+    if fmt == "arn":
+        return arn or creator_raw(row, "name")
+    if itype == "Root":
+        return "root"
+    if itype == "IAMUser":
+        return row.get("user_name") or _last_segment(arn)
+    if itype == "AssumedRole":
+        session = row.get("session_name") or _last_segment(arn)
+        if fmt == "role":
+            return _role_name(row) or session
+        if fmt == "role-session":
+            role = _role_name(row)
+            return f"{role}/{session}" if role and session else session
+        return session
+    if itype == "FederatedUser":
+        return _last_segment(arn) or row.get("user_name")
+    if itype in ("SAMLUser", "WebIdentityUser"):
+        return row.get("user_name") or _last_segment(arn)
+    if itype == "IdentityCenterUser":
+        return row.get("on_behalf_of_user_id")
+    if itype == "AWSAccount":
+        return row.get("principal_id")
+    if itype == "AWSService":
+        return None
+    # Unknown or missing type: the most specific field there is.
+    return row.get("user_name") or _last_segment(arn) or None
+
+
+def tag_value(raw: str | None) -> str | None:
+    """A valid AWS tag value: forbidden characters become ``_``, at most 256 characters."""
+    if raw is None:
+        return None
+    out = []
+    for ch in raw:
+        cat = unicodedata.category(ch)
+        if ch in _TAG_VALUE_PUNCT or cat[0] in ("L", "N") or cat == "Zs":
+            out.append(ch)
+        else:
+            out.append("_")
+    value = "".join(out)[:TAG_VALUE_MAX]
+    return value or None
+
+
+def creator(row: Mapping, fmt: str = "name", user_suffix: str | None = None) -> str | None:
+    """The tag value for this row's creator, or None when there is nothing to write."""
+    if exclusion_reason(row):
+        return None
+    raw = creator_raw(row, fmt)
+    if raw is None:
+        return None
+    if user_suffix and not raw.endswith(user_suffix):
+        return None
+    return tag_value(raw)
