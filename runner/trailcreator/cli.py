@@ -10,6 +10,7 @@ import sys
 
 import click
 
+from .attribution import CREATOR_FORMATS
 from .errors import TrailcreatorError
 
 log = logging.getLogger("trailcreator")
@@ -45,6 +46,100 @@ def cli(verbose: bool) -> None:
 
 
 # --- load commands (trail -> dbt -> SQLite) ---------------------------------------------
+
+
+def _date_options(f):
+    for opt in reversed([
+        click.option("--day", help="Events of one day: YYYY/MM/DD."),
+        click.option("--month", help="Events of one month: YYYY/MM."),
+        click.option("--year", help="Events of one year: YYYY."),
+        click.option("--start", help="First event day, YYYY-MM-DD (with --end)."),
+        click.option("--end", help="Last event day, YYYY-MM-DD (with --start)."),
+    ]):
+        f = opt(f)
+    return f
+
+
+def _common_load_options(f):
+    for opt in reversed([
+        click.option("--resource-map", "resource_map_path", type=click.Path(dir_okay=False),
+                     help="Resource map JSON (default: the map shipped with trailcreator)."),
+        click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False),
+                     help="SQLite file to write (events + resource_creators)."),
+        click.option("--duckdb", "duckdb_path", type=click.Path(dir_okay=False),
+                     help="DuckDB file dbt builds (default: the --db path with .duckdb)."),
+        click.option("--account", "accounts", multiple=True, help="Account id to read (repeat; default: all found)."),
+        click.option("--region", "regions", multiple=True, help="Region to read (repeat; default: all found)."),
+        click.option("--org-id", help="Organization trail: read AWSLogs/<org-id>/ only."),
+        click.option("--creator-format", type=click.Choice(CREATOR_FORMATS), default="name", show_default=True,
+                     help="What the creator column holds for role sessions and others."),
+        click.option("--full-refresh", is_flag=True, help="Forget what was read and read the whole trail again."),
+        click.option("--profile", help="AWS profile for S3."),
+        click.option("--assume", help="Role ARN to assume for S3."),
+    ]):
+        f = opt(f)
+    return _date_options(f)
+
+
+def _run_load(trail_root, resource_map_path, db_path, duckdb_path, accounts, regions, org_id, creator_format,
+              full_refresh, profile, assume, day, month, year, start, end):
+    from . import load, trail
+
+    window = trail.parse_window(day=day, month=month, year=year, start=start, end=end)
+    spec = trail.make_spec(trail_root, accounts, regions, org_id, window)
+    session = load.boto3_session(profile, assume) if spec.is_s3 and (profile or assume) else None
+    summary = load.run_load(spec, resource_map_path, db_path, duckdb_path, creator_format, full_refresh, session)
+    for key, reason in summary.skipped:
+        log.warning("skipped object:%s reason:%s", key, reason)
+    if summary.objects_read == 0 and summary.objects_skipped == 0 and summary.resources == 0:
+        log.warning("no trail objects match the filters under %s: the tables are empty", spec.root)
+    click.echo(f"trailcreator: {summary.line()}", err=True)
+    click.echo(f"wrote {db_path}: {summary.sqlite_rows.get('resource_creators', 0)} resource_creators rows, "
+               f"{summary.sqlite_rows.get('events', 0)} events rows")
+
+
+@cli.command("load")
+@click.option("--trail", "trail_root", required=True,
+              help="The trail: s3://BUCKET[/PREFIX] or a local directory holding AWSLogs/.")
+@_common_load_options
+def load_cmd(trail_root, **kw):
+    """Read CloudTrail and write who created each resource to --db.
+
+    \b
+    Example:
+      trailcreator load --trail s3://my-trail-bucket --db creators.db --region us-east-1 --month 2024/05
+    """
+    _run_load(trail_root, **kw)
+
+
+@cli.command("load-s3")
+@click.option("--bucket", required=True, help="The trail bucket.")
+@click.option("--prefix", default="", help="Key prefix above AWSLogs/.")
+@_common_load_options
+def load_s3_cmd(bucket, prefix, **kw):
+    """The upstream c7n-trailcreator spelling of `load` for an S3 trail.
+
+    \b
+    Example:
+      trailcreator load-s3 --bucket my-trail-bucket --resource-map map.json --db creators.db --year 2024
+    """
+    root = f"s3://{bucket}/{prefix.strip('/')}" if prefix.strip("/") else f"s3://{bucket}"
+    _run_load(root, **kw)
+
+
+@cli.command("compile-map")
+@click.argument("resource_map_path", required=False, type=click.Path(dir_okay=False))
+def compile_map_cmd(resource_map_path):
+    """Validate a resource map and compile it into the dbt macros a plain `dbt build` uses.
+
+    \b
+    Example:
+      trailcreator compile-map resource_map.json
+    """
+    from . import load
+
+    rmap = load.compile_map(resource_map_path)
+    click.echo(f"compiled {rmap.source}: {len(rmap.entries)} events for {len(rmap.resource_types)} resource types")
 
 
 # --- tag commands (SQLite -> c7n -> tags) -----------------------------------------------

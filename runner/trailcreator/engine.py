@@ -1,0 +1,145 @@
+"""DuckDB connections: httpfs loaded offline, S3 credentials from the user's boto3 session.
+
+Credentials only ever live in a TEMPORARY secret of one connection: never on disk, never in
+a log line.  ``AWS_ENDPOINT_URL`` (the standard boto3 setting) points DuckDB at the same
+endpoint as boto3, which is how the tests reach a local S3 emulator.
+
+Knows nothing of Click, dbt or c7n.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+import duckdb
+
+from .errors import TrailcreatorError
+
+log = logging.getLogger("trailcreator")
+
+_session_lock = threading.Lock()
+_session = None  # the boto3 session chosen by the command line (--profile/--assume), if any
+
+
+def use_boto3_session(session) -> None:
+    """Make ``session`` the one every S3 read and listing in this process uses."""
+    global _session
+    with _session_lock:
+        _session = session
+
+
+def boto3_session():
+    """The session the command line chose, else boto3's default chain (env, profile, role)."""
+    import boto3
+
+    with _session_lock:
+        return _session or boto3.Session()
+
+
+def endpoint_url() -> str | None:
+    return os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL") or None
+
+
+def s3_client(session=None, region: str | None = None):
+    session = session or boto3_session()
+    return session.client("s3", region_name=region or session.region_name or "us-east-1", endpoint_url=endpoint_url())
+
+
+def _httpfs_wheel_path() -> str | None:
+    try:
+        import duckdb_extension_httpfs  # type: ignore
+    except ImportError:
+        return None
+    base = os.path.join(os.path.dirname(duckdb_extension_httpfs.__file__), "extensions")
+    path = os.path.join(base, f"v{duckdb.__version__}", "httpfs.duckdb_extension")
+    return path if os.path.exists(path) else None
+
+
+def load_httpfs(con: duckdb.DuckDBPyConnection) -> None:
+    """Load httpfs without the network: from the pinned wheel, else DuckDB's own install."""
+    path = _httpfs_wheel_path()
+    try:
+        if path:
+            con.execute(f"LOAD '{path}'")
+            try:  # so plain `LOAD httpfs` and ad hoc duckdb sessions find it too
+                con.execute(f"INSTALL '{path}'")
+            except duckdb.Error:
+                pass
+        else:
+            con.execute("INSTALL httpfs")
+            con.execute("LOAD httpfs")
+    except duckdb.Error as e:
+        raise TrailcreatorError(
+            f"cannot load DuckDB's httpfs extension to read S3 ({str(e).splitlines()[0]}): "
+            f"install duckdb-extension-httpfs=={duckdb.__version__} or give DuckDB network access once"
+        ) from None
+
+
+@dataclass(frozen=True)
+class S3Settings:
+    region: str
+    key_id: str
+    secret: str
+    session_token: str | None
+    endpoint: str | None  # host:port, when not AWS
+    use_ssl: bool
+
+    def __repr__(self) -> str:  # never print a secret, even by accident
+        return f"S3Settings(region={self.region!r}, endpoint={self.endpoint!r})"
+
+
+def s3_settings(bucket: str, session=None) -> S3Settings:
+    """Credentials and the bucket's region for DuckDB, from the boto3 session."""
+    import botocore.exceptions
+
+    session = session or boto3_session()
+    try:
+        creds = session.get_credentials()
+    except botocore.exceptions.BotoCoreError as e:
+        raise TrailcreatorError(f"cannot get AWS credentials ({e}): set a profile (--profile) or credentials") from None
+    if creds is None:
+        raise TrailcreatorError(
+            "no AWS credentials found: use --profile NAME, set AWS_PROFILE, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
+        )
+    frozen = creds.get_frozen_credentials()
+    client = s3_client(session)
+    try:
+        loc = client.get_bucket_location(Bucket=bucket).get("LocationConstraint")
+        region = loc or "us-east-1"
+        if region == "EU":
+            region = "eu-west-1"
+    except botocore.exceptions.ClientError as e:
+        code = e.response.get("Error", {}).get("Code", "")
+        if code in ("NoSuchBucket", "404"):
+            raise TrailcreatorError(f"S3 bucket {bucket!r} does not exist: check --trail") from None
+        if code in ("AccessDenied", "403", "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken"):
+            raise TrailcreatorError(
+                f"S3 bucket {bucket!r}: access denied ({code}): check the credentials (--profile/--assume) and the bucket policy"
+            ) from None
+        raise TrailcreatorError(f"S3 bucket {bucket!r}: {code or e}") from None
+    except botocore.exceptions.BotoCoreError as e:
+        raise TrailcreatorError(f"S3 bucket {bucket!r}: cannot reach S3 ({e})") from None
+    url = endpoint_url()
+    endpoint, use_ssl = None, True
+    if url:
+        parsed = urlparse(url)
+        endpoint, use_ssl = parsed.netloc, parsed.scheme != "http"
+    return S3Settings(region, frozen.access_key, frozen.secret_key, frozen.token, endpoint, use_ssl)
+
+
+def configure_s3(con: duckdb.DuckDBPyConnection, s3: S3Settings) -> None:
+    """A temporary (this connection only) S3 secret; parameters never pass through a string."""
+    load_httpfs(con)
+    parts = ["TYPE s3", "KEY_ID $key", "SECRET $secret", "REGION $region"]
+    params = {"key": s3.key_id, "secret": s3.secret, "region": s3.region}
+    if s3.session_token:
+        parts.append("SESSION_TOKEN $token")
+        params["token"] = s3.session_token
+    if s3.endpoint:
+        parts += ["ENDPOINT $endpoint", "URL_STYLE 'path'", f"USE_SSL {'true' if s3.use_ssl else 'false'}"]
+        params["endpoint"] = s3.endpoint
+    con.execute(f"CREATE OR REPLACE TEMPORARY SECRET trailcreator_s3 ({', '.join(parts)})", params)

@@ -1,0 +1,90 @@
+"""DuckDB marts -> the SQLite file (``--db``), written whole or not at all.
+
+The file is built under a temporary name beside the target and renamed into place, so an
+interrupted run leaves the previous file as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+
+import duckdb
+
+from .errors import TrailcreatorError
+from .sqlite_schema import EVENTS_DDL, RESOURCE_CREATORS_COLUMNS, RESOURCE_CREATORS_DDL
+
+# Upstream's `events` table: one row per (create event, resource type, resource id), the
+# person identities only (an excluded identity would be tagged by the upstream tagger).
+# user_id keeps upstream's meaning: 'root' for Root, userName for SAMLUser, else the ARN.
+EVENTS_SQL = """
+select
+    account_id,
+    region,
+    strftime(event_time, '%Y-%m-%d %H:%M:%S') as event_date,
+    event_name,
+    event_source,
+    user_agent,
+    source_ip as client_ip,
+    case
+        when identity_type = 'Root' then 'root'
+        when identity_type = 'SAMLUser' then coalesce(user_name, principal_arn)
+        else coalesce(principal_arn, user_name, principal_id)
+    end as user_id,
+    resource_type as rtype,
+    resource_id as resource_ids
+from creator_events
+where excluded_reason is null
+order by account_id, region, event_time, event_id, resource_type, resource_id
+"""
+
+
+def _resource_creators_sql() -> str:
+    cols = []
+    for name, _ in RESOURCE_CREATORS_COLUMNS:
+        if name == "event_time":
+            cols.append("strftime(event_time, '%Y-%m-%dT%H:%M:%SZ') as event_time")
+        elif name == "is_global":
+            cols.append("is_global::integer as is_global")
+        else:
+            cols.append(name)
+    return f"select {', '.join(cols)} from resource_creators order by account_id, region, resource_type, resource_id"
+
+
+def export_sqlite(duckdb_path: str, db_path: str) -> dict[str, int]:
+    """Write ``events`` and ``resource_creators`` to ``db_path``; return the row counts."""
+    target_dir = os.path.dirname(os.path.abspath(db_path)) or "."
+    if not os.path.isdir(target_dir):
+        raise TrailcreatorError(f"--db {db_path}: folder {target_dir} does not exist")
+    tmp = os.path.join(target_dir, f".{os.path.basename(db_path)}.tmp-{os.getpid()}")
+    counts = {}
+    try:
+        src = duckdb.connect(duckdb_path)
+        try:
+            out = sqlite3.connect(tmp)
+            try:
+                out.execute(EVENTS_DDL)
+                out.execute(RESOURCE_CREATORS_DDL)
+                out.execute("create index events_account_region on events (account_id, region, rtype)")
+                for table, sql, ncols in (
+                    ("events", EVENTS_SQL, 10),
+                    ("resource_creators", _resource_creators_sql(), len(RESOURCE_CREATORS_COLUMNS)),
+                ):
+                    cur = src.execute(sql)
+                    placeholders = ", ".join("?" * ncols)
+                    n = 0
+                    while rows := cur.fetchmany(10000):
+                        out.executemany(f"insert into {table} values ({placeholders})", rows)
+                        n += len(rows)
+                    counts[table] = n
+                out.commit()
+            finally:
+                out.close()
+        finally:
+            src.close()
+        os.replace(tmp, db_path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return counts

@@ -1,0 +1,132 @@
+"""``trailcreator load``: resource map -> dbt macros, trail -> dbt build on DuckDB -> SQLite.
+
+One function, ``run_load``, that the command layer calls; each step lives in its own module.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+
+import duckdb
+
+from . import dbt_run, engine, export, resource_map, trail
+from .errors import TrailcreatorError
+
+log = logging.getLogger("trailcreator")
+
+
+@dataclass
+class LoadSummary:
+    objects_read: int = 0
+    objects_skipped: int = 0
+    records_scanned: int = 0
+    events_kept: int = 0
+    resources: int = 0
+    elapsed: float = 0.0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    sqlite_rows: dict[str, int] = field(default_factory=dict)
+
+    def line(self) -> str:
+        return (
+            f"objects read:{self.objects_read} skipped:{self.objects_skipped} "
+            f"records scanned:{self.records_scanned} create events kept:{self.events_kept} "
+            f"resources:{self.resources} elapsed:{self.elapsed:.1f}s"
+        )
+
+
+def boto3_session(profile: str | None = None, assume: str | None = None, region: str | None = None):
+    """The session the user chose: a named profile, then an assumed role on top of it."""
+    import boto3
+    import botocore.exceptions
+
+    try:
+        session = boto3.Session(profile_name=profile, region_name=region)
+    except botocore.exceptions.ProfileNotFound:
+        raise TrailcreatorError(f"--profile {profile!r}: no such AWS profile in ~/.aws/config or ~/.aws/credentials") from None
+    if not assume:
+        return session
+    try:
+        creds = session.client("sts", endpoint_url=os.environ.get("AWS_ENDPOINT_URL")).assume_role(
+            RoleArn=assume, RoleSessionName="trailcreator"
+        )["Credentials"]
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        raise TrailcreatorError(f"--assume {assume}: cannot assume the role ({e})") from None
+    return boto3.Session(
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+        region_name=session.region_name,
+    )
+
+
+def compile_map(map_path: str | None, check_c7n: bool = True) -> resource_map.ResourceMap:
+    """Load and validate the map, refuse unknown c7n types, write the dbt macros."""
+    rmap = resource_map.load(map_path)
+    if check_c7n:
+        for warning in resource_map.check_types_with_c7n(rmap):
+            log.warning(warning)
+    resource_map.write_dbt_macros(rmap, str(dbt_run.project_dir()))
+    return rmap
+
+
+def dbt_vars(spec: trail.TrailSpec, creator_format: str = "name") -> dict:
+    window = spec.window
+    return {
+        "trail": spec.root,
+        "accounts": ",".join(spec.accounts),
+        "regions": ",".join(spec.regions),
+        "org_id": spec.org_id or "",
+        "start_date": window.start.isoformat() if window else "",
+        "end_date": window.end.isoformat() if window else "",
+        "creator_format": creator_format,
+    }
+
+
+def default_duckdb_path(db_path: str) -> str:
+    root, ext = os.path.splitext(db_path)
+    return (root if ext in (".db", ".sqlite", ".sqlite3") else db_path) + ".duckdb"
+
+
+def run_load(
+    spec: trail.TrailSpec,
+    map_path: str | None,
+    db_path: str,
+    duckdb_path: str | None = None,
+    creator_format: str = "name",
+    full_refresh: bool = False,
+    session=None,
+) -> LoadSummary:
+    started = time.monotonic()
+    duckdb_path = duckdb_path or default_duckdb_path(db_path)
+    compile_map(map_path)
+    if session is not None:
+        engine.use_boto3_session(session)
+    if spec.is_s3:
+        engine.s3_settings(spec.bucket)  # wrong bucket or missing credentials: one line, before dbt starts
+    run_started = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) - dt.timedelta(seconds=1)
+    dbt_run.build(duckdb_path, dbt_vars(spec, creator_format), full_refresh=full_refresh)
+
+    summary = LoadSummary()
+    con = duckdb.connect(duckdb_path)
+    try:
+        row = con.execute(
+            """select count(*) filter (where status = 'ok'), count(*) filter (where status = 'skipped'),
+                      coalesce(sum(records_scanned), 0), coalesce(sum(len(events)), 0)
+               from stg_cloudtrail__objects where read_at >= ?""",
+            [run_started],
+        ).fetchone()
+        summary.objects_read, summary.objects_skipped, summary.records_scanned, summary.events_kept = map(int, row)
+        summary.skipped = con.execute(
+            "select object_key, error from stg_cloudtrail__objects where status = 'skipped' and read_at >= ? order by 1",
+            [run_started],
+        ).fetchall()
+        summary.resources = con.execute("select count(*) from resource_creators").fetchone()[0]
+    finally:
+        con.close()
+    summary.sqlite_rows = export.export_sqlite(duckdb_path, db_path)
+    summary.elapsed = time.monotonic() - started
+    return summary

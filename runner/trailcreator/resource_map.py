@@ -1,0 +1,179 @@
+"""The resource map: load it, validate it, and compile it into the dbt macros the models use.
+
+Format (upstream c7n-trailcreator's):
+``{"resources": [{"resource": TYPE, "events": [{"event": NAME, "service": SOURCE, "ids": JMESPATH}]}]}``.
+One (service, event) pair may feed several resource types and one event may yield several ids.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from importlib import resources as importlib_resources
+from pathlib import Path
+
+import jsonschema
+
+from . import jmespath_sql
+from .errors import TrailcreatorError
+
+DEFAULT_MAP = "default.json"
+GENERATED_MACROS = Path("macros") / "generated" / "resource_map.sql"
+
+
+@dataclass(frozen=True)
+class MapEntry:
+    resource_type: str
+    event_source: str
+    event_name: str
+    ids: str
+
+
+@dataclass(frozen=True)
+class ResourceMap:
+    source: str                 # the file it came from, for messages
+    entries: tuple[MapEntry, ...]
+    sha256: str                 # of the file's bytes
+
+    @property
+    def event_pairs(self) -> list[tuple[str, str]]:
+        """The distinct (eventSource, eventName) pairs the trail is filtered on."""
+        return sorted({(e.event_source, e.event_name) for e in self.entries})
+
+    @property
+    def resource_types(self) -> list[str]:
+        return sorted({e.resource_type for e in self.entries})
+
+
+def default_map_path() -> str:
+    return str(importlib_resources.files("trailcreator") / "resource_maps" / DEFAULT_MAP)
+
+
+def _schema() -> dict:
+    text = (importlib_resources.files("trailcreator") / "schemas" / "resource_map.schema.json").read_text()
+    return json.loads(text)
+
+
+def _path_of(error: jsonschema.ValidationError) -> str:
+    return " -> ".join(str(p) for p in error.absolute_path) or "(top level)"
+
+
+def load(path: str | None) -> ResourceMap:
+    """Read and validate a map; every ids expression is parsed now, so a bad one fails here."""
+    path = path or default_map_path()
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as e:
+        raise TrailcreatorError(f"resource map {path}: cannot read it ({e.strerror})") from None
+    try:
+        doc = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise TrailcreatorError(f"resource map {path}: not valid JSON ({e})") from None
+    errors = sorted(jsonschema.Draft202012Validator(_schema()).iter_errors(doc), key=lambda e: list(e.absolute_path))
+    if errors:
+        err = jsonschema.exceptions.best_match(errors)
+        raise TrailcreatorError(f"resource map {path}: {_path_of(err)}: {err.message}")
+    entries: list[MapEntry] = []
+    seen: set[tuple[str, str, str]] = set()
+    for i, res in enumerate(doc["resources"]):
+        rtype = res["resource"].removeprefix("aws.")
+        for j, ev in enumerate(res["events"]):
+            where = f"resources -> {i} -> events -> {j} -> ids"
+            try:
+                jmespath_sql.parse_ids(ev["ids"])
+            except (jmespath_sql.InvalidExpression, jmespath_sql.UnsupportedExpression) as e:
+                raise TrailcreatorError(f"resource map {path}: {where}: {e}") from None
+            key = (rtype, ev["service"], ev["event"])
+            if key in seen:
+                raise TrailcreatorError(
+                    f"resource map {path}: resources -> {i} -> events -> {j}: {rtype} "
+                    f"{ev['service']} {ev['event']} is listed twice: keep one entry"
+                )
+            seen.add(key)
+            entries.append(MapEntry(rtype, ev["service"], ev["event"], ev["ids"]))
+    return ResourceMap(str(path), tuple(entries), hashlib.sha256(raw).hexdigest())
+
+
+def check_types_with_c7n(rmap: ResourceMap) -> list[str]:
+    """Refuse types Cloud Custodian does not know; return warnings for types it cannot tag."""
+    from c7n.provider import clouds
+    from c7n.resources import load_resources
+
+    load_resources(("aws.*",))
+    registry = clouds["aws"].resources
+    warnings = []
+    for rtype in rmap.resource_types:
+        klass = registry.get(rtype)
+        if klass is None:
+            raise TrailcreatorError(
+                f"resource map {rmap.source}: resource type {rtype!r} is not a Cloud Custodian AWS "
+                "resource type: use the name `custodian schema aws` lists (e.g. iam-role, s3, ec2)"
+            )
+        if klass.action_registry.get("tag") is None:
+            warnings.append(f"resource type {rtype} has no tag action in Cloud Custodian: its creators are loaded but not tagged")
+    return warnings
+
+
+# --- compiling to dbt macros ------------------------------------------------------------
+
+
+def sql_str(value: str) -> str:
+    """A SQL string literal (single quotes doubled); map values never reach SQL any other way."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _jinja_safe(sql: str) -> str:
+    """Keep generated SQL from being read as Jinja: wrap it in a raw block when it has braces."""
+    if any(tok in sql for tok in ("{{", "}}", "{%", "%}", "{#", "#}")):
+        return "{% raw %}" + sql.replace("{% endraw %}", "{% endraw %}{{ '{% endraw %}' }}{% raw %}") + "{% endraw %}"
+    return sql
+
+
+def render_macros(rmap: ResourceMap) -> str:
+    """The generated macros file: the map's rows, and the id extraction per engine."""
+    rows = _jinja_safe(",\n        ".join(
+        f"({sql_str(e.resource_type)}, {sql_str(e.event_source)}, {sql_str(e.event_name)}, {sql_str(e.ids)})"
+        for e in rmap.entries
+    ))
+    selects = []
+    for e in rmap.entries:
+        ids_sql = _jinja_safe(jmespath_sql.compile_ids(e.ids, "doc", dialect="duckdb"))
+        selects.append(
+            f"    select event_id, {sql_str(e.resource_type)} as resource_type, unnest({ids_sql}) as resource_id\n"
+            f"    from {{{{ events }}}}\n"
+            f"    where event_source = {sql_str(e.event_source)} and event_name = {sql_str(e.event_name)}"
+        )
+    union = "\n    union all\n".join(selects)
+    name = os.path.basename(rmap.source)
+    return f"""{{#-
+  GENERATED by `trailcreator compile-map` from {name} (sha256 {rmap.sha256[:16]}).
+  Do not edit: change the resource map and run `trailcreator compile-map MAP` again.
+-#}}
+
+{{% macro resource_map_rows() %}}
+    {{#- One row per (resource_type, event_source, event_name, ids expression) of the map. -#}}
+    select * from (values
+        {rows}
+    ) as t(resource_type, event_source, event_name, ids_expression)
+{{% endmacro %}}
+
+{{% macro duckdb__extract_resource_ids(events) %}}
+    {{#- One row per (event_id, resource_type, resource_id); `events` has event_id, event_source, event_name, doc (JSON). -#}}
+{union}
+{{% endmacro %}}
+"""
+
+
+def write_dbt_macros(rmap: ResourceMap, project_dir: str) -> str:
+    """Write the generated macros atomically; return the path written."""
+    target = Path(project_dir) / GENERATED_MACROS
+    target.parent.mkdir(parents=True, exist_ok=True)
+    text = render_macros(rmap)
+    if target.exists() and target.read_text() == text:
+        return str(target)
+    tmp = target.with_suffix(f".sql.tmp-{os.getpid()}")
+    tmp.write_text(text)
+    os.replace(tmp, target)
+    return str(target)

@@ -1,0 +1,268 @@
+"""Where the trail is and which of its objects to read.
+
+A trail root (``s3://bucket/prefix`` or a local directory) holds the CloudTrail layout
+``[prefix/]AWSLogs/[o-orgid/]<account>/CloudTrail/<region>/<yyyy>/<mm>/<dd>/*.json.gz``.
+From the user's account, region, organization and date filters this module builds the
+concrete prefixes to list, so nothing outside them is listed or read: ``CloudTrail-Digest``,
+``CloudTrail-Insight`` and any other folder beside ``CloudTrail`` are never touched.
+
+Knows nothing of Click, dbt or c7n.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator
+
+from .errors import TrailcreatorError
+
+ACCOUNT_RE = re.compile(r"^\d{12}$")
+REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
+ORG_RE = re.compile(r"^o-[a-z0-9]{10,32}$")
+LOG_SUFFIXES = (".json.gz", ".json")
+
+
+@dataclass(frozen=True)
+class TrailObject:
+    """One object of the trail: ``url`` is what DuckDB opens (``s3://...`` or a local path)."""
+
+    url: str
+    size: int
+    etag: str = ""
+
+
+@dataclass(frozen=True)
+class DateWindow:
+    """Event days to load, both ends included.  Delivery folders are read one day past the
+    end, because CloudTrail files an event under its delivery time, which can be the next day."""
+
+    start: dt.date
+    end: dt.date
+
+    def delivery_days(self) -> list[dt.date]:
+        days, day = [], self.start
+        while day <= self.end + dt.timedelta(days=1):
+            days.append(day)
+            day += dt.timedelta(days=1)
+        return days
+
+    @property
+    def event_time_from(self) -> str:
+        return f"{self.start.isoformat()}T00:00:00Z"
+
+    @property
+    def event_time_before(self) -> str:
+        return f"{(self.end + dt.timedelta(days=1)).isoformat()}T00:00:00Z"
+
+
+@dataclass(frozen=True)
+class TrailSpec:
+    root: str
+    accounts: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    org_id: str | None = None
+    window: DateWindow | None = None
+
+    @property
+    def is_s3(self) -> bool:
+        return self.root.startswith("s3://")
+
+    @property
+    def bucket(self) -> str:
+        return self.root[len("s3://"):].split("/", 1)[0]
+
+    @property
+    def prefix(self) -> str:
+        """The key prefix inside the bucket, without leading or trailing slash."""
+        rest = self.root[len("s3://"):].split("/", 1)
+        return rest[1].strip("/") if len(rest) > 1 else ""
+
+
+# --- parsing the user's filters ---------------------------------------------------------
+
+
+def _parse_date(value: str, what: str) -> dt.date:
+    for fmt in ("%Y-%m-%d", "%Y/%m/%d"):
+        try:
+            return dt.datetime.strptime(value, fmt).date()
+        except ValueError:
+            pass
+    raise TrailcreatorError(f"{what} {value!r} is not a date: write it as YYYY-MM-DD or YYYY/MM/DD")
+
+
+def parse_window(
+    day: str | None = None,
+    month: str | None = None,
+    year: str | None = None,
+    start: str | None = None,
+    end: str | None = None,
+) -> DateWindow | None:
+    """The event-date window from upstream's ``--day/--month/--year`` or ``--start/--end``."""
+    given = [n for n, v in (("--day", day), ("--month", month), ("--year", year)) if v]
+    if start or end:
+        given.append("--start/--end")
+    if len(given) > 1:
+        raise TrailcreatorError(f"give one date filter, not {' and '.join(given)}")
+    if day:
+        d = _parse_date(day, "--day")
+        return DateWindow(d, d)
+    if month:
+        m = re.fullmatch(r"(\d{4})[/-](\d{1,2})", month)
+        if not m or not 1 <= int(m.group(2)) <= 12:
+            raise TrailcreatorError(f"--month {month!r} is not a month: write it as YYYY/MM")
+        y, mo = int(m.group(1)), int(m.group(2))
+        return DateWindow(dt.date(y, mo, 1), dt.date(y, mo, calendar.monthrange(y, mo)[1]))
+    if year:
+        if not re.fullmatch(r"\d{4}", year):
+            raise TrailcreatorError(f"--year {year!r} is not a year: write it as YYYY")
+        y = int(year)
+        return DateWindow(dt.date(y, 1, 1), dt.date(y, 12, 31))
+    if start or end:
+        if not (start and end):
+            raise TrailcreatorError("--start and --end go together: give both (YYYY-MM-DD)")
+        s, e = _parse_date(start, "--start"), _parse_date(end, "--end")
+        if e < s:
+            raise TrailcreatorError(f"--end {end} is before --start {start}")
+        return DateWindow(s, e)
+    return None
+
+
+def make_spec(
+    root: str,
+    accounts: Iterable[str] = (),
+    regions: Iterable[str] = (),
+    org_id: str | None = None,
+    window: DateWindow | None = None,
+) -> TrailSpec:
+    """Validate the filters; a local root becomes an absolute path."""
+    if not root:
+        raise TrailcreatorError("no trail given: pass --trail s3://BUCKET[/PREFIX] or a local directory")
+    accounts = tuple(a.strip() for a in accounts if a and a.strip())
+    regions = tuple(r.strip() for r in regions if r and r.strip())
+    for a in accounts:
+        if not ACCOUNT_RE.match(a):
+            raise TrailcreatorError(f"--account {a!r} is not an AWS account id (12 digits)")
+    for r in regions:
+        if not REGION_RE.match(r):
+            raise TrailcreatorError(f"--region {r!r} is not an AWS region name (like us-east-1)")
+    if org_id and not ORG_RE.match(org_id):
+        raise TrailcreatorError(f"--org-id {org_id!r} is not an organization id (like o-a1b2c3d4e5)")
+    if root.startswith("s3://"):
+        bucket = root[5:].split("/", 1)[0]
+        if not re.fullmatch(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]", bucket):
+            raise TrailcreatorError(f"--trail {root!r}: {bucket!r} is not a valid S3 bucket name")
+    elif "://" in root:
+        raise TrailcreatorError(f"--trail {root!r}: use s3://BUCKET[/PREFIX] or a local directory")
+    else:
+        if not os.path.isdir(root):
+            raise TrailcreatorError(f"--trail {root!r} is not a directory (nor an s3:// URL)")
+        root = os.path.abspath(root)
+    return TrailSpec(root, accounts, regions, org_id or None, window)
+
+
+# --- listing ----------------------------------------------------------------------------
+
+
+class _Lister:
+    """The two primitives listing needs: child folders of a prefix, and objects below one."""
+
+    def children(self, prefix: str) -> list[str]:  # names, without slashes
+        raise NotImplementedError
+
+    def objects(self, prefix: str) -> Iterator[TrailObject]:
+        raise NotImplementedError
+
+
+class _LocalLister(_Lister):
+    def __init__(self, root: str):
+        self.root = root
+
+    def children(self, prefix: str) -> list[str]:
+        path = os.path.join(self.root, prefix)
+        try:
+            return sorted(e.name for e in os.scandir(path) if e.is_dir())
+        except FileNotFoundError:
+            return []
+
+    def objects(self, prefix: str) -> Iterator[TrailObject]:
+        top = os.path.join(self.root, prefix)
+        for dirpath, dirnames, filenames in os.walk(top):
+            dirnames.sort()
+            for name in sorted(filenames):
+                path = os.path.join(dirpath, name)
+                st = os.stat(path)
+                yield TrailObject(path, st.st_size, f"{st.st_size}-{st.st_mtime_ns}")
+
+
+class _S3Lister(_Lister):
+    def __init__(self, client, bucket: str, base: str):
+        self.client, self.bucket, self.base = client, bucket, base
+
+    def _key(self, prefix: str) -> str:
+        return f"{self.base}/{prefix}" if self.base else prefix
+
+    def children(self, prefix: str) -> list[str]:
+        key = self._key(prefix)
+        out = []
+        for page in self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=key, Delimiter="/"
+        ):
+            for cp in page.get("CommonPrefixes", []):
+                out.append(cp["Prefix"][len(key):].strip("/"))
+        return sorted(out)
+
+    def objects(self, prefix: str) -> Iterator[TrailObject]:
+        for page in self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=self._key(prefix)
+        ):
+            for o in page.get("Contents", []):
+                yield TrailObject(f"s3://{self.bucket}/{o['Key']}", o["Size"], o.get("ETag", "").strip('"'))
+
+
+def region_prefixes(spec: TrailSpec, lister: _Lister) -> list[str]:
+    """``AWSLogs/[o-org/]<account>/CloudTrail/<region>/`` for every account and region to read."""
+    account_roots: list[str] = []
+    top = lister.children("AWSLogs/")
+    if spec.org_id:
+        parents = [f"AWSLogs/{spec.org_id}/"]
+    else:
+        # Both layouts may sit in one bucket: plain accounts, and organization folders.
+        parents = ["AWSLogs/"] + [f"AWSLogs/{o}/" for o in top if ORG_RE.match(o)]
+    for parent in parents:
+        names = top if parent == "AWSLogs/" else lister.children(parent)
+        found = [n for n in names if ACCOUNT_RE.match(n)]
+        wanted = [a for a in found if a in spec.accounts] if spec.accounts else found
+        account_roots += [f"{parent}{a}/CloudTrail/" for a in wanted]
+    prefixes = []
+    for acct_root in account_roots:
+        regions = lister.children(acct_root)
+        if spec.regions:
+            regions = [r for r in regions if r in spec.regions]
+        prefixes += [f"{acct_root}{r}/" for r in regions if REGION_RE.match(r)]
+    return prefixes
+
+
+def list_objects(spec: TrailSpec, s3_client=None) -> tuple[list[TrailObject], list[tuple[str, str]]]:
+    """The trail objects to read, and the (object, reason) pairs listed but not log files."""
+    if spec.is_s3:
+        lister: _Lister = _S3Lister(s3_client, spec.bucket, spec.prefix)
+    else:
+        lister = _LocalLister(spec.root)
+    objects: list[TrailObject] = []
+    ignored: list[tuple[str, str]] = []
+    for region_prefix in region_prefixes(spec, lister):
+        if spec.window:
+            day_prefixes = [f"{region_prefix}{d:%Y/%m/%d}/" for d in spec.window.delivery_days()]
+        else:
+            day_prefixes = [region_prefix]
+        for p in day_prefixes:
+            for obj in lister.objects(p):
+                if obj.url.endswith(LOG_SUFFIXES):
+                    objects.append(obj)
+                else:
+                    ignored.append((obj.url, "not a CloudTrail log file (name does not end in .json.gz or .json)"))
+    return objects, ignored
