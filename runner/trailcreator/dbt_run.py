@@ -7,7 +7,6 @@ TrailcreatorError line that names the model and the reason.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import sys
@@ -59,8 +58,8 @@ def _env(values: dict[str, str]):
                 os.environ[k] = v
 
 
-def build(duckdb_path: str, dbt_vars: dict, full_refresh: bool = False, select: str | None = None, quiet: bool = True) -> None:
-    """``dbt build`` on the DuckDB file; raises TrailcreatorError naming the first failure."""
+def build(duckdb_path: str, env: dict[str, str], full_refresh: bool = False, select: str | None = None, quiet: bool = True) -> None:
+    """``dbt build`` on the DuckDB file with ``env`` set; raises TrailcreatorError naming the first failure."""
     from dbt.cli.main import dbtRunner
 
     proj = project_dir()
@@ -70,7 +69,6 @@ def build(duckdb_path: str, dbt_vars: dict, full_refresh: bool = False, select: 
         "--profiles-dir", str(repo_root()),
         "--target-path", str(proj / "target"),
         "--log-path", str(proj / "logs"),
-        "--vars", json.dumps(dbt_vars),
         "--no-use-colors",
     ]
     if quiet:  # our own summary and errors are the output; dbt's full log stays in its log file
@@ -79,7 +77,7 @@ def build(duckdb_path: str, dbt_vars: dict, full_refresh: bool = False, select: 
         args.append("--full-refresh")
     if select:
         args += ["--select", select]
-    with _env({"TRAILCREATOR_DUCKDB": os.path.abspath(duckdb_path)}), contextlib.redirect_stdout(sys.stderr):
+    with _env({**env, "TRAILCREATOR_DUCKDB": os.path.abspath(duckdb_path)}), contextlib.redirect_stdout(sys.stderr):
         res = dbtRunner().invoke(args)
     if res.success:
         return

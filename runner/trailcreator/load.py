@@ -73,16 +73,20 @@ def compile_map(map_path: str | None, check_c7n: bool = True) -> resource_map.Re
     return rmap
 
 
-def dbt_vars(spec: trail.TrailSpec, creator_format: str = "name") -> dict:
+def dbt_env(spec: trail.TrailSpec, creator_format: str = "name") -> dict[str, str]:
+    """The trail settings as the TRAILCREATOR_* variables the dbt project reads.
+
+    Environment variables rather than --vars: dbt re-parses only the files that use a changed
+    variable, where a change of --vars costs a full parse of the project on every load."""
     window = spec.window
     return {
-        "trail": spec.root,
-        "accounts": ",".join(spec.accounts),
-        "regions": ",".join(spec.regions),
-        "org_id": spec.org_id or "",
-        "start_date": window.start.isoformat() if window else "",
-        "end_date": window.end.isoformat() if window else "",
-        "creator_format": creator_format,
+        "TRAILCREATOR_TRAIL": spec.root,
+        "TRAILCREATOR_ACCOUNTS": ",".join(spec.accounts),
+        "TRAILCREATOR_REGIONS": ",".join(spec.regions),
+        "TRAILCREATOR_ORG_ID": spec.org_id or "",
+        "TRAILCREATOR_START_DATE": window.start.isoformat() if window else "",
+        "TRAILCREATOR_END_DATE": window.end.isoformat() if window else "",
+        "TRAILCREATOR_CREATOR_FORMAT": creator_format,
     }
 
 
@@ -108,7 +112,7 @@ def run_load(
     if spec.is_s3:
         engine.s3_settings(spec.bucket)  # wrong bucket or missing credentials: one line, before dbt starts
     run_started = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) - dt.timedelta(seconds=1)
-    dbt_run.build(duckdb_path, dbt_vars(spec, creator_format), full_refresh=full_refresh)
+    dbt_run.build(duckdb_path, dbt_env(spec, creator_format), full_refresh=full_refresh)
 
     summary = LoadSummary()
     con = duckdb.connect(duckdb_path)

@@ -37,7 +37,7 @@ joined as (
 attributed as (
     select
         *,
-        {{ creator_raw(var('creator_format', 'name')) }} as creator_raw,
+        {{ creator_raw(var('creator_format', env_var('TRAILCREATOR_CREATOR_FORMAT', 'name'))) }} as creator_raw,
         {{ exclusion_reason() }} as excluded_reason
     from joined
 ),
