@@ -198,6 +198,15 @@ def test_map_entry_extracts_the_expected_ids(name, fixture):
     assert normalise(jmespath.search(ids, fixture["event"])) == fixture["expected_ids"], name
 
 
+def test_one_event_pair_feeds_classic_and_v2_load_balancers_without_crosstalk():
+    """Classic ELB and ELBv2 both record elasticloadbalancing CreateLoadBalancer."""
+    by_type = {fx["resource"]: fx for _, fx in FIXTURES
+               if fx["event"]["eventName"] == "CreateLoadBalancer"}
+    assert set(by_type) == {"elb", "app-elb"}
+    assert normalise(jmespath.search(entry_for(by_type["elb"]), by_type["app-elb"]["event"])) == []
+    assert normalise(jmespath.search(entry_for(by_type["app-elb"]), by_type["elb"]["event"])) == []
+
+
 # provenance of records copied from the public samples
 
 def _walk_records(obj, loc=""):
