@@ -120,6 +120,10 @@ def test_map_has_no_duplicate_entries():
     assert len(names) == len(set(names)), "a type is listed twice"
 
 
+def test_map_covers_at_least_50_types():
+    assert len({r for (r, _, _, _) in ENTRIES}) >= MIN_TYPES
+
+
 def _check_ast(node, expr):
     kind = node["type"]
     if kind == "comparator":
