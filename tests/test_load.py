@@ -44,7 +44,8 @@ def scenario(org_id=None, prefix=""):
     late = T0.replace(hour=23, minute=58)
     trail.add([e(A, "eu-west-1", "sns.amazonaws.com", "CreateTopic", alice, late, {"name": "late"},
                  {"topicArn": f"arn:aws:sns:eu-west-1:{A}:late"})], delivered=late + dt.timedelta(minutes=7), tag="late")
-    trail.add([e(B, "eu-west-1", "lambda.amazonaws.com", "CreateFunction20150331", ci, T0 + h, {"functionName": "resize"}, None)], tag="other")
+    trail.add([e(B, "eu-west-1", "lambda.amazonaws.com", "CreateFunction20150331", ci, T0 + h, {"functionName": "resize"},
+                 {"functionName": "resize", "functionArn": f"arn:aws:lambda:eu-west-1:{B}:function:resize"})], tag="other")
     expected = {
         (A, "us-east-1", "s3", "alpha-logs"): ("bob", None),
         (A, "us-east-1", "ec2", "i-0aaa"): ("jane@example.com", None),

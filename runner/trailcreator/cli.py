@@ -142,6 +142,41 @@ def compile_map_cmd(resource_map_path):
     click.echo(f"compiled {rmap.source}: {len(rmap.entries)} events for {len(rmap.resource_types)} resource types")
 
 
+@cli.command("query")
+@click.option("--duckdb", "duckdb_path", required=True, type=click.Path(dir_okay=False, exists=True),
+              help="The DuckDB file `load` built.")
+@click.argument("sql")
+def query_cmd(duckdb_path, sql):
+    """Run SQL on the DuckDB file and print the result as a table (ad hoc analysis).
+
+    \b
+    Example:
+      trailcreator query --duckdb creators.duckdb "select creator, count(*) from resource_creators group by 1"
+    """
+    import duckdb
+
+    try:
+        con = duckdb.connect(duckdb_path, read_only=True)
+    except duckdb.Error as e:
+        raise TrailcreatorError(f"--duckdb {duckdb_path}: cannot open it ({str(e).splitlines()[0]})") from None
+    try:
+        rel = con.sql(sql)
+        if rel is None:
+            return
+        cols = rel.columns
+        data = [["" if v is None else str(v) for v in row] for row in rel.fetchall()]
+    except duckdb.Error as e:
+        raise TrailcreatorError(f"query failed: {str(e).splitlines()[0]}") from None
+    finally:
+        con.close()
+    widths = [max([len(c)] + [len(r[i]) for r in data]) for i, c in enumerate(cols)]
+    click.echo("  ".join(c.ljust(w) for c, w in zip(cols, widths)).rstrip())
+    click.echo("  ".join("-" * w for w in widths))
+    for r in data:
+        click.echo("  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip())
+    click.echo(f"({len(data)} rows)", err=True)
+
+
 # --- tag commands (SQLite -> c7n -> tags) -----------------------------------------------
 
 

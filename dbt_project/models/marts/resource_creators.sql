@@ -1,4 +1,8 @@
-{#- One row per resource: the latest successful create event wins when a name is reused. -#}
+{#-
+  One row per resource.  The latest successful create wins when a name is reused.  Put*
+  events (PutRule, PutParameter, PutMetricAlarm...) create or update: for them the earliest
+  event is the creation, and a true create event is preferred over any of them.
+-#}
 with creator_events as (
     select * from {{ ref('creator_events') }}
 ),
@@ -8,7 +12,10 @@ latest as (
     from creator_events
     qualify row_number() over (
         partition by account_id, region, resource_type, resource_id
-        order by event_time desc nulls last, event_id desc
+        order by
+            starts_with(event_name, 'Put'),
+            case when starts_with(event_name, 'Put') then epoch(event_time) else -epoch(event_time) end nulls last,
+            event_id desc
     ) = 1
 ),
 
