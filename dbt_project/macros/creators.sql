@@ -4,10 +4,15 @@
   Each macro expects the identity columns of stg_cloudtrail__events in scope.
 -#}
 
+{% macro last_segment(arn) %}
+    {#- What follows the ARN's last '/' (user name, session name); null without one. -#}
+    nullif(regexp_extract({{ arn }}, '/([^/]*)$', 1), '')
+{% endmacro %}
+
 {% macro session_name_sql() %}
     {#- The role session name of an AssumedRole identity: the ARN's last segment. -#}
     case when identity_type = 'AssumedRole'
-         then coalesce(nullif(regexp_extract(principal_arn, '/([^/]*)$', 1), ''),
+         then coalesce({{ last_segment('principal_arn') }},
                        nullif(split_part(principal_id, ':', 2), ''))
     end
 {% endmacro %}
@@ -27,7 +32,7 @@
     {%- else -%}
     case identity_type
         when 'Root' then 'root'
-        when 'IAMUser' then coalesce(user_name, nullif(regexp_extract(principal_arn, '[^/]*$'), ''))
+        when 'IAMUser' then coalesce(user_name, {{ last_segment('principal_arn') }})
         {%- if fmt == 'role' %}
         when 'AssumedRole' then coalesce({{ role_name_sql() }}, session_name)
         {%- elif fmt == 'role-session' %}
@@ -36,13 +41,13 @@
         {%- else %}
         when 'AssumedRole' then session_name
         {%- endif %}
-        when 'FederatedUser' then coalesce(nullif(regexp_extract(principal_arn, '[^/]*$'), ''), user_name)
-        when 'SAMLUser' then coalesce(user_name, nullif(regexp_extract(principal_arn, '[^/]*$'), ''))
-        when 'WebIdentityUser' then coalesce(user_name, nullif(regexp_extract(principal_arn, '[^/]*$'), ''))
+        when 'FederatedUser' then coalesce({{ last_segment('principal_arn') }}, user_name)
+        when 'SAMLUser' then coalesce(user_name, {{ last_segment('principal_arn') }})
+        when 'WebIdentityUser' then coalesce(user_name, {{ last_segment('principal_arn') }})
         when 'IdentityCenterUser' then on_behalf_of_user_id
         when 'AWSAccount' then principal_id
         when 'AWSService' then null
-        else coalesce(user_name, nullif(regexp_extract(principal_arn, '[^/]*$'), ''))
+        else coalesce(user_name, {{ last_segment('principal_arn') }})
     end
     {%- endif -%}
 {% endmacro %}

@@ -8,6 +8,7 @@ at tag time without reloading the trail.  ``tests/test_attribution.py`` checks b
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from typing import Mapping
@@ -20,9 +21,10 @@ _INSTANCE_PROFILE_SESSION = re.compile(r"^i-[0-9a-f]{8,17}$")
 
 
 def _last_segment(arn: str | None) -> str | None:
-    if not arn:
+    """What follows the ARN's last ``/`` (user name, session name); None without one."""
+    if not arn or "/" not in arn:
         return None
-    return arn.rsplit("/", 1)[-1] or None
+    return arn.rsplit("/", 1)[1] or None
 
 
 def _role_name(row: Mapping) -> str | None:
@@ -33,9 +35,40 @@ def _role_name(row: Mapping) -> str | None:
     arn = row.get("principal_arn") or ""
     parts = arn.split(":", 5)[-1].split("/") if arn else []
     # arn:aws:sts::<acct>:assumed-role/<Role>/<session>
-    if len(parts) >= 3 and parts[0] == "assumed-role":
-        return parts[-2]
+    if len(parts) >= 3 and parts[0] == "assumed-role" and arn.split(":")[2:3] == ["sts"]:
+        return parts[1] or None
     return None
+
+
+def identity_fields(user_identity: Mapping | None) -> dict:
+    """The identity columns of ``resource_creators`` from a record's ``userIdentity`` element
+    (what the staging model extracts in SQL)."""
+    ui = user_identity if isinstance(user_identity, Mapping) else {}
+
+    def text(v):  # as DuckDB's ->> gives it: strings as they are, anything else as compact JSON
+        if v is None or v == "":
+            return None
+        return v if isinstance(v, str) else json.dumps(v, separators=(",", ":"))
+
+    issuer = ((ui.get("sessionContext") or {}).get("sessionIssuer") or {}) if isinstance(ui.get("sessionContext"), Mapping) else {}
+    row = {
+        "identity_type": text(ui.get("type")),
+        "principal_arn": text(ui.get("arn")),
+        "principal_id": text(ui.get("principalId")),
+        "user_name": text(ui.get("userName")),
+        "session_issuer_arn": text(issuer.get("arn")) if isinstance(issuer, Mapping) else None,
+        "session_issuer_name": text(issuer.get("userName")) if isinstance(issuer, Mapping) else None,
+        "on_behalf_of_user_id": text((ui.get("onBehalfOf") or {}).get("userId")) if isinstance(ui.get("onBehalfOf"), Mapping) else None,
+        "invoked_by": text(ui.get("invokedBy")),
+        "access_key_id": text(ui.get("accessKeyId")),
+    }
+    session = None
+    if row["identity_type"] == "AssumedRole":
+        session = _last_segment(row["principal_arn"]) or (
+            (row["principal_id"] or "").split(":")[1] if ":" in (row["principal_id"] or "") else None
+        ) or None
+    row["session_name"] = session
+    return row
 
 
 def exclusion_reason(row: Mapping) -> str | None:
