@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sqlite3
@@ -20,11 +21,13 @@ FAKE_SECRET = "fakeSecretDoNotLog/ABCDEFGHIJKLMNOPQRSTUVWX"
 
 
 @pytest.fixture(scope="session")
-def moto_server():
+def moto_server(tmp_path_factory):
     """A real HTTP endpoint for S3, STS, IAM, EC2... on 127.0.0.1; the product reaches it
-    through the standard AWS_ENDPOINT_URL."""
+    through the standard AWS_ENDPOINT_URL.  Its request recorder lets tests count requests."""
     from moto.server import ThreadedMotoServer
 
+    os.environ["MOTO_ENABLE_RECORDING"] = "True"
+    os.environ["MOTO_RECORDER_FILEPATH"] = str(tmp_path_factory.mktemp("moto") / "recording")
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -74,6 +77,36 @@ def cli(project):
         return result
 
     return run
+
+
+class MotoRecorder:
+    """The requests the moto server received between start() and requests()."""
+
+    def __init__(self, url):
+        self.url = url
+
+    def start(self):
+        import requests
+
+        requests.post(f"{self.url}/moto-api/recorder/reset-recording", timeout=10)
+        requests.post(f"{self.url}/moto-api/recorder/start-recording", timeout=10)
+
+    def requests(self) -> list[tuple[str, str]]:
+        import requests
+
+        text = requests.get(f"{self.url}/moto-api/recorder/download-recording", timeout=10).text
+        requests.post(f"{self.url}/moto-api/recorder/stop-recording", timeout=10)
+        out = []
+        for line in text.splitlines():
+            if line.strip():
+                d = json.loads(line)
+                out.append((d["method"], d["url"][len(self.url):]))
+        return out
+
+
+@pytest.fixture
+def moto_recorder(moto_server):
+    return MotoRecorder(moto_server)
 
 
 def rows(db_path, sql, params=()):
