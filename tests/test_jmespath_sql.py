@@ -1,0 +1,492 @@
+"""The JMESPath -> DuckDB compiler: every construct checked through a real DuckDB against jmespath itself."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import jmespath
+import pytest
+
+from trailcreator.jmespath_sql import (
+    InvalidExpression,
+    MAX_NESTING,
+    UnsupportedExpression,
+    compile_ids,
+    normalize_ids,
+    parse_ids,
+    sql_string_literal,
+)
+
+
+@pytest.fixture(scope="module")
+def con():
+    c = duckdb.connect()
+    yield c
+    c.close()
+
+
+def sql_ids(con, expression, doc):
+    """Run the compiled expression on ``doc`` (bound as a parameter, never spliced into the SQL)."""
+    sql = compile_ids(expression, "doc")
+    return con.execute(f"select {sql} from (select ?::JSON as doc)", [json.dumps(doc)]).fetchone()[0]
+
+
+def reference(expression, doc):
+    return normalize_ids(jmespath.search(expression, doc))
+
+
+DOC = {
+    "a": {"b": "x", "c": [1, "y", None, [2, ["z"]], {"q": 1}, True, ""], "0": "zero"},
+    "items": [
+        {"id": "i-1", "state": {"name": "running"}, "n": 3, "tags": ["t1", "t2"]},
+        {"id": "i-2", "state": {"name": "stopped"}, "n": 5, "tags": []},
+        {"id": None, "n": 5.5},
+        7,
+        [{"id": "nested"}],
+    ],
+    "s": "str",
+    "e": "",
+    "t": True,
+    "f": False,
+    "z": None,
+    "num": 123,
+    "neg": -7,
+    "big": 18446744073709551615,
+    "flt": 1.5,
+    "o": {"k1": "v1", "k2": ["v2", "v3"], "k3": None, "k4": {"deep": "v4"}},
+    "odd key": "odd",
+    "it's": "quote",
+    "a.b": "dotted",
+    "ü": "umlaut",
+    "": "empty-key",
+    "*": "star",
+    "lists": [[["a1", "a2"], ["b1"]], [["c1"]], "d1"],
+}
+
+# (expression, expected ids on DOC); every case is also checked against jmespath itself.
+CASES = [
+    # fields and sub-expressions (issue 2)
+    ("s", ["str"]),
+    ("a.b", ["x"]),
+    ("a.missing", []),
+    ("missing.b", []),
+    ("s.b", []),  # a field of a string is null
+    ("items.id", []),  # a field of a list is null
+    ("a.c", ["1", "y", "2", "z"]),  # nested lists flatten, null/object/bool/'' dropped
+    ("e", []),
+    ("t", []),
+    ("z", []),
+    ("o", []),  # objects are not ids
+    ("num", ["123"]),
+    ("neg", ["-7"]),
+    ("big", ["18446744073709551615"]),
+    ("flt", ["1.5"]),
+    ('"odd key"', ["odd"]),
+    ('"it\'s"', ["quote"]),
+    ('"a.b"', ["dotted"]),
+    ('"ü"', ["umlaut"]),
+    ('"\\u00fc"', ["umlaut"]),
+    ('""', ["empty-key"]),
+    ('"*"', ["star"]),
+    ('a."0"', ["zero"]),
+    ('items."0"', []),  # a digit key is a field, never an index
+    ("o.k4.deep", ["v4"]),
+    ("@.s", ["str"]),
+    ("@.lists", ["a1", "a2", "b1", "c1", "d1"]),
+    # index and slices
+    ("items[0].id", ["i-1"]),
+    ("items[1].state.name", ["stopped"]),
+    ("items[-1][0].id", ["nested"]),
+    ("items[-5].id", ["i-1"]),
+    ("items[-6]", []),
+    ("items[9]", []),
+    ("o[0]", []),  # index of an object is null
+    ("s[0]", []),
+    ("a.c[1:3]", ["y"]),
+    ("a.c[::-1]", ["2", "z", "y", "1"]),
+    ("items[::2].id", ["i-1"]),
+    ("items[-2:].id", []),
+    ("items[:2].id", ["i-1", "i-2"]),
+    ("items[5:0:-1].n", ["5.5", "5"]),
+    ("s[0:1]", []),
+    # flatten and projections
+    ("items[].id", ["i-1", "i-2", "nested"]),  # [] flattens one level: the nested list's object is reached
+    ("items[*].id", ["i-1", "i-2"]),  # [*] does not
+    ("items[*].state.name", ["running", "stopped"]),
+    ("items[].tags[]", ["t1", "t2"]),
+    ("items[*].tags[*]", ["t1", "t2"]),
+    ("items[*][0].id", ["nested"]),
+    ("lists[]", ["a1", "a2", "b1", "c1", "d1"]),
+    ("lists[][]", ["a1", "a2", "b1", "c1", "d1"]),
+    ("lists[*][0][1]", ["a2"]),
+    ("s[]", []),  # [] on a non-list is null
+    ("s[*]", []),
+    ("o.*", ["v1", "v2", "v3"]),
+    ("o.*.deep", ["v4"]),
+    ("o.*[]", ["v1", "v2", "v3"]),
+    ("*.b", ["x"]),
+    ("items.*", []),  # .* of a list is null
+    # multiselect lists and pipes (issue 3)
+    ("[a.b, s]", ["x", "str"]),
+    ("[a.b, missing, s]", ["x", "str"]),
+    ("a.[b, c[0]]", ["x", "1"]),
+    ("missing.[b, c]", []),
+    ("items[].id | [0]", ["i-1"]),
+    ("items[*].id | [-1]", ["i-2"]),
+    ("items[*] | [0].id", ["i-1"]),
+    ("items | [1].state.name", ["stopped"]),
+    ("items[*].tags | [0]", ["t1", "t2"]),  # a projection stops at the pipe
+    ("items[*].tags[0]", ["t1"]),
+    # filters, comparisons, literals
+    ("items[?state.name=='running'].id", ["i-1"]),
+    ("items[?state.name!='running'].id", ["i-2"]),
+    ("items[?n > `3`].id", ["i-2"]),
+    ("items[?n >= `5`].n", ["5", "5.5"]),
+    ("items[?n < `5`].id", ["i-1"]),
+    ("items[?n <= `5.0`].id", ["i-1", "i-2"]),
+    ("items[?n == `5`].id", ["i-2"]),
+    ("items[?n == `5.0`].id", ["i-2"]),
+    ("items[?`3` < n].id", ["i-2"]),
+    ("items[?n > `3` && state.name == 'stopped'].id", ["i-2"]),
+    ("items[?n > `4` || state.name == 'running'].id", ["i-1", "i-2"]),
+    ("items[?!(n > `4`)].id", ["i-1"]),
+    ("items[?id].id", ["i-1", "i-2"]),
+    ("items[?!id] | length(@)", ["3"]),
+    ("items[?id == `null`] | length(@)", ["3"]),
+    ("items[?tags].id", ["i-1"]),  # [] is false
+    ("items[?state.name > 'r'].id", ["i-1", "i-2"]),
+    ("items[?state.name < 's'].id", ["i-1"]),
+    ("items[?n > id].id", []),  # number vs string/null: null, filtered out
+    ("a.c[?@ == `1`]", ["1"]),
+    ("a.c[?@ == 'y']", ["y"]),
+    ("a.c[?@ == `true`]", []),
+    ("[t, f][?@ == `true`]", []),
+    ("items[?`true`].id", ["i-1", "i-2"]),
+    ("`\"lit\"`", ["lit"]),
+    ("'raw'", ["raw"]),
+    ("'it\\'s'", ["it's"]),
+    ("`[\"l1\", [\"l2\"], 3]`", ["l1", "l2", "3"]),
+    ("`{\"k\": \"v\"}`.k", ["v"]),
+    ("`12345678901234567890`", ["12345678901234567890"]),
+    ("`1e20`", ["1e+20"]),
+    ("`-0.0`", ["-0.0"]),
+    # and / or / not as values
+    ("a.b || s", ["x"]),
+    ("missing || s", ["str"]),
+    ("e || s", ["str"]),
+    ("a.b && s", ["str"]),
+    ("missing && s", []),
+    ("items[9] || items[0].id", ["i-1"]),
+    ("[!t, !e]", []),
+    # functions
+    ("length(items)", ["5"]),
+    ("length(s)", ["3"]),
+    ("length('ü😀')", ["2"]),
+    ("length(o)", ["4"]),
+    ("length(num)", []),  # jmespath raises a type error; SQL gives null
+    ("length(items[*].id)", ["2"]),
+    ("to_string(num)", ["123"]),
+    ("to_string(flt)", ["1.5"]),
+    ("to_string(s)", ["str"]),
+    ("to_string(t)", ["true"]),
+    ("to_string(missing)", ["null"]),
+    ("to_string(length(s))", ["3"]),
+    ("items[*].to_string(n)", ["3", "5", "5.5", "null", "null"]),  # to_string(null) is "null"
+    ("join(',', o.k2)", ["v2,v3"]),
+    ("join(s, o.k2)", ["v2strv3"]),
+    ("join('-', [a.b, s])", ["x-str"]),
+    ("join(',', `[]`)", []),
+    ("join(',', items)", []),  # not all strings: jmespath raises, SQL null
+    ("not_null(missing, z, a.b)", ["x"]),
+    ("not_null(missing, z)", []),
+    ("items[?starts_with(state.name, 'run')].id", ["i-1"]),
+    ("items[?contains(tags, 't2')].id", ["i-1"]),
+    ("items[?contains(state.name, 'top')].id", ["i-2"]),
+    ("a.c[?contains(to_string(@), '1')]", ["1"]),
+]
+
+
+@pytest.mark.parametrize("expression,expected", CASES, ids=[c[0] for c in CASES])
+def test_construct(con, expression, expected):
+    assert sql_ids(con, expression, DOC) == expected
+    try:
+        want = reference(expression, DOC)
+    except (jmespath.exceptions.JMESPathError, TypeError):
+        return  # jmespath raises at run time; the SQL gives null (checked above)
+    assert want == expected
+
+
+# --- real CloudTrail shapes -------------------------------------------------------------------------
+
+RUN_INSTANCES = {
+    "eventVersion": "1.08",
+    "userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::111122223333:assumed-role/Admin/alice"},
+    "eventTime": "2024-05-01T10:00:00Z",
+    "eventSource": "ec2.amazonaws.com",
+    "eventName": "RunInstances",
+    "awsRegion": "eu-west-1",
+    "requestParameters": {
+        "instancesSet": {"items": [{"imageId": "ami-0abc", "minCount": 2, "maxCount": 2}]},
+        "instanceType": "t3.micro",
+    },
+    "responseElements": {
+        "requestId": "e1c4",
+        "reservationId": "r-0123",
+        "ownerId": "111122223333",
+        "instancesSet": {
+            "items": [
+                {"instanceId": "i-0aaa", "imageId": "ami-0abc", "instanceState": {"code": 0, "name": "pending"},
+                 "networkInterfaceSet": {"items": [{"networkInterfaceId": "eni-1"}]}},
+                {"instanceId": "i-0bbb", "imageId": "ami-0abc", "instanceState": {"code": 0, "name": "pending"},
+                 "networkInterfaceSet": {"items": [{"networkInterfaceId": "eni-2"}]}},
+            ]
+        },
+    },
+}
+
+CREATE_BUCKET = {
+    "eventSource": "s3.amazonaws.com",
+    "eventName": "CreateBucket",
+    "requestParameters": {"bucketName": "my-bucket", "Host": "my-bucket.s3.amazonaws.com"},
+    "responseElements": None,
+}
+
+NUMERIC_IDS = {
+    "eventSource": "ec2.amazonaws.com",
+    "eventName": "CreateNetworkAclEntry",
+    "requestParameters": {"networkAclId": "acl-1", "ruleNumber": 100, "portRange": {"from": 22, "to": 22}},
+}
+
+REAL = [
+    (RUN_INSTANCES, "responseElements.instancesSet.items[].instanceId", ["i-0aaa", "i-0bbb"]),
+    (RUN_INSTANCES, "responseElements.instancesSet.items[*].instanceId", ["i-0aaa", "i-0bbb"]),
+    (RUN_INSTANCES, "responseElements.instancesSet.items[].networkInterfaceSet.items[].networkInterfaceId",
+     ["eni-1", "eni-2"]),
+    (RUN_INSTANCES, "responseElements.instancesSet.items[?instanceState.name=='pending'].instanceId",
+     ["i-0aaa", "i-0bbb"]),
+    (RUN_INSTANCES, "responseElements.instancesSet.items[?instanceState.name=='running'].instanceId", []),
+    (RUN_INSTANCES, "[responseElements.reservationId, responseElements.instancesSet.items[0].instanceId]",
+     ["r-0123", "i-0aaa"]),
+    (CREATE_BUCKET, "requestParameters.bucketName", ["my-bucket"]),
+    (CREATE_BUCKET, "responseElements.bucketName", []),
+    (NUMERIC_IDS, "requestParameters.ruleNumber", ["100"]),
+    (NUMERIC_IDS, "join(':', [requestParameters.networkAclId, to_string(requestParameters.ruleNumber)])",
+     ["acl-1:100"]),
+    (NUMERIC_IDS, "requestParameters.portRange.*", ["22", "22"]),
+]
+
+
+@pytest.mark.parametrize("doc,expression,expected", REAL, ids=[r[1] for r in REAL])
+def test_real_shapes(con, doc, expression, expected):
+    assert sql_ids(con, expression, doc) == expected
+    assert reference(expression, doc) == expected
+
+
+def test_over_a_table_of_records(con):
+    """Many rows at once, including rows the expression does not match and a NULL document."""
+    docs = [json.dumps(RUN_INSTANCES), json.dumps(CREATE_BUCKET), None, "[]", '"text"']
+    sql = compile_ids("responseElements.instancesSet.items[].instanceId", "t.record")
+    rows = con.execute(
+        f"select {sql} from (select unnest(?)::JSON as record, generate_subscripts(?, 1) as i) t order by i",
+        [docs, docs],
+    ).fetchall()
+    assert [r[0] for r in rows] == [["i-0aaa", "i-0bbb"], [], [], [], []]
+
+
+def test_document_may_be_any_json_expression(con):
+    sql = compile_ids("requestParameters.bucketName", "json(raw_text)")
+    got = con.execute(f"select {sql} from (select ? as raw_text)", [json.dumps(CREATE_BUCKET)]).fetchone()[0]
+    assert got == ["my-bucket"]
+
+
+# --- normalize_ids ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value,expected",
+    [
+        ("x", ["x"]),
+        ("", []),
+        (None, []),
+        (True, []),
+        ({"a": "b"}, []),
+        (123, ["123"]),
+        (-5, ["-5"]),
+        (2**64 - 1, ["18446744073709551615"]),
+        (2**64, ["1.8446744073709552e+19"]),
+        (1.5, ["1.5"]),
+        (1.0, ["1.0"]),
+        (1e20, ["1e+20"]),
+        ([["a", [1, [None, "b"]]], {"x": 1}, "c", "a"], ["a", "1", "b", "c", "a"]),
+        ([], []),
+    ],
+)
+def test_normalize_ids(value, expected):
+    assert normalize_ids(value) == expected
+
+
+def test_numbers_print_the_same_in_sql_and_python(con):
+    values = [0, 1, -1, 2**63 - 1, -(2**63), 2**64 - 1, 2**64, 10**30, 0.1, 1.5, -2.25, 1e16, 1e-7, 1e300,
+              5e-324, 123456789.125, 1.0, -0.0]
+    for v in values:
+        assert sql_ids(con, "@", v) == normalize_ids(v), v
+
+
+# --- errors -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("expression", ["a.", "a[", "[?", "a ==", "'unterminated", "a..b", "foo("])
+def test_invalid_expression(expression):
+    with pytest.raises(InvalidExpression) as e:
+        parse_ids(expression)
+    assert repr(expression) in str(e.value)
+    assert "not valid JMESPath" in str(e.value)
+    with pytest.raises(InvalidExpression):
+        compile_ids(expression, "doc")
+
+
+@pytest.mark.parametrize("expression", ["", "   "])
+def test_empty_expression(expression):
+    with pytest.raises(InvalidExpression):
+        parse_ids(expression)
+
+
+@pytest.mark.parametrize(
+    "expression,construct",
+    [
+        ("{id: a}", "multiselect hash"),
+        ("a.{id: b}", "multiselect hash"),
+        ("sort_by(items, &n)", "sort_by()"),
+        ("map(&id, items)", "map()"),
+        ("keys(o)", "keys()"),
+        ("max(a)", "max()"),
+        ("a == b", "equality comparison between two non-literal"),
+        ("items[?id == null]", "equality comparison between two non-literal"),  # null is a field name here
+        ("items[?id != state]", "equality comparison between two non-literal"),
+        ("items[?tags == `[\"t1\"]`]", "array or object literal"),
+        ("a < `{}`", "array or object literal"),
+        ("contains(a, b)", "contains() with a search argument"),
+        ("contains(a, `1`)", "contains() with a search argument"),
+    ],
+)
+def test_unsupported(expression, construct):
+    with pytest.raises(UnsupportedExpression) as e:
+        parse_ids(expression)
+    msg = str(e.value)
+    assert repr(expression) in msg
+    assert construct in msg
+    assert "supported:" in msg
+    with pytest.raises(UnsupportedExpression):
+        compile_ids(expression, "doc")
+
+
+@pytest.mark.parametrize("expression", ["length(a, b)", "not_null()", "join(',')", "a[::0]"])
+def test_always_failing_calls_are_invalid(expression):
+    with pytest.raises(InvalidExpression) as e:
+        parse_ids(expression)
+    assert repr(expression) in str(e.value)
+
+
+def test_errors_are_value_errors_and_trailcreator_errors():
+    from trailcreator.errors import TrailcreatorError
+
+    for cls in (InvalidExpression, UnsupportedExpression):
+        assert issubclass(cls, ValueError) and issubclass(cls, TrailcreatorError)
+
+
+def test_unknown_dialect():
+    with pytest.raises(NotImplementedError):
+        compile_ids("a", "doc", dialect="athena")
+    with pytest.raises(ValueError):
+        compile_ids("a", "doc", dialect="sqlite")
+
+
+def test_parse_returns_the_ast():
+    assert parse_ids("a.b") == {
+        "type": "subexpression",
+        "children": [{"type": "field", "children": [], "value": "a"}, {"type": "field", "children": [], "value": "b"}],
+    }
+
+
+def test_too_deep_nesting_fails_loudly(con):
+    deep = "x"
+    for _ in range(MAX_NESTING + 2):
+        deep = [deep]
+    with pytest.raises(duckdb.Error, match="levels of lists"):
+        sql_ids(con, "a", {"a": deep})
+    shallow = "x"
+    for _ in range(MAX_NESTING):
+        shallow = [shallow]
+    assert sql_ids(con, "a", {"a": shallow}) == ["x"]
+
+
+# --- SQL injection: names and literals come back as data ---------------------------------------------
+
+NASTY = [
+    "x' or 1=1 --",
+    "x'' or 1=1 --",
+    "'; drop table t; --",
+    'a"b',
+    "a\\b",
+    "back\\",
+    "\\'",
+    "--",
+    "/* c */",
+    "$.a[0]",
+    "~1/0",
+    "é😀中",
+    "tab\there",
+    "nul\x00byte",
+    "new\nline",
+    "0",
+    "12",
+    "*",
+    "..",
+]
+
+
+@pytest.mark.parametrize("key", NASTY, ids=[repr(k) for k in NASTY])
+def test_field_names_are_data(con, key):
+    doc = {key: "hit", "other": "miss", "a": {key: "deep-hit"}}
+    quoted = json.dumps(key)  # a JMESPath quoted identifier is a JSON string
+    assert sql_ids(con, quoted, doc) == ["hit"]
+    assert sql_ids(con, f"a.{quoted}", doc) == ["deep-hit"]
+    assert sql_ids(con, f"[{quoted}, a.{quoted}]", doc) == ["hit", "deep-hit"]
+    assert reference(quoted, doc) == ["hit"]
+
+
+@pytest.mark.parametrize("value", NASTY, ids=[repr(k) for k in NASTY])
+def test_literals_are_data(con, value):
+    raw = "'" + value.replace("'", "\\'") + "'"  # jmespath unescapes only \' in raw strings
+    as_json = "`" + json.dumps(value).replace("`", "\\`") + "`"
+    lits = [as_json]
+    if not value.endswith("\\") and "\\'" not in value:  # otherwise not expressible as a raw string
+        lits.append(raw)
+    for lit in lits:
+        parsed = jmespath.search(lit, {})
+        doc = {"items": [{"k": parsed, "id": "match"}, {"k": "other", "id": "no"}]}
+        assert sql_ids(con, lit, doc) == normalize_ids(parsed)
+        assert sql_ids(con, f"items[?k == {lit}].id", doc) == ["match"]
+        assert sql_ids(con, f"items[?k != {lit}].id", doc) == ["no"]
+        assert sql_ids(con, f"items[?starts_with(k, {lit})].id", doc) == ["match"]
+
+
+def test_the_example_from_the_issue(con):
+    expr = "a.'x'' or 1=1 --'"
+    with pytest.raises(InvalidExpression):  # a raw string cannot follow a dot
+        parse_ids(expr)
+    expr = "a.\"x' or 1=1 --\""
+    assert sql_ids(con, expr, {"a": {"x' or 1=1 --": "ok"}}) == ["ok"]
+
+
+@pytest.mark.parametrize("s", NASTY + ["", "'", "''", "a'b'c"])
+def test_sql_string_literal_round_trips(con, s):
+    assert con.execute(f"select {sql_string_literal(s)}").fetchone()[0] == s
+
+
+def test_sql_string_literal_rejects_lone_surrogates():
+    with pytest.raises(UnsupportedExpression):
+        sql_string_literal("\ud800")
+    with pytest.raises(UnsupportedExpression):
+        parse_ids('"\\ud800"')
