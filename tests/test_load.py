@@ -137,3 +137,21 @@ def test_date_window_keeps_late_delivery_and_drops_other_days(cli, tmp_path):
     got = creators(db)
     assert (A, "eu-west-1", "sns", f"arn:aws:sns:eu-west-1:{A}:late") in got  # delivered on the 2nd
     assert (A, "us-east-1", "s3", "later") not in got
+
+
+def test_load_s3_with_profile_and_assumed_role(cli, s3, tmp_path, monkeypatch):
+    trail, expected = scenario()
+    s3.create_bucket(Bucket="assume-trail")
+    trail.write_s3(s3, "assume-trail")
+    creds = tmp_path / "credentials"
+    creds.write_text("[reader]\naws_access_key_id = AKIAPROFILEKEY000001\naws_secret_access_key = profileSecret\n")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(creds))
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    db = tmp_path / "a.db"
+    # moto's default account owns the bucket; assuming a role there keeps the same backend.
+    cli("load", "--trail", "s3://assume-trail", "--db", db, "--profile", "reader",
+        "--assume", "arn:aws:iam::123456789012:role/trail-reader")
+    assert creators(db) == expected
+    bad = cli("load", "--trail", "s3://assume-trail", "--db", db, "--profile", "nobody", expect=None)
+    assert bad.exit_code == 1 and "--profile 'nobody'" in bad.stderr
