@@ -1,25 +1,29 @@
-"""Read trail objects with DuckDB and keep the records the resource map asks for.
+"""Read trail objects and keep the records the resource map asks for.
 
 One row per object read: its key, size, status (``ok`` or ``skipped`` with the reason),
-how many records it held, and the mapped, successful records themselves as a list.  The
-filter on (eventSource, eventName), on ``errorCode`` and on the date window runs inside
-DuckDB's scan as a list lambda, so no Python touches a record.
+how many records it held, and the mapped, successful records themselves as a list.
 
-A corrupt or truncated object makes DuckDB fail the whole statement, so objects are read
-in batches on a private in-memory connection, and a failing batch is split in halves until
-the bad objects stand alone: they are skipped and named, the rest loads.  Errors never
-reach the dbt connection, whose transaction they would abort.
+Worker processes inflate each object and find the mapped records with one pass of a
+regular expression (``scan.py``), so the 99% of records that are not creates are never
+parsed; DuckDB fetches S3 objects (httpfs) and types and filters the records found on
+(eventSource, eventName), ``errorCode`` and the date window.  A corrupt, truncated or
+foreign object is skipped and named with the reason; the rest loads.  All of it happens on
+a private in-memory DuckDB connection, so no error reaches the dbt connection.
 
 Used by the dbt Python model ``stg_cloudtrail__objects``; knows nothing of Click or c7n.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime as dt
 import hashlib
+import json
 import logging
+import multiprocessing
 import os
 import re
+import shutil
 import sys
 import tempfile
 import time
@@ -27,7 +31,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from . import engine, trail
+from . import engine, scan, trail
 from .errors import TrailcreatorError
 
 log = logging.getLogger("trailcreator")
@@ -61,7 +65,7 @@ OBJECTS_COLUMNS = f"""
 
 MAX_OBJECT_BYTES = 2**31 - 1          # one object is one JSON document; real ones exceed 16 MiB
 BATCH_MAX_OBJECTS = 1000
-BATCH_MAX_BYTES = 256 * 2**20         # compressed
+BATCH_MAX_BYTES = 64 * 2**20          # compressed bytes fetched from S3 at a time
 
 
 def map_fingerprint(pairs: list[tuple[str, str]]) -> str:
@@ -96,6 +100,7 @@ class ReadStats:
     records: int = 0
     events: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    parsed_whole: int = 0   # objects the fast scan could not take, parsed whole instead
 
 
 class Progress:
@@ -131,9 +136,18 @@ def _reason(err: Exception, url: str) -> str:
 
 
 class Reader:
-    """A private in-memory DuckDB connection that reads objects into one result table."""
+    """Reads objects and keeps the mapped, successful records of each.
 
-    def __init__(self, spec: trail.TrailSpec, pairs: list[tuple[str, str]], threads: int | None = None):
+    Worker processes inflate and scan the objects (``scan.py``); a private in-memory DuckDB
+    connection fetches S3 objects (httpfs, the user's credentials) and turns the records found
+    into typed rows, filtered on (eventSource, eventName), ``errorCode`` and the date window.
+    """
+
+    IN_PROCESS_BYTES = 8 * 2**20  # below this, a worker pool costs more than it saves
+
+    def __init__(self, spec: trail.TrailSpec, pairs: list[tuple[str, str]], threads: int | None = None,
+                 workers: int | None = None):
+        self.spec = spec
         self.con = duckdb.connect(config={"preserve_insertion_order": False})
         cores = os.cpu_count() or 2
         if spec.is_s3:
@@ -142,103 +156,148 @@ class Reader:
             self.con.execute(f"SET threads = {threads or max(16, cores * 8)}")
         elif threads:
             self.con.execute(f"SET threads = {threads}")
+        self.workers = workers or cores
+        self.names = sorted({n for _, n in pairs})
         self.fingerprint = map_fingerprint(pairs)
         self.filter = record_filter(pairs, spec.window)
-        self.con.execute(f"CREATE TABLE raw (object_key VARCHAR, records_scanned BIGINT, has_records BOOLEAN, events {RECORD_STRUCT}[])")
-        self.con.execute("CREATE TABLE failed (object_key VARCHAR, error VARCHAR)")
+        self.tmp = tempfile.mkdtemp(prefix="trailcreator-read-")
+        self.hits_path = os.path.join(self.tmp, "hits.ndjson")
+        self.hits = open(self.hits_path, "wb")
+        self.status: list[tuple[str, str, str | None, int, bool]] = []
         self.stats = ReadStats()
         self.read_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None).isoformat(sep=" ")
 
-    def _read(self, urls: list[str]) -> None:
-        self.con.execute(
-            f"""
-            INSERT INTO raw
-            SELECT filename, len(Records), Records IS NOT NULL, list_filter(Records, lambda r: {self.filter})
-            FROM read_json($files, columns = {{'Records': '{RECORD_STRUCT}[]'}}, format = 'auto',
-                           records = true, filename = true, maximum_object_size = {MAX_OBJECT_BYTES},
-                           compression = 'auto_detect')
-            """,
-            {"files": urls},
-        )
+    # -- fetching (S3: DuckDB httpfs; local: the workers open the files) --
 
-    def _read_isolating(self, urls: list[str]) -> None:
+    def _fetch(self, urls: list[str]) -> list[tuple[str, bytes | None, str | None]]:
+        """(url, bytes, None) per object, or (url, None, reason) for one S3 would not give."""
         try:
-            self._read(urls)
+            got = dict(self.con.execute("SELECT filename, content FROM read_blob($files)", {"files": urls}).fetchall())
+            return [(u, got[u], None) for u in urls]
         except duckdb.Error as e:
             if len(urls) == 1:
-                self.con.execute("INSERT INTO failed VALUES (?, ?)", [urls[0], _reason(e, urls[0])])
-                return
-            if isinstance(e, (duckdb.HTTPException,)) and "403" in str(e):
+                return [(urls[0], None, _reason(e, urls[0]))]
+            if "403" in str(e):
                 raise TrailcreatorError(f"S3 refused to read {urls[0]} (HTTP 403): check s3:GetObject permission") from None
             half = len(urls) // 2
-            self._read_isolating(urls[:half])
-            self._read_isolating(urls[half:])
+            return self._fetch(urls[:half]) + self._fetch(urls[half:])
 
-    def read(self, objects: list[trail.TrailObject], progress: Progress | None = None) -> None:
-        batch: list[trail.TrailObject] = []
-        size = 0
-
-        def flush():
-            nonlocal batch, size
-            if batch:
-                self._read_isolating([o.url for o in batch])
-                if progress:
-                    progress.add(len(batch), size)
-                batch, size = [], 0
-
+    def _batches(self, objects: list[trail.TrailObject]):
+        batch, size = [], 0
         for obj in objects:
             if batch and (len(batch) >= BATCH_MAX_OBJECTS or size + obj.size > BATCH_MAX_BYTES):
-                flush()
+                yield batch
+                batch, size = [], 0
             batch.append(obj)
             size += obj.size
-        flush()
+        if batch:
+            yield batch
+
+    def _collect(self, res: "scan.ScanResult", size: int, progress: Progress | None) -> None:
+        self.status.append((res.url, res.status, res.error, res.records, res.fast))
+        key = json.dumps(res.url).encode()
+        for hit in res.hits:
+            self.hits.write(b'{"k":' + key + b',"r":' + hit + b"}\n")
+        if progress:
+            progress.add(1, size)
+
+    def read(self, objects: list[trail.TrailObject], progress: Progress | None = None) -> None:
+        sizes = {o.url: o.size for o in objects}
+        total = sum(sizes.values())
+        if total <= self.IN_PROCESS_BYTES or self.workers <= 1:
+            pattern = scan.name_pattern(self.names)
+            for batch in self._batches(objects):
+                for url, data, err in self._fetched(batch):
+                    res = scan.ScanResult(url, "skipped", err) if err else scan.scan(url, data, self.names, pattern)
+                    self._collect(res, sizes[url], progress)
+            return
+        ctx = multiprocessing.get_context("spawn")
+        with concurrent.futures.ProcessPoolExecutor(
+            self.workers, mp_context=ctx, initializer=scan.init_worker, initargs=(self.names,)
+        ) as pool:
+            pending: set = set()
+            for batch in self._batches(objects):
+                for url, data, err in self._fetched(batch):
+                    if err:
+                        self._collect(scan.ScanResult(url, "skipped", err), sizes[url], progress)
+                    else:
+                        pending.add(pool.submit(scan.scan_in_worker, url, data))
+                # Keep about one batch in flight beyond the one being fetched: bounded memory.
+                while len(pending) > BATCH_MAX_OBJECTS:
+                    done, pending = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
+                    for f in done:
+                        res = f.result()
+                        self._collect(res, sizes[res.url], progress)
+            for f in concurrent.futures.as_completed(pending):
+                res = f.result()
+                self._collect(res, sizes[res.url], progress)
+
+    def _fetched(self, batch: list[trail.TrailObject]):
+        if self.spec.is_s3:
+            return self._fetch([o.url for o in batch])
+        return [(o.url, None, None) for o in batch]
 
     def write_parquet(self, objects: list[trail.TrailObject], path: str) -> ReadStats:
-        """One row per listed object (read, skipped or empty) to a Parquet file; the stats."""
-        self.con.execute("CREATE TEMP TABLE listing (object_key VARCHAR, object_size BIGINT, object_etag VARCHAR)")
-        self.con.executemany("INSERT INTO listing VALUES (?, ?, ?)", [(o.url, o.size, o.etag) for o in objects])
-        self.con.execute(
+        """One row per listed object (read or skipped) to a Parquet file; the stats."""
+        self.hits.close()
+        con = self.con
+        # Columns as list parameters: one statement, where executemany costs a statement a row.
+        con.execute(
+            """CREATE TEMP TABLE listing AS SELECT unnest($k) AS object_key, unnest($s)::BIGINT AS object_size,
+                      unnest($e) AS object_etag""",
+            {"k": [o.url for o in objects], "s": [o.size for o in objects], "e": [o.etag for o in objects]},
+        )
+        cols = list(zip(*self.status)) if self.status else [[], [], [], [], []]
+        con.execute(
+            """CREATE TEMP TABLE status AS SELECT unnest($k) AS object_key, unnest($st) AS status,
+                      unnest($err)::VARCHAR AS error, unnest($n)::BIGINT AS records_scanned, unnest($f)::BOOLEAN AS fast""",
+            {"k": list(cols[0]), "st": list(cols[1]), "err": list(cols[2]), "n": list(cols[3]), "f": list(cols[4])},
+        )
+        con.execute(f"CREATE TEMP TABLE hits (k VARCHAR, r {RECORD_STRUCT})")
+        if os.path.getsize(self.hits_path):
+            con.execute(
+                f"""INSERT INTO hits SELECT k, r FROM read_json($path, columns = {{'k': 'VARCHAR', 'r': '{RECORD_STRUCT}'}},
+                        format = 'newline_delimited', maximum_object_size = {MAX_OBJECT_BYTES})""",
+                {"path": self.hits_path},
+            )
+        con.execute(
             f"""
             COPY (
-                WITH read AS (
-                    SELECT object_key, sum(records_scanned)::BIGINT AS records_scanned,
-                           bool_or(has_records) AS has_records, flatten(list(events)) AS events
-                    FROM raw GROUP BY object_key
+                WITH events AS (
+                    SELECT k AS object_key, list(r) FILTER (WHERE {self.filter}) AS events
+                    FROM hits GROUP BY k
                 )
-                SELECT l.object_key, l.object_size, l.object_etag,
-                       CASE WHEN f.error IS NULL AND coalesce(r.has_records, false) THEN 'ok' ELSE 'skipped' END AS status,
-                       CASE WHEN f.error IS NOT NULL THEN f.error
-                            WHEN r.object_key IS NULL THEN 'empty object: no JSON document in it'
-                            WHEN NOT r.has_records THEN 'not a CloudTrail log file: no "Records" list'
-                       END AS error,
-                       coalesce(r.records_scanned, 0) AS records_scanned,
+                SELECT l.object_key, l.object_size, l.object_etag, s.status, s.error, s.records_scanned,
                        '{self.fingerprint}' AS map_fingerprint,
                        TIMESTAMP '{self.read_at}' AS read_at,
-                       CASE WHEN f.error IS NULL THEN coalesce(r.events, []) ELSE [] END::{RECORD_STRUCT}[] AS events
+                       coalesce(e.events, [])::{RECORD_STRUCT}[] AS events
                 FROM listing l
-                LEFT JOIN read r USING (object_key)
-                LEFT JOIN failed f USING (object_key)
+                JOIN status s USING (object_key)
+                LEFT JOIN events e USING (object_key)
             ) TO '{path}' (FORMAT parquet)
             """
         )
-        rows = self.con.execute(
+        st = self.stats
+        for status, n, nbytes, records, events in con.execute(
             f"""SELECT status, count(*), sum(object_size), sum(records_scanned), sum(len(events))
                 FROM read_parquet('{path}') GROUP BY status"""
-        ).fetchall()
-        st = self.stats
-        for status, n, nbytes, records, events in rows:
+        ).fetchall():
             if status == "ok":
                 st.objects, st.records, st.events = n, int(records or 0), int(events or 0)
             else:
                 st.objects_skipped = n
             st.bytes += int(nbytes or 0)
-        st.skipped = self.con.execute(
+        st.skipped = con.execute(
             f"SELECT object_key, error FROM read_parquet('{path}') WHERE status = 'skipped' ORDER BY object_key"
         ).fetchall()
+        st.parsed_whole = sum(1 for row in self.status if row[1] == "ok" and not row[4])
         return st
 
     def close(self) -> None:
+        if not self.hits.closed:
+            self.hits.close()
         self.con.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 # --- the dbt Python model's body --------------------------------------------------------

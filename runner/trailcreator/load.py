@@ -107,12 +107,14 @@ def run_load(
     started = time.monotonic()
     duckdb_path = duckdb_path or default_duckdb_path(db_path)
     compile_map(map_path)
-    if session is not None:
-        engine.use_boto3_session(session)
-    if spec.is_s3:
-        engine.s3_settings(spec.bucket)  # wrong bucket or missing credentials: one line, before dbt starts
-    run_started = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) - dt.timedelta(seconds=1)
-    dbt_run.build(duckdb_path, dbt_env(spec, creator_format), full_refresh=full_refresh)
+    engine.use_boto3_session(session)  # None: boto3's default chain
+    try:
+        if spec.is_s3:
+            engine.s3_settings(spec.bucket)  # wrong bucket or missing credentials: one line, before dbt starts
+        run_started = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) - dt.timedelta(seconds=1)
+        dbt_run.build(duckdb_path, dbt_env(spec, creator_format), full_refresh=full_refresh)
+    finally:
+        engine.use_boto3_session(None)
 
     summary = LoadSummary()
     con = duckdb.connect(duckdb_path)
