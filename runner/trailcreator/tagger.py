@@ -271,7 +271,21 @@ def batch_outcome(records, batch_keys: dict[str, list[str]]) -> dict[str, str]:
     return status
 
 
-def _error_code(e: Exception) -> str:
+def _root_error(e: BaseException) -> BaseException:
+    """The AWS error behind ``e``: c7n sometimes fails while handling one (e.g. an ``except
+    client.exceptions.X`` naming an exception the client does not have), which hides it."""
+    seen = set()
+    cur = e
+    while cur is not None and id(cur) not in seen:
+        if isinstance(cur, (ClientError, botocore.exceptions.BotoCoreError)):
+            return cur
+        seen.add(id(cur))
+        cur = cur.__cause__ or cur.__context__
+    return e
+
+
+def _error_code(e: BaseException) -> str:
+    e = _root_error(e)
     if isinstance(e, ClientError):
         return e.response.get("Error", {}).get("Code") or "ClientError"
     if isinstance(e, botocore.exceptions.BotoCoreError):
@@ -288,7 +302,8 @@ def tag_batch(tagger, client, batch, tags, keys_of) -> dict[str, str]:
         tagger.process_resource_set(client, batch, tags)
     except Exception as e:  # noqa: BLE001 - any failure fails this batch only
         failure = _error_code(e)
-        log.warning("tag call failed resources:%d error:%s detail:%s", len(batch), failure, redact(str(e))[:300])
+        log.warning("tag call failed resources:%d error:%s detail:%s",
+                    len(batch), failure, redact(str(_root_error(e)))[:300])
     finally:
         records = JOURNAL.stop()
     status = batch_outcome(records, ids)
@@ -355,7 +370,7 @@ def tag_type(target: Target, rtype: str, records: dict[str, CreatorRecord], opts
     except Exception as e:  # noqa: BLE001 - a type that cannot be listed fails alone
         code = _error_code(e)
         log.error("account:%s region:%s list type:%s error:%s detail:%s",
-                  target.account_id, target.region, rtype, code, redact(str(e))[:300])
+                  target.account_id, target.region, rtype, code, redact(str(_root_error(e)))[:300])
         for rid, rec in sorted(records.items()):
             plan(rid, rec.creator, f"failed:{code}")
         tr.failures[code] += len(records)
