@@ -273,13 +273,18 @@ class World:
     def by_name(self, name: str) -> Built:
         return next(b for b in self.built if b.spec.name == name.format(n=self.n))
 
-    def observed(self, accounts=None, regions=REGIONS):
-        return observed_tags(accounts or (self.a, self.b), regions)
+    def observed(self, accounts=None, regions=None):
+        accounts = accounts or sorted({b.spec.account for b in self.built})
+        regions = regions or [r for r in REGIONS if any(b.spec.region == r for b in self.built)]
+        return observed_tags(accounts, regions)
 
 
 def new_accounts() -> tuple[str, str, str]:
     n = next(_WORLDS)
     return f"1111{n:08d}", f"2222{n:08d}", f"{n:04d}"
+
+
+SMALL = tuple(s for s in SPECS if s.account == A and s.region in ("us-east-1", "global"))
 
 
 def build(specs=SPECS) -> World:

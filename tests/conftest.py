@@ -70,6 +70,14 @@ def world(aws):
     return aws_world.build()
 
 
+@pytest.fixture
+def world_a(aws):
+    """Only account A's us-east-1 and IAM resources of ``world``: for tests of one tag run."""
+    import aws_world
+
+    return aws_world.build(aws_world.SMALL)
+
+
 @pytest.fixture(autouse=True)
 def _quiet_moto_log():
     import logging
