@@ -41,7 +41,7 @@ from .sessions import JOURNAL, AccountSessionFactory
 log = logging.getLogger("trailcreator")
 
 PLAN_FIELDS = ("account", "region", "resource_type", "resource_id", "creator", "action")
-_TAG_KEY_CHARS = re.compile(r"^[\w .:/=+\-@]+$", re.UNICODE)
+_TAG_KEY_CHARS = re.compile(r"[\w .:/=+\-@]+", re.UNICODE)
 _READ_OPERATION = re.compile(r"^(Get|List|Describe|Head)")
 _PARAMS_NOT_IDS = {"Tags", "TagKeys", "Tagging", "DryRun", "TagSet"}
 # cfn stacks can only be tagged in a steady state (upstream's filter).
@@ -59,7 +59,7 @@ def check_tag_key(key: str) -> str:
         raise TrailcreatorError(f"--creator-tag {key}: keys starting with 'aws:' are reserved by AWS; pick another key")
     if len(key) > 128:
         raise TrailcreatorError(f"--creator-tag: the key is {len(key)} characters long; AWS allows at most 128")
-    if not _TAG_KEY_CHARS.match(key):
+    if not _TAG_KEY_CHARS.fullmatch(key):
         raise TrailcreatorError(
             f"--creator-tag {key!r}: AWS tag keys allow letters, digits, spaces and _ . : / = + - @ only"
         )
