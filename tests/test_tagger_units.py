@@ -127,3 +127,42 @@ def test_plan_files(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] and not list(tmp_path.glob(".plan-*"))
     with pytest.raises(TrailcreatorError, match="does not exist"):
         check_plan_path(str(tmp_path / "nope" / "plan.csv"))
+
+
+class _Tagger:
+    """A stand-in c7n tag action whose calls are journaled like real ones."""
+
+    def __init__(self, records, raise_with=None):
+        self.records, self.raise_with = records, raise_with
+
+    def process_resource_set(self, client, resources, tags):
+        from trailcreator.sessions import JOURNAL
+
+        JOURNAL.records.extend(self.records)
+        if self.raise_with:
+            raise self.raise_with
+
+
+def test_tag_batch_when_no_call_names_a_resource():
+    from botocore.exceptions import ClientError
+
+    from trailcreator.tagger import tag_batch
+
+    batch = [{"Id": "x-1"}, {"Id": "x-2"}]
+    keys_of = lambda r: [r["Id"]]  # noqa: E731
+    odd_write = call("AddTagsToThing", {"ThingHandle": "h-1"})
+    assert tag_batch(_Tagger([odd_write]), None, batch, [], keys_of) == {"x-1": "ok", "x-2": "ok"}
+    assert tag_batch(_Tagger([]), None, batch, [], keys_of) == {"x-1": "NotTagged", "x-2": "NotTagged"}
+    denied = ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "AddTagsToThing")
+    assert tag_batch(_Tagger([], denied), None, batch, [], keys_of) == {"x-1": "AccessDenied", "x-2": "AccessDenied"}
+    # c7n failing while handling an AWS error still reports the AWS error
+    try:
+        try:
+            raise denied
+        except ClientError:
+            raise AttributeError("client has no attribute ResourceNotFound")
+    except AttributeError as hidden:
+        assert tag_batch(_Tagger([], hidden), None, batch, [], keys_of)["x-1"] == "AccessDenied"
+    # a journaled error with no resource named in its parameters fails the whole batch
+    odd_error = call("AddTagsToThing", {"ThingHandle": "h-1"}, 400, "ValidationException")
+    assert set(tag_batch(_Tagger([odd_error]), None, batch, [], keys_of).values()) == {"ValidationException"}

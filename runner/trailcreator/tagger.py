@@ -307,6 +307,13 @@ def tag_batch(tagger, client, batch, tags, keys_of) -> dict[str, str]:
     finally:
         records = JOURNAL.stop()
     status = batch_outcome(records, ids)
+    if not status:
+        # no call named a resource of the batch in a form we know (an API taking some other
+        # identifier): fall back on what the calls themselves say.
+        errors = [r.error_code for r in records if r.error_code]
+        writes = [r for r in records if not r.error_code and not _READ_OPERATION.match(r.operation)]
+        verdict = failure or (errors[-1] if errors else None) or ("ok" if writes else "NotTagged")
+        return {rid: verdict for rid in ids}
     return {rid: status.get(rid) or failure or "NotTagged" for rid in ids}
 
 
@@ -451,6 +458,9 @@ def tag_account_region(target: Target, db: CreatorsDB, opts: TagOptions) -> Regi
             creator_format=opts.creator_format, user_suffix=opts.user_suffix,
         )
         types = sorted(t for t in by_type if not opts.types or t in opts.types)
+        if not types:
+            log.warning("account:%s region:%s no creators in the database for this account and region%s",
+                        target.account_id, target.region, " and --type" if opts.types else "")
         done_resources = 0
         for n, rtype in enumerate(types, 1):
             tr = tag_type(target, rtype, by_type[rtype], opts, result)
