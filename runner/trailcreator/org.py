@@ -206,6 +206,7 @@ def tag_org(accounts: list[dict], regions, db: CreatorsDB, opts: TagOptions, wor
                 result = RegionResult(a["account_id"], r, a["name"], opts.dryrun, error=f"{type(e).__name__}")
                 log.exception("account:%s id:%s region:%s failed", a["name"], a["account_id"], r)
             results.append(result)
+            log.info("progress account/regions:%d/%d", len(results), len(targets))
             if on_result:
                 on_result(result)
     order = {(a["account_id"], r): i for i, (a, r, _) in enumerate(targets)}

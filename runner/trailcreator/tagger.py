@@ -220,7 +220,7 @@ def resource_keys(rm, resource: dict) -> list[str]:
     except Exception:  # types without ARNs
         arns = []
     keys.extend(a for a in arns if a and a not in keys)
-    return keys
+    return keys or ["<no id>"]
 
 
 # --- tagging one batch ----------------------------------------------------------------------
@@ -419,10 +419,11 @@ def tag_type(target: Target, rtype: str, records: dict[str, CreatorRecord], opts
         from c7n.utils import chunks
 
         tagger = klass.action_registry["tag"]({}, rm)
+        client, client_error = None, None
         try:
             client = tagger.get_client()
-        except Exception as e:  # noqa: BLE001
-            client, client_error = None, _error_code(e)
+        except Exception as e:  # noqa: BLE001 - reported per resource below
+            client_error = _error_code(e)
         for creator in sorted(candidates):
             tags = ({opts.creator_tag: creator} if isinstance(tagger, UniversalTag)
                     else [{"Key": opts.creator_tag, "Value": creator}])
