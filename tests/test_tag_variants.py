@@ -74,3 +74,28 @@ def test_creator_format_and_user_suffix(world_a, tmp_path):
     assert actions[(a, "iam-role", "lambda-exec")] == "tag"          # bob@example.com
     assert actions[(a, "iam-role", "app-role")] == "excluded:user-suffix"
     assert actions[(a, "ec2", world_a.by_name("a-web").id)] == "excluded:user-suffix"
+
+
+def test_grouped_by_creator_in_batch_size_chunks(aws, tmp_path, monkeypatch):
+    import c7n.resources.iam
+
+    a, _, _ = aws_world.new_accounts()
+    clients = aws_world.Clients()
+    built = [aws_world.create(aws_world.Spec(a, "global", "iam-user", f"u{i}", who), clients)
+             for i, who in enumerate(["alice"] * 5 + ["carol"] * 2)]
+    db = write_creators_db(tmp_path / "c.db", aws_world.creator_rows(built))
+    batches = []
+    original = c7n.resources.iam.UserTag.process_resource_set
+
+    def recording(self, client, users, tags):
+        batches.append((tags[0]["Value"], sorted(u["UserName"] for u in users)))
+        return original(self, client, users, tags)
+
+    monkeypatch.setattr(c7n.resources.iam.UserTag, "batch_size", 2)
+    monkeypatch.setattr(c7n.resources.iam.UserTag, "process_resource_set", recording)
+    result = run("tag", "--db", db, "--creator-tag", "Owner", "--region", "us-east-1",
+                 "--assume", aws_world.role_arn(a))
+    assert result.exit_code == 0, result.output
+    assert f"account:{a} region:us-east-1 tag 7 iam-user resources users:2 population:7" in result.stdout
+    assert [(who, len(users)) for who, users in batches] == [("alice", 2), ("alice", 2), ("alice", 1), ("carol", 2)]
+    assert sorted(u for _, users in batches for u in users) == [f"u{i}" for i in range(7)]
