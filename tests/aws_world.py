@@ -274,9 +274,11 @@ class World:
         return next(b for b in self.built if b.spec.name == name.format(n=self.n))
 
     def observed(self, accounts=None, regions=None):
+        """Creator tags of every resource of the world's types (and only those: listing a type
+        the world does not use would make moto build backends for nothing)."""
         accounts = accounts or sorted({b.spec.account for b in self.built})
         regions = regions or [r for r in REGIONS if any(b.spec.region == r for b in self.built)]
-        return observed_tags(accounts, regions)
+        return observed_tags(accounts, regions, {b.spec.rtype for b in self.built})
 
 
 def new_accounts() -> tuple[str, str, str]:
@@ -389,8 +391,8 @@ def _owner(tags, key="Key", value="Value"):
     return None
 
 
-def observed_tags(accounts, regions=REGIONS) -> dict[tuple, str | None]:
-    """(account, region, type, id) -> creator tag, for every resource of the tested types."""
+def observed_tags(accounts, regions=REGIONS, types=TYPES) -> dict[tuple, str | None]:
+    """(account, region, type, id) -> creator tag, for every resource of ``types``."""
     out = {}
     clients = Clients()
     for acct in accounts:
@@ -402,40 +404,51 @@ def observed_tags(accounts, regions=REGIONS) -> dict[tuple, str | None]:
 
         for region in regions:
             ec2 = s.client("ec2", region_name=region)
-            for res in ec2.describe_instances()["Reservations"]:
-                for i in res["Instances"]:
-                    if i["State"]["Name"] != "terminated":
-                        out[(acct, region, "ec2", i["InstanceId"])] = _owner(i.get("Tags"))
-            for v in ec2.describe_volumes()["Volumes"]:
-                out[(acct, region, "ebs", v["VolumeId"])] = _owner(v.get("Tags"))
-            for g in ec2.describe_security_groups()["SecurityGroups"]:
-                out[(acct, region, "security-group", g["GroupId"])] = _owner(g.get("Tags"))
-            sns = s.client("sns", region_name=region)
-            for t in sns.list_topics()["Topics"]:
-                arn = t["TopicArn"]
-                out[(acct, region, "sns", arn)] = _owner(sns.list_tags_for_resource(ResourceArn=arn)["Tags"])
-            ddb = s.client("dynamodb", region_name=region)
-            for name in ddb.list_tables()["TableNames"]:
-                arn = ddb.describe_table(TableName=name)["Table"]["TableArn"]
-                out[(acct, region, "dynamodb-table", name)] = _owner(ddb.list_tags_of_resource(ResourceArn=arn).get("Tags"))
-            lam = s.client("lambda", region_name=region)
-            for f in lam.list_functions()["Functions"]:
-                tags = lam.list_tags(Resource=f["FunctionArn"]).get("Tags") or {}
-                out[(acct, region, "lambda", f["FunctionName"])] = tags.get(TAG)
-        s3 = s.client("s3")
-        for bkt in s3.list_buckets()["Buckets"]:
-            name = bkt["Name"]
-            region = s3.get_bucket_location(Bucket=name).get("LocationConstraint") or "us-east-1"
-            try:
-                tags = s3.get_bucket_tagging(Bucket=name)["TagSet"]
-            except s3.exceptions.ClientError:
-                tags = []
-            out[(acct, region, "s3", name)] = _owner(tags)
+            if "ec2" in types:
+                for res in ec2.describe_instances()["Reservations"]:
+                    for i in res["Instances"]:
+                        if i["State"]["Name"] != "terminated":
+                            out[(acct, region, "ec2", i["InstanceId"])] = _owner(i.get("Tags"))
+            if "ebs" in types:
+                for v in ec2.describe_volumes()["Volumes"]:
+                    out[(acct, region, "ebs", v["VolumeId"])] = _owner(v.get("Tags"))
+            if "security-group" in types:
+                for g in ec2.describe_security_groups()["SecurityGroups"]:
+                    out[(acct, region, "security-group", g["GroupId"])] = _owner(g.get("Tags"))
+            if "sns" in types:
+                sns = s.client("sns", region_name=region)
+                for t in sns.list_topics()["Topics"]:
+                    arn = t["TopicArn"]
+                    out[(acct, region, "sns", arn)] = _owner(sns.list_tags_for_resource(ResourceArn=arn)["Tags"])
+            if "dynamodb-table" in types:
+                ddb = s.client("dynamodb", region_name=region)
+                for name in ddb.list_tables()["TableNames"]:
+                    arn = ddb.describe_table(TableName=name)["Table"]["TableArn"]
+                    tags = ddb.list_tags_of_resource(ResourceArn=arn).get("Tags")
+                    out[(acct, region, "dynamodb-table", name)] = _owner(tags)
+            if "lambda" in types:
+                lam = s.client("lambda", region_name=region)
+                for f in lam.list_functions()["Functions"]:
+                    tags = lam.list_tags(Resource=f["FunctionArn"]).get("Tags") or {}
+                    out[(acct, region, "lambda", f["FunctionName"])] = tags.get(TAG)
+        if "s3" in types:
+            s3 = s.client("s3")
+            for bkt in s3.list_buckets()["Buckets"]:
+                name = bkt["Name"]
+                region = s3.get_bucket_location(Bucket=name).get("LocationConstraint") or "us-east-1"
+                try:
+                    tags = s3.get_bucket_tagging(Bucket=name)["TagSet"]
+                except s3.exceptions.ClientError:
+                    tags = []
+                if region in regions:
+                    out[(acct, region, "s3", name)] = _owner(tags)
         iam = s.client("iam")
-        for r in iam.list_roles()["Roles"]:
-            out[(acct, "global", "iam-role", r["RoleName"])] = _owner(iam.list_role_tags(RoleName=r["RoleName"])["Tags"])
-        for u in iam.list_users()["Users"]:
-            out[(acct, "global", "iam-user", u["UserName"])] = _owner(iam.list_user_tags(UserName=u["UserName"])["Tags"])
+        if "iam-role" in types:
+            for r in iam.list_roles()["Roles"]:
+                out[(acct, "global", "iam-role", r["RoleName"])] = _owner(iam.list_role_tags(RoleName=r["RoleName"])["Tags"])
+        if "iam-user" in types:
+            for u in iam.list_users()["Users"]:
+                out[(acct, "global", "iam-user", u["UserName"])] = _owner(iam.list_user_tags(UserName=u["UserName"])["Tags"])
     return out
 
 

@@ -1,4 +1,10 @@
-"""End to end against moto: the real CLI tags two accounts x two regions, then a rerun changes nothing."""
+"""End to end against moto: the real CLI tags two accounts x two regions, then a rerun changes nothing.
+
+The creators database comes from ``load_creators`` -- the one seam for the load step: today
+it writes the rows the loader would produce (``aws_world.creator_rows``); once the loader
+exists it should write ``cloudtrail_delivery.trail_records(world)`` into a bucket with
+``write_delivery_files`` and run the real load and export into ``path`` instead.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,11 @@ TAG_LINE = re.compile(
     r"^account:(\d{12}) region:([a-z0-9-]+) (tag|would tag) (\d+) ([a-z0-9-]+) resources "
     r"users:(\d+) population:(\d+) not-found:(\d+) records:(\d+)$"
 )
+
+
+def load_creators(world, path):
+    """The creators database for ``world`` (see the module docstring)."""
+    return write_creators_db(path, aws_world.creator_rows(world))
 
 
 def type_lines(stdout: str) -> dict[tuple, tuple]:
@@ -68,7 +79,7 @@ def expected_actions(world, rows):
 def test_tag_one_account_region_then_rerun(world, tmp_path):
     a = world.a
     rows = aws_world.creator_rows(world)
-    db = write_creators_db(tmp_path / "creators.db", rows)
+    db = load_creators(world, tmp_path / "creators.db")
     plan = tmp_path / "plan.csv"
     args = ["tag", "--db", db, "--creator-tag", "Owner", "--region", "us-east-1",
             "--assume", aws_world.role_arn(a), "--plan", plan]
@@ -119,7 +130,7 @@ def test_tag_one_account_region_then_rerun(world, tmp_path):
 
 def test_tag_org_dry_run_real_run_rerun(world, tmp_path):
     rows = aws_world.creator_rows(world)
-    db = write_creators_db(tmp_path / "creators.db", rows)
+    db = load_creators(world, tmp_path / "creators.db")
     accounts = accounts_file(tmp_path, world)
     base = ["tag-org", "-c", accounts, "--db", db, "--creator-tag", "Owner", "-r", "us-east-1", "-r", "eu-west-1"]
     before = world.observed()
@@ -171,9 +182,10 @@ def test_tag_org_dry_run_real_run_rerun(world, tmp_path):
     assert "tag" not in {r["action"] for r in read_plan(tmp_path / "rerun.csv")}
 
 
-def test_tag_org_filters_and_json_accounts_file(world, tmp_path):
+def test_tag_org_filters_and_json_accounts_file(aws, tmp_path):
+    world = aws_world.build([s for s in aws_world.SPECS if s.rtype in ("s3", "sns", "iam-user", "iam-role")])
     a, b = world.a, world.b
-    db = write_creators_db(tmp_path / "creators.db", aws_world.creator_rows(world))
+    db = load_creators(world, tmp_path / "creators.db")
     accounts = accounts_file(tmp_path, world, fmt="json")
     # -t selects acct-b only; without -r each account's own regions are used (acct-b: us-east-1)
     result = run("tag-org", "-c", accounts, "--db", db, "--creator-tag", "Owner", "-t", "env:dev",
@@ -194,9 +206,10 @@ def test_tag_org_filters_and_json_accounts_file(world, tmp_path):
     assert type_lines(by_name.stdout)[(a, "eu-west-1", "iam-role")][1] == 2
 
 
-def test_trailcreator_tag_entry_point_subprocess(world, tmp_path):
+def test_trailcreator_tag_entry_point_subprocess(aws, tmp_path):
+    world = aws_world.build([s for s in aws_world.SPECS if s.account == aws_world.B and s.rtype in ("s3", "iam-role")])
     b = world.b
-    db = write_creators_db(tmp_path / "creators.db", aws_world.creator_rows(world))
+    db = load_creators(world, tmp_path / "creators.db")
     proc = run_tag_entry("--db", db, "--creator-tag", "Owner", "--region", "eu-west-1",
                          "--assume", aws_world.role_arn(b), "--type", "s3", "--type", "iam-role")
     assert proc.returncode == 0, proc.stderr
