@@ -1,4 +1,10 @@
-"""Shared fixtures: a moto server on loopback, a private copy of the dbt project, the CLI."""
+"""Shared fixtures: one moto server on loopback for the session, the AWS environment pointing
+at it, a private copy of the dbt project, the CLI.
+
+The tests talk HTTP to moto as the product talks to AWS (``AWS_ENDPOINT_URL``); nothing
+reaches the network.  ``world`` resets moto and creates the two-account, two-region
+resources of ``aws_world`` for a test that tags them.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +20,19 @@ from click.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT.parent / "shared" / "data" / "cloudtrail-samples"
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(ROOT / "runner"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+FAKE_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    # never pick up a developer's real AWS files or an instance role
+    "AWS_CONFIG_FILE": "/nonexistent/trailcreator-tests/config",
+    "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/trailcreator-tests/credentials",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+UNSET_ENV = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_REGION")
 
 FAKE_KEY_ID = "AKIATESTFAKEKEY00001"
 FAKE_SECRET = "fakeSecretDoNotLog/ABCDEFGHIJKLMNOPQRSTUVWX"
@@ -35,9 +53,61 @@ def moto_server(tmp_path_factory):
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def moto_endpoint(moto_server):
+    """The moto server, with the session's environment pointing at it and fake credentials."""
+    saved = {k: os.environ.get(k) for k in list(FAKE_ENV) + list(UNSET_ENV) + ["AWS_ENDPOINT_URL"]}
+    os.environ.update(FAKE_ENV, AWS_ENDPOINT_URL=moto_server)
+    for k in UNSET_ENV:
+        os.environ.pop(k, None)
+    try:
+        yield moto_server
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
 @pytest.fixture
-def aws(moto_server, monkeypatch):
-    """Environment pointing boto3 (and so DuckDB) at the moto server, with fake credentials."""
+def aws(moto_endpoint):
+    """moto, with no c7n session cached from an earlier test."""
+    from c7n.utils import reset_session_cache
+
+    reset_session_cache()
+    yield moto_endpoint
+    reset_session_cache()
+
+
+@pytest.fixture
+def world(aws):
+    """Resources in two fresh accounts x two regions, with a recorded creator for most of them."""
+    import aws_world
+
+    return aws_world.build()
+
+
+@pytest.fixture
+def world_a(aws):
+    """Only account A's us-east-1 and IAM resources of ``world``: for tests of one tag run."""
+    import aws_world
+
+    return aws_world.build(aws_world.SMALL)
+
+
+@pytest.fixture(autouse=True)
+def _quiet_moto_log():
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    yield
+
+
+@pytest.fixture
+def aws_env(moto_server, monkeypatch):
+    """Environment pointing boto3 (and so DuckDB) at the moto server, with recognisable fake
+    credentials; returns a boto3 session."""
     for var in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_ENDPOINT_URL_S3"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
@@ -50,8 +120,8 @@ def aws(moto_server, monkeypatch):
 
 
 @pytest.fixture
-def s3(aws):
-    return aws.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+def s3(aws_env):
+    return aws_env.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
 
 
 @pytest.fixture

@@ -1,0 +1,190 @@
+"""AWS sessions for the tagger: profile / assume-role chains as c7n-org does, and a call journal.
+
+``AccountSessionFactory`` is a c7n ``SessionFactory`` (so c7n resource managers use it as
+their own) that can assume a chain of roles, like c7n-org's ``get_session``.  Every session
+it makes records the API calls made on the current thread while a ``CallJournal`` is
+recording: c7n's tag actions skip some failures silently (a role or topic deleted since it
+was listed, a bucket whose tags cannot be read), and the journal is how the tagger still
+reports them instead of counting those resources as tagged.
+
+Credentials stay inside boto3: nothing here formats them into a message.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from dataclasses import dataclass, field
+
+import boto3
+import botocore.exceptions
+import botocore.loaders
+import botocore.session
+from botocore.credentials import RefreshableCredentials
+from c7n.credentials import SessionFactory
+
+from .errors import TrailcreatorError
+
+SESSION_NAME = "trailcreator"
+
+
+@dataclass
+class CallRecord:
+    """One API call made while recording."""
+
+    operation: str
+    params: dict
+    status: int
+    error_code: str | None = None
+    error_message: str = ""
+    failed_resources: dict = field(default_factory=dict)  # resourcegroupstaggingapi FailedResourcesMap
+
+
+class CallJournal(threading.local):
+    """Per-thread list of the API calls made between ``start()`` and ``stop()``."""
+
+    def __init__(self):
+        self.records: list[CallRecord] | None = None
+
+    def start(self) -> None:
+        self.records = []
+
+    def stop(self) -> list[CallRecord]:
+        records, self.records = self.records or [], None
+        return records
+
+    # botocore event handlers -----------------------------------------------------------
+    def _keep_params(self, params, context, **kwargs):
+        if self.records is not None and context is not None:
+            context["trailcreator_params"] = dict(params)
+
+    def _after_call(self, http_response, parsed, model, context, **kwargs):
+        if self.records is None:
+            return
+        error = parsed.get("Error", {}) if isinstance(parsed, dict) else {}
+        self.records.append(
+            CallRecord(
+                operation=model.name,
+                params=(context or {}).get("trailcreator_params", {}),
+                status=getattr(http_response, "status_code", 0),
+                error_code=error.get("Code") if http_response.status_code >= 300 else None,
+                error_message=error.get("Message", "") or "",
+                failed_resources=dict(parsed.get("FailedResourcesMap") or {}) if isinstance(parsed, dict) else {},
+            )
+        )
+
+    def attach(self, session: boto3.Session) -> None:
+        events = session.events
+        events.register("before-parameter-build", self._keep_params, unique_id="trailcreator-journal-params")
+        events.register("after-call", self._after_call, unique_id="trailcreator-journal-after")
+
+
+JOURNAL = CallJournal()
+
+
+@functools.lru_cache(maxsize=1)
+def _shared_loader() -> botocore.loaders.Loader:
+    return botocore.loaders.create_loader()
+
+
+def botocore_session() -> botocore.session.Session:
+    """A botocore session sharing one data loader with all others.
+
+    Every account x region needs fresh sessions (and every assumed role one more); sharing
+    the loader means botocore parses its endpoint and service models once per process,
+    not once per session.
+    """
+    s = botocore.session.get_session()
+    s.register_component("data_loader", _shared_loader())
+    return s
+
+
+def _assume(role_arn: str, session: boto3.Session, region: str, external_id: str | None) -> boto3.Session:
+    """A session with ``role_arn``'s credentials, renewed before they expire."""
+
+    def refresh():
+        params = {"RoleArn": role_arn, "RoleSessionName": SESSION_NAME}
+        if external_id:
+            params["ExternalId"] = external_id
+        creds = session.client("sts").assume_role(**params)["Credentials"]
+        return {
+            "access_key": creds["AccessKeyId"],
+            "secret_key": creds["SecretAccessKey"],
+            "token": creds["SessionToken"],
+            "expiry_time": creds["Expiration"].isoformat(),
+        }
+
+    credentials = RefreshableCredentials.create_from_metadata(
+        metadata=refresh(), refresh_using=refresh, method="sts-assume-role"
+    )
+    bs = botocore_session()
+    bs._credentials = credentials  # botocore has no public setter for refreshable credentials
+    bs.set_config_variable("region", region)
+    return boto3.Session(botocore_session=bs)
+
+
+class AccountSessionFactory(SessionFactory):
+    """Sessions for one account: a profile, then zero or more roles assumed in turn (a chain)."""
+
+    def __init__(self, region: str, profile: str | None = None, roles=(), external_id: str | None = None):
+        roles = tuple(roles or ())
+        super().__init__(region, profile=profile, assume_role=roles[-1] if roles else None, external_id=external_id)
+        self.roles = roles
+        self.session_name = SESSION_NAME
+
+    def __call__(self, assume: bool = True, region: str | None = None) -> boto3.Session:
+        region = region or self.region
+        session = boto3.Session(botocore_session=botocore_session(), profile_name=self.profile, region_name=region)
+        if assume:
+            for role in self.roles:
+                session = _assume(role, session, region, self.external_id)
+        JOURNAL.attach(session)
+        return self.update(session)
+
+
+def check_credentials(profile: str | None = None, what: str = "the tagger") -> None:
+    """Fail early, with one line, when no credentials can be found at all."""
+    try:
+        creds = boto3.Session(botocore_session=botocore_session(), profile_name=profile).get_credentials()
+    except botocore.exceptions.ProfileNotFound:
+        raise TrailcreatorError(f"--profile {profile}: no such AWS profile in the AWS config files") from None
+    except botocore.exceptions.BotoCoreError as e:
+        raise TrailcreatorError(f"cannot load AWS credentials: {e}") from None
+    if creds is None:
+        raise TrailcreatorError(
+            f"no AWS credentials found for {what}: set AWS_PROFILE or pass --profile, "
+            f"or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
+        )
+
+
+def caller_account(factory: SessionFactory) -> str:
+    """The account id the factory's credentials act in (sts:GetCallerIdentity)."""
+    try:
+        return factory().client("sts").get_caller_identity()["Account"]
+    except botocore.exceptions.ClientError as e:
+        code = e.response.get("Error", {}).get("Code", "ClientError")
+        role = f" assuming {factory.roles[-1]}" if getattr(factory, "roles", None) else ""
+        raise TrailcreatorError(f"cannot identify the AWS account{role}: {code}") from None
+    except botocore.exceptions.NoCredentialsError:
+        raise TrailcreatorError("no AWS credentials found: set AWS_PROFILE or pass --profile") from None
+    except botocore.exceptions.ProfileNotFound as e:
+        raise TrailcreatorError(f"{e}") from None
+    except botocore.exceptions.BotoCoreError as e:
+        raise TrailcreatorError(f"cannot reach AWS STS: {type(e).__name__}") from None
+
+
+@functools.lru_cache(maxsize=1)
+def known_regions() -> frozenset[str]:
+    """Every region botocore knows, in every partition."""
+    s = botocore_session()
+    regions: set[str] = set()
+    for partition in s.get_available_partitions():
+        for service in ("ec2", "sts"):
+            regions.update(s.get_available_regions(service, partition_name=partition))
+    return frozenset(regions)
+
+
+def check_region(region: str, option: str = "--region") -> str:
+    if region not in known_regions():
+        raise TrailcreatorError(f"{option} {region}: unknown AWS region (e.g. us-east-1, eu-west-1)")
+    return region

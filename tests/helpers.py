@@ -1,0 +1,67 @@
+"""Running the CLI in tests, reading plans, forcing API failures."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import botocore.client
+from botocore.exceptions import ClientError
+from click.testing import CliRunner
+
+from trailcreator.cli import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args, env=None):
+    """``trailcreator ARGS`` in-process; the click Result (stdout, stderr, exit_code)."""
+    result = CliRunner().invoke(cli, [str(a) for a in args], env=env, catch_exceptions=False)
+    return result
+
+
+def run_tag_entry(*args, env_extra=None, timeout=180):
+    """The ``trailcreator-tag`` console entry (``tag_main``) in a subprocess."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT / "runner")
+    env.update(env_extra or {})
+    return subprocess.run(
+        [sys.executable, "-c", "from trailcreator.cli import tag_main; tag_main()", *map(str, args)],
+        capture_output=True, text=True, env=env, timeout=timeout, cwd=str(ROOT),
+    )
+
+
+def read_plan(path: Path) -> list[dict]:
+    path = Path(path)
+    if path.suffix == ".json":
+        return json.loads(path.read_text())
+    with path.open(newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def plan_actions(rows) -> dict[tuple, str]:
+    """(account, resource_type, resource_id) -> action."""
+    return {(r["account"], r["resource_type"], r["resource_id"]): r["action"] for r in rows}
+
+
+def fail_calls(monkeypatch, service: str, operation: str, code: str, message: str = "forced failure", calls=None):
+    """Make every ``service`` ``operation`` call fail with ``code``, as AWS would answer."""
+    original = botocore.client.BaseClient._make_api_call
+
+    def _make_api_call(self, operation_name, api_params):
+        if self.meta.service_model.service_name == service and operation_name == operation:
+            if calls is not None:
+                calls.append(dict(api_params))
+            raise ClientError({"Error": {"Code": code, "Message": message},
+                               "ResponseMetadata": {"HTTPStatusCode": 400}}, operation_name)
+        return original(self, operation_name, api_params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", _make_api_call)
+
+
+def error_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("Error:")]
