@@ -1,10 +1,6 @@
-"""End to end against moto: the real CLI tags two accounts x two regions, then a rerun changes nothing.
-
-The creators database comes from ``load_creators`` -- the one seam for the load step: today
-it writes the rows the loader would produce (``aws_world.creator_rows``); once the loader
-exists it should write ``cloudtrail_delivery.trail_records(world)`` into a bucket with
-``write_delivery_files`` and run the real load and export into ``path`` instead.
-"""
+"""End to end against moto: a trail records who created the resources of two accounts x two
+regions, the real `trailcreator load` reads it from a bucket, the real CLI tags, and a rerun
+changes nothing."""
 
 from __future__ import annotations
 
@@ -13,7 +9,6 @@ import re
 
 import aws_world
 import yaml
-from creators_db_files import write_creators_db
 from helpers import plan_actions, read_plan, run, run_tag_entry
 
 TAG_LINE = re.compile(
@@ -22,9 +17,48 @@ TAG_LINE = re.compile(
 )
 
 
+_HOME: dict = {}
+
+
 def load_creators(world, path):
-    """The creators database for ``world`` (see the module docstring)."""
-    return write_creators_db(path, aws_world.creator_rows(world))
+    """Write the trail of ``world`` into a bucket and run the real load into ``path``.
+
+    The map's iam-role ids are ARNs while Cloud Custodian's are names: the tagger must
+    match the two forms."""
+    import os
+    import shutil
+    import tempfile
+    import uuid
+
+    import boto3
+    from click.testing import CliRunner
+    from cloudtrail_delivery import TRAIL_IDS, trail_records, write_delivery_files
+    from conftest import ROOT
+    from trailcreator.cli import cli
+
+    if "home" not in _HOME:  # a private copy of the dbt project, so the checkout's generated map stays as it is
+        home = tempfile.mkdtemp(prefix="trailcreator-e2e-")
+        shutil.copytree(ROOT / "dbt_project", f"{home}/dbt_project", ignore=shutil.ignore_patterns("target", "logs"))
+        shutil.copy(ROOT / "profiles.yml", f"{home}/profiles.yml")
+        _HOME["home"] = home
+    s3 = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+    bucket = f"e2e-trail-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=bucket)
+    write_delivery_files(s3, bucket, trail_records(world))
+    rmap = path.parent / "resource_map.json"
+    rmap.write_text(json.dumps({"resources": [
+        {"resource": t, "events": [{"event": n, "service": src, "ids": ids}]} for t, (src, n, ids) in TRAIL_IDS.items()]}))
+    old = os.environ.get("TRAILCREATOR_HOME")
+    os.environ["TRAILCREATOR_HOME"] = _HOME["home"]
+    try:
+        result = CliRunner().invoke(cli, ["load", "--trail", f"s3://{bucket}", "--resource-map", str(rmap), "--db", str(path)])
+    finally:
+        if old is None:
+            os.environ.pop("TRAILCREATOR_HOME", None)
+        else:
+            os.environ["TRAILCREATOR_HOME"] = old
+    assert result.exit_code == 0, result.stderr
+    return path
 
 
 def type_lines(stdout: str) -> dict[tuple, tuple]:
