@@ -1412,7 +1412,8 @@ def plan(cfg: dict, r: Renderer) -> tuple[list[dict], dict]:
         for ev in res["events"]:
             mapped.setdefault((ev["service"], ev["event"]), []).append(res["resource"])
     kinds = [k for k in CREATE_KINDS if (k.source, k.name) in mapped]
-    stats = {"create_events": 0, "failed_creates": 0, "duplicate_records": 0, "name_reuses": 0}
+    stats = {"create_events": 0, "failed_creates": 0, "duplicate_records": 0, "duplicate_creates": 0,
+             "name_reuses": 0, "successful_reuses": 0}
     tasks = []
     spread = cfg["spread"]
     rpo = cfg["records_per_object"]
@@ -1465,12 +1466,18 @@ def plan(cfg: dict, r: Renderer) -> tuple[list[dict], dict]:
                 error = None
                 if kind.naming == "name":
                     older = [p for p in pool if p[1] < t - 2]
-                    if older and rng.random() < NAME_REUSE_RATE:
+                    # (the first chance of a reuse is always taken, and succeeds: even a tiny trail
+                    # then has a name whose latest create must win)
+                    force = older and stats["successful_reuses"] == 0
+                    if older and (force or rng.random() < NAME_REUSE_RATE):
                         e["rname"] = rng.choice(older)[0]
                         stats["name_reuses"] += 1
                         already = ALREADY_EXISTS.get(kind.name)  # SNS CreateTopic is idempotent: succeeds
-                        if already and rng.random() < 0.5:
+                        if already and not force and rng.random() < 0.5:
                             error = already
+                        else:
+                            error = False  # not failed by chance either
+                            stats["successful_reuses"] += 1
                     else:
                         while True:
                             e["rname"] = _new_name(rng, kind.name, account, region)
@@ -1481,8 +1488,8 @@ def plan(cfg: dict, r: Renderer) -> tuple[list[dict], dict]:
                     n_ids = 1 if kind.name == "CreateVolume" or rng.random() < 0.85 else rng.randrange(2, 5)
                     prefix = "vol-" if kind.name == "CreateVolume" else "i-"
                     e["ids"] = [prefix + hexs(rng, 17) for _ in range(n_ids)]
-                if error is None and rng.random() < CREATE_FAIL_RATE:
-                    error = rng.choice(kind.errors)
+                if error is None and (rng.random() < CREATE_FAIL_RATE or stats["failed_creates"] == 0 < stats["create_events"]):
+                    error = rng.choice(kind.errors)  # (the second create of a trail fails, at least)
                 if error:
                     e["error"] = list(error)
                     stats["failed_creates"] += 1
@@ -1490,9 +1497,10 @@ def plan(cfg: dict, r: Renderer) -> tuple[list[dict], dict]:
                     pool.append((e["rname"], t))
                 task["planned"].append(e)
                 stats["create_events"] += 1
-                if i + 1 < len(stream_tasks) and rng.random() < CREATE_DUP_RATE:
-                    stream_tasks[i + 1]["planned"].append(e)
+                if i + 1 < len(stream_tasks) and (rng.random() < CREATE_DUP_RATE or stats["duplicate_creates"] == 0):
+                    stream_tasks[i + 1]["planned"].append(e)  # (the first chance is always taken)
                     stats["duplicate_records"] += 1
+                    stats["duplicate_creates"] += 1
             # noise delivered twice
             n_dup = int(task["n"] * NOISE_DUP_RATE)
             if rng.random() < task["n"] * NOISE_DUP_RATE - n_dup:
