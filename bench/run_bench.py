@@ -29,6 +29,7 @@ import gzip
 import json
 import multiprocessing as mp
 import os
+import resource
 import shlex
 import shutil
 import socket
@@ -143,6 +144,16 @@ class TreeMonitor(threading.Thread):
         self.join()
 
 
+def proc_cpu_seconds(pid: int) -> float:
+    """utime + stime of one process (all its threads), from /proc/<pid>/stat."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLK
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 def machine_busy_seconds() -> float:
     """CPU seconds the whole machine has been busy since boot (all cores; /proc/stat)."""
     with open("/proc/stat") as f:
@@ -164,6 +175,7 @@ def run_child(name: str, argv: list[str], env: dict | None = None, log_dir: Path
     res = StepResult(step=name, argv=argv, ok=False, started=False, stdout_path=str(out_path),
                      stderr_path=str(err_path))
     self0 = os.times()
+    extra0 = proc_cpu_seconds(extra_monitor) if extra_monitor else 0.0
     busy0 = machine_busy_seconds()
     t0 = time.perf_counter()
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
@@ -189,13 +201,15 @@ def run_child(name: str, argv: list[str], env: dict | None = None, log_dir: Path
         if extra:
             extra.stop()
     busy = machine_busy_seconds() - busy0
+    extra_cpu = proc_cpu_seconds(extra_monitor) - extra0 if extra_monitor else 0.0
     self1 = os.times()
     tree_cpu = ru.ru_utime + ru.ru_stime
     own = (self1.user - self0.user) + (self1.system - self0.system)
     res.update(wall=wall, cpu=tree_cpu, peak_rss=mon.peak, procs=mon.peak_procs, rc=proc.returncode,
-               others=max(0.0, busy - tree_cpu - own) / (wall * (os.cpu_count() or 1)))
+               others=max(0.0, busy - tree_cpu - own - extra_cpu) / (wall * (os.cpu_count() or 1)))
     if extra:
         res["extra_peak_rss"] = extra.peak
+        res["extra_cpu"] = extra_cpu
     res["ok"] = proc.returncode == 0
     try:
         res["report"] = json.loads(out_path.read_text().strip().splitlines()[-1])
@@ -274,9 +288,17 @@ def _noop(_=None):
     return os.getpid()
 
 
+def _cpu_now() -> float:
+    """CPU seconds of this process plus its reaped children (a pool's workers, once joined)."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def child_floor(a) -> None:
     items = [ln for ln in Path(a.list).read_text().splitlines() if ln]
     ctx = mp.get_context("fork")
+    cpu0 = _cpu_now()
     if a.s3_endpoint:
         pool = ctx.Pool(a.workers, initializer=_init_s3, initargs=(a.s3_endpoint,))
     else:
@@ -293,7 +315,10 @@ def child_floor(a) -> None:
             out = sum(pool.imap_unordered(_inflate_file, items, chunksize=4))
             fetched = None
         secs = time.perf_counter() - t0
-    print(json.dumps({"seconds": secs, "json_bytes": out, "fetched_bytes": fetched, "objects": len(items)}))
+        pool.close()
+        pool.join()
+    print(json.dumps({"seconds": secs, "cpu": _cpu_now() - cpu0, "json_bytes": out, "fetched_bytes": fetched,
+                      "objects": len(items)}))
 
 
 def child_gzip(a) -> None:
@@ -305,10 +330,11 @@ def child_gzip(a) -> None:
         for i in range(0, len(group), 200):
             subprocess.run(["gzip", "-dc", *group[i:i + 200]], stdout=subprocess.DEVNULL, check=True)
 
+    cpu0 = _cpu_now()
     t0 = time.perf_counter()
     with ThreadPoolExecutor(a.workers) as ex:
         list(ex.map(run, groups))
-    print(json.dumps({"seconds": time.perf_counter() - t0}))
+    print(json.dumps({"seconds": time.perf_counter() - t0, "cpu": _cpu_now() - cpu0}))
 
 
 def child_s3list(a) -> None:
@@ -402,6 +428,7 @@ def child_pyloop(a) -> None:
     items = [ln for ln in Path(a.list).read_text().splitlines() if ln]
     best: dict = {}
     records = 0
+    cpu0 = _cpu_now()
     if a.workers <= 1:
         _init_scan(a.map)
         t0 = time.perf_counter()
@@ -416,9 +443,13 @@ def child_pyloop(a) -> None:
             for n, part in pool.imap_unordered(_scan_file, items, chunksize=2):
                 records += n
                 merge(best, part)
-    secs = time.perf_counter() - t0
+            secs = time.perf_counter() - t0
+            pool.close()
+            pool.join()
+    secs = secs if a.workers > 1 else time.perf_counter() - t0
+    cpu = _cpu_now() - cpu0
     write_result_csv(a.out, best)
-    print(json.dumps({"seconds": secs, "records": records, "rows": len(best)}))
+    print(json.dumps({"seconds": secs, "cpu": cpu, "records": records, "rows": len(best)}))
 
 
 # --- checking results ---------------------------------------------------------------------------
@@ -629,6 +660,7 @@ def main(argv=None) -> int:
     floor = timed(f"floor: zlib inflate ×{a.workers} procs", me + ["_floor", "--list", str(list_file), "--workers", str(a.workers)])
     if floor.get("ok") and floor.get("report"):
         floor["wall_eff"] = floor["report"]["seconds"]  # the pool's own clock: without interpreter/pool start
+        floor["cpu"] = floor["report"]["cpu"]
         floor["note"] = f"{floor['report']['json_bytes'] / 1e9:.2f} GB JSON out; pool start excluded"
     rows.append(floor)
     floor_s = floor.get("wall_eff") if floor.get("ok") else None
@@ -644,7 +676,7 @@ def main(argv=None) -> int:
         g = timed(f"gzip -dc ×{a.workers} procs", me + ["_gzip", "--list", str(sl), "--workers", str(a.workers)])
         if g.get("ok") and g.get("report"):
             g["wall_eff"] = g["report"]["seconds"] * gz_total / acc
-            g["cpu"] = g["cpu"] * gz_total / acc
+            g["cpu"] = g["report"]["cpu"] * gz_total / acc
             g["note"] = f"scaled from {acc / 1e6:.0f} MB ({len(sample)} objects)" if acc < gz_total else "all objects"
         rows.append(g)
 
@@ -654,7 +686,7 @@ def main(argv=None) -> int:
         r = timed("python loop: gzip+json+jmespath, 1 proc",
                   me + ["_pyloop", "--list", str(list_file), "--map", str(rmap), "--out", str(out), "--workers", "1"])
         if r.get("ok"):
-            r["wall_eff"] = r["report"]["seconds"]
+            r["wall_eff"], r["cpu"] = r["report"]["seconds"], r["report"]["cpu"]
             if expected is not None:
                 checks[r["step"]] = compare(expected, read_result_csv(str(out)))
         rows.append(r)
@@ -663,7 +695,7 @@ def main(argv=None) -> int:
         r = timed(f"python loop ×{a.workers} procs (for reference)",
                   me + ["_pyloop", "--list", str(list_file), "--map", str(rmap), "--out", str(out), "--workers", str(a.workers)])
         if r.get("ok"):
-            r["wall_eff"] = r["report"]["seconds"]
+            r["wall_eff"], r["cpu"] = r["report"]["seconds"], r["report"]["cpu"]
             if expected is not None:
                 checks[r["step"]] = compare(expected, read_result_csv(str(out)))
         rows.append(r)
@@ -704,7 +736,8 @@ def main(argv=None) -> int:
                       extra_monitor=moto.pid)
             if r.get("ok"):
                 r["wall_eff"] = r["report"]["seconds"]
-                r["note"] = f"{r['report']['keys']} keys (logs + digests), {r['report']['pages']} pages"
+                r["note"] = (f"{r['report']['keys']} keys (logs + digests), {r['report']['pages']} pages; "
+                             f"moto: {r.get('extra_cpu', 0):.1f} CPU s")
                 r["no_rate"] = True
             rows.append(r)
             for inflate in (False, True):
@@ -713,8 +746,9 @@ def main(argv=None) -> int:
                               "--bucket", S3_BUCKET, "--threads", str(a.s3_threads)] + ([] if inflate else ["--no-inflate"])
                 r = timed(name, argv_, extra_monitor=moto.pid)
                 if r.get("ok"):
-                    r["wall_eff"] = r["report"]["seconds"]
-                    r["note"] = f"{len(keys) / r['wall_eff']:.0f} GET/s; moto peak {r.get('extra_peak_rss', 0) / 2**20:.0f} MiB"
+                    r["wall_eff"], r["cpu"] = r["report"]["seconds"], r["report"]["cpu"]
+                    r["note"] = (f"{len(keys) / r['wall_eff']:.0f} GET/s; moto: {r.get('extra_cpu', 0):.1f} CPU s, "
+                                 f"peak {r.get('extra_peak_rss', 0) / 2**20:.0f} MiB")
                 rows.append(r)
             if not a.no_load:
                 db = work / "load-s3.db"
@@ -725,7 +759,8 @@ def main(argv=None) -> int:
                 env.pop("AWS_PROFILE", None)
                 r = timed("load (s3 via moto)", argv_, env=env, extra_monitor=moto.pid)
                 if r.get("ok"):
-                    r["note"] = f"moto peak {r.get('extra_peak_rss', 0) / 2**20:.0f} MiB (not in RSS)"
+                    r["note"] = (f"moto: {r.get('extra_cpu', 0):.1f} CPU s, peak {r.get('extra_peak_rss', 0) / 2**20:.0f} MiB "
+                                 f"(not in CPU s / RSS columns)")
                     try:
                         if expected is not None:
                             checks[r["step"]] = compare(expected, read_result_db(str(db)))
@@ -755,14 +790,18 @@ def main(argv=None) -> int:
     byname = {r["step"]: r for r in rows}
     py = next((r for r in rows if r["step"].startswith("python loop:") and r.get("ok")), None)
     eff = lambda r: r.get("wall_eff", r.get("wall"))  # noqa: E731
+    cpu_ratio = lambda x, y: f" (CPU time: {x['cpu'] / y['cpu']:.2f})" if x.get("cpu") and y.get("cpu") else ""  # noqa: E731
     if load_local and floor_s:
-        print(f"- load/floor = {eff(load_local) / floor_s:.2f} (target ≤ 2.0 at 1 GB)")
+        print(f"- load/floor = {eff(load_local) / floor_s:.2f}{cpu_ratio(load_local, floor)} (target ≤ 2.0 at 1 GB)")
     if load_local and py:
-        print(f"- python/load = {eff(py) / eff(load_local):.2f} (target ≥ 5)")
+        print(f"- python/load = {eff(py) / eff(load_local):.2f}{cpu_ratio(py, load_local)} (target ≥ 5)")
     if load_local:
         print(f"- load peak RSS = {load_local['peak_rss'] / 2**20:.0f} MiB (target ≤ 1024, flat with trail size)")
     if py and floor_s:
-        print(f"- python/floor = {eff(py) / floor_s:.2f}")
+        print(f"- python/floor = {eff(py) / floor_s:.2f}{cpu_ratio(py, floor)}")
+    gz_row = next((r for r in rows if r["step"].startswith("gzip -dc") and r.get("ok")), None)
+    if gz_row and floor_s:
+        print(f"- gzip -dc/floor = {eff(gz_row) / floor_s:.2f}{cpu_ratio(gz_row, floor)} (zlib vs GNU gzip)")
     s3_load = byname.get("load (s3 via moto)")
     s3_floor = next((r for r in rows if r["step"].startswith("s3 GET + inflate") and r.get("ok")), None)
     s3_get = next((r for r in rows if r["step"].startswith("s3 GET only") and r.get("ok")), None)
