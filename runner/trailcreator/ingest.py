@@ -216,21 +216,30 @@ class Reader:
             self.workers, mp_context=ctx, initializer=scan.init_worker, initargs=(self.names,)
         ) as pool:
             pending: set = set()
+            chunk: list[str] = []
             for batch in self._batches(objects):
                 for url, data, err in self._fetched(batch):
                     if err:
                         self._collect(scan.ScanResult(url, "skipped", err), sizes[url], progress)
+                    elif data is None:  # local: the worker opens the file; several per task saves IPC
+                        chunk.append(url)
+                        if len(chunk) >= 8:
+                            pending.add(pool.submit(scan.scan_many_in_worker, chunk))
+                            chunk = []
                     else:
-                        pending.add(pool.submit(scan.scan_in_worker, url, data))
+                        pending.add(pool.submit(scan.scan_many_in_worker, [url], [data]))
+                if chunk:
+                    pending.add(pool.submit(scan.scan_many_in_worker, chunk))
+                    chunk = []
                 # Keep about one batch in flight beyond the one being fetched: bounded memory.
                 while len(pending) > BATCH_MAX_OBJECTS:
                     done, pending = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
                     for f in done:
-                        res = f.result()
-                        self._collect(res, sizes[res.url], progress)
+                        for res in f.result():
+                            self._collect(res, sizes[res.url], progress)
             for f in concurrent.futures.as_completed(pending):
-                res = f.result()
-                self._collect(res, sizes[res.url], progress)
+                for res in f.result():
+                    self._collect(res, sizes[res.url], progress)
 
     def _fetched(self, batch: list[trail.TrailObject]):
         if self.spec.is_s3:

@@ -67,8 +67,13 @@ def compile_map(map_path: str | None, check_c7n: bool = True) -> resource_map.Re
     """Load and validate the map, refuse unknown c7n types, write the dbt macros."""
     rmap = resource_map.load(map_path)
     if check_c7n:
-        for warning in resource_map.check_types_with_c7n(rmap):
-            log.warning(warning)
+        # Loading c7n's registry costs seconds: check a map once, remember it by its hash.
+        marker = dbt_run.project_dir() / "target" / f".c7n-types-checked-{rmap.sha256[:16]}"
+        if not marker.exists():
+            for warning in resource_map.check_types_with_c7n(rmap):
+                log.warning(warning)
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.touch()
     resource_map.write_dbt_macros(rmap, str(dbt_run.project_dir()))
     return rmap
 

@@ -48,14 +48,14 @@ def inflate(data: bytes) -> bytes:
 
 
 def _fast(data: bytes, pattern: re.Pattern, names: set[bytes], res: ScanResult) -> bool:
-    body = data.strip()
-    if not (body.startswith(b'{"Records":[') and body.endswith(b"]}")):
+    body = data  # no strip(): a copy of the whole object; look at the ends instead
+    if not (body.startswith(b'{"Records":[') and body[-64:].rstrip().endswith(b"]}")):
         return False
     matches = list(pattern.finditer(body))
     if len(matches) != body.count(RECORD_START):
         return False
     res.records = len(matches)
-    end_of_array = body.rfind(b"]")
+    end_of_array = body.rfind(b"]")  # the array's closing bracket: the last one in the object
     for m in matches:
         if m.lastindex is None:
             continue
@@ -124,5 +124,6 @@ def init_worker(names: list[str]) -> None:
     _worker_state["pattern"] = name_pattern(names)
 
 
-def scan_in_worker(url: str, data: bytes | None) -> ScanResult:
-    return scan(url, data, _worker_state["names"], _worker_state["pattern"])
+def scan_many_in_worker(urls: list[str], datas: list[bytes | None] | None = None) -> list[ScanResult]:
+    datas = datas or [None] * len(urls)
+    return [scan(u, d, _worker_state["names"], _worker_state["pattern"]) for u, d in zip(urls, datas)]
