@@ -155,13 +155,12 @@ def _check(node: dict, expression: str) -> None:
             raise _unsupported(expression, "contains() with a search argument other than a string literal")
     elif t == "comparator":
         left, right = node["children"]
-        for side in (left, right):
-            if side["type"] == "literal" and isinstance(side["value"], (list, dict)):
-                raise _unsupported(expression, "a comparison with an array or object literal")
         if node["value"] in ("eq", "ne") and not (_is_scalar_literal(left) or _is_scalar_literal(right)):
+            # Equality of two arbitrary values is deep (lists, objects, 1 == 1.0 inside them); with a
+            # scalar literal on one side it is exact.
             raise _unsupported(
-                expression, "an equality comparison between two non-literal expressions (one side must be "
-                "a literal such as 'running' or `1`)"
+                expression, "an equality comparison without a string, number, boolean or null literal on "
+                "one side (such as 'running' or `1`)"
             )
     elif t == "slice":
         if node["children"][2] == 0:
@@ -315,8 +314,10 @@ class DuckDB:
     def list_filter(self, lst: str, var: str, cond: str) -> str:
         return f"list_filter({lst}, {self.lam(var, cond)})"
 
-    def flatten(self, lst: str) -> str:
-        return f"flatten({lst})"
+    def flatten(self, lst: str, typ: str) -> str:
+        # The cast keeps the type when DuckDB folds flatten(NULL) to an untyped NULL, which a
+        # lambda over the result could not bind.
+        return f"CAST(flatten({lst}) AS {typ})"
 
     def list_value(self, items: list[str]) -> str:
         return "[" + ", ".join(items) + "]"
@@ -416,27 +417,30 @@ class _Compiler:
         if v.kind == BOOL:
             return d.empty_ids()
         if v.kind == LIST:
-            e = d.var()
-            return f"coalesce({d.flatten(d.list_transform(v.sql, e, self.normalize_json(e, MAX_NESTING)))}, {d.empty_ids()})"
-        return d.let(v.sql, lambda x: self.normalize_json(x, MAX_NESTING + 1))
+            return self.ids_of_list(v.sql)
+        return self.ids_of_list(d.list_value([v.sql]))
 
-    def normalize_json(self, x: str, depth: int) -> str:
-        """VARCHAR[] of the ids in the JSON value named ``x`` (a bound name: used several times)."""
+    def ids_of_list(self, lst: str) -> str:
+        """VARCHAR[] of the ids in a JSON[]: nested arrays expanded in place, level by level, for
+        MAX_NESTING levels (one lambda deep each, so the SQL grows linearly and binds fast); an array
+        still left after that stops the query with an error rather than losing ids."""
         d = self.d
-        if depth == 0:
-            deeper = d.error(
-                f"trailcreator: ids nested in more than {MAX_NESTING} levels of lists are not supported "
-                f"(expression {self.expression!r})", "VARCHAR[]")
-        else:
+        for _ in range(MAX_NESTING):
             e = d.var()
-            deeper = d.flatten(d.list_transform(f"json_extract({x}, '$[*]')", e, self.normalize_json(e, depth - 1)))
-        return (f"CASE json_type({x}) "
-                f"WHEN 'VARCHAR' THEN CASE WHEN ({x} ->> '$') = '' THEN {d.empty_ids()} ELSE [{x} ->> '$'] END "
-                f"WHEN 'BIGINT' THEN [CAST(CAST({x} AS HUGEINT) AS VARCHAR)] "
-                f"WHEN 'UBIGINT' THEN [CAST(CAST({x} AS HUGEINT) AS VARCHAR)] "
-                f"WHEN 'DOUBLE' THEN [CAST(CAST({x} AS DOUBLE) AS VARCHAR)] "
-                f"WHEN 'ARRAY' THEN {deeper} "
-                f"ELSE {d.empty_ids()} END")
+            lst = d.flatten(d.list_transform(
+                lst, e, f"CASE WHEN json_type({e}) = 'ARRAY' THEN json_extract({e}, '$[*]') ELSE [{e}] END"),
+                "JSON[]")
+        e, s = d.var(), d.var()
+        too_deep = d.error(
+            f"trailcreator: ids nested in more than {MAX_NESTING} levels of lists are not supported "
+            f"(expression {self.expression!r})", "VARCHAR")
+        texts = d.list_transform(lst, e, (
+            f"CASE json_type({e}) WHEN 'VARCHAR' THEN {e} ->> '$' "
+            f"WHEN 'BIGINT' THEN CAST(CAST({e} AS HUGEINT) AS VARCHAR) "
+            f"WHEN 'UBIGINT' THEN CAST(CAST({e} AS HUGEINT) AS VARCHAR) "
+            f"WHEN 'DOUBLE' THEN CAST(CAST({e} AS DOUBLE) AS VARCHAR) "
+            f"WHEN 'ARRAY' THEN {too_deep} END"))
+        return f"coalesce({d.list_filter(texts, s, f'{s} <> {chr(39)}{chr(39)}')}, {d.empty_ids()})"
 
     # nodes -----------------------------------------------------------------------------------
 
@@ -503,7 +507,9 @@ class _Compiler:
             lo = bound(start, "upper" if step < 0 else "lower")
             hi = bound(stop, "lower" if step < 0 else "upper")
             i = d.var()
-            return d.list_transform(d.range_list(lo, hi, step), i, d.list_get(lst, f"{i} + 1"))
+            # least/greatest ignore NULLs, so a non-list needs its own branch
+            sliced = d.list_transform(d.range_list(lo, hi, step), i, d.list_get(lst, f"{i} + 1"))
+            return f"CASE WHEN {lst} IS NOT NULL THEN {sliced} END"
 
         return Val(d.let(self.as_list(cur), body), LIST)
 
@@ -513,7 +519,7 @@ class _Compiler:
         merged = self.d.list_transform(
             self.as_list(base), e,
             f"CASE WHEN json_type({e}) = 'ARRAY' THEN json_extract({e}, '$[*]') ELSE [{e}] END")
-        return Val(self.d.flatten(merged), LIST)
+        return Val(self.d.flatten(merged, "JSON[]"), LIST)
 
     def _project(self, base_list: str, rhs: dict) -> Val:
         d = self.d
@@ -646,7 +652,7 @@ class _Compiler:
     def fn_to_string(self, args, node):
         (v,) = args
         if v.kind == STR:
-            return v
+            return Val(f"coalesce({v.sql}, 'null')", STR)
         if v.kind == NUM:
             return Val(f"coalesce(CAST({v.sql} AS VARCHAR), 'null')", STR)
         if v.kind == BOOL:
