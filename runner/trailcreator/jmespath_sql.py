@@ -318,14 +318,14 @@ class DuckDB(Dialect):
     ``x -> ...``)."""
 
     name = "duckdb"
-    SQL_TYPES = {JSON: "JSON", LIST: "JSON[]", BOOL: "BOOLEAN", STR: "VARCHAR", NUM: "BIGINT"}
+    SQL_TYPES = {JSON: "JSON", LIST: "JSON[]", BOOL: "BOOLEAN", STR: "VARCHAR", NUM: "BIGINT", "VARCHAR[]": "VARCHAR[]"}
 
-    def let(self, sql: str, body) -> str:
-        """``body(name)`` with ``name`` bound to the value of ``sql``, evaluated once."""
+    def let(self, sql: str, body, kind: str = JSON) -> str:
+        """``body(name)`` with ``name`` bound to the value of ``sql`` (a ``kind``), evaluated once."""
         if _SIMPLE_SQL.match(sql):
             return body(sql)
         v = self.var()
-        return f"list_transform([{sql}], lambda {v}: {body(v)})[1]"
+        return f"list_transform([CAST({sql} AS {self.SQL_TYPES[kind]})], lambda {v}: {body(v)})[1]"
 
     def null(self, kind: str) -> str:
         return f"CAST(NULL AS {self.SQL_TYPES[kind]})"
@@ -421,11 +421,13 @@ class DuckDB(Dialect):
         return f"to_json({sql})"
 
     # --- lists
-    def list_transform(self, lst: str, var: str, body: str) -> str:
-        return f"list_transform({lst}, lambda {var}: {body})"
+    # Every list handed to a lambda is cast to its type: DuckDB folds a list that is NULL at compile
+    # time to an untyped NULL, and a lambda over that does not bind.
+    def list_transform(self, lst: str, var: str, body: str, elem: str = "JSON") -> str:
+        return f"list_transform(CAST({lst} AS {elem}[]), lambda {var}: {body})"
 
-    def list_filter(self, lst: str, var: str, cond: str) -> str:
-        return f"list_filter({lst}, lambda {var}: {cond})"
+    def list_filter(self, lst: str, var: str, cond: str, elem: str = "JSON") -> str:
+        return f"list_filter(CAST({lst} AS {elem}[]), lambda {var}: {cond})"
 
     def flatten(self, lst: str, kind: str = LIST) -> str:
         """One level of a list of lists; ``kind`` LIST (JSON) or STR (ids)."""
@@ -456,13 +458,13 @@ class DuckDB(Dialect):
 
     def range_list(self, start: str, stop: str, step: int) -> str:
         """Integers from ``start`` towards ``stop`` (excluded) by ``step``, as Python's range."""
-        return f"range({start}, {stop}, {step})"
+        return f"CAST(range({start}, {stop}, {step}) AS BIGINT[])"
 
     def list_contains(self, lst: str, item: str) -> str:
         return f"list_contains({lst}, {item})"
 
     def list_all(self, lst: str, var: str, cond: str) -> str:
-        return f"coalesce(list_bool_and(list_transform({lst}, lambda {var}: {cond})), true)"
+        return f"coalesce(list_bool_and({self.list_transform(lst, var, cond)}), true)"
 
     def join_strings(self, strings: str, glue: str, glue_is_constant: bool) -> str:
         if glue_is_constant:
@@ -470,7 +472,8 @@ class DuckDB(Dialect):
         # array_to_string wants a constant separator
         a, b = self.var(), self.var()
         return self.let(strings, lambda s: (
-            f"CASE WHEN len({s}) = 0 THEN '' ELSE list_reduce({s}, lambda {a}, {b}: {a} || {glue} || {b}) END"))
+            f"CASE WHEN len({s}) = 0 THEN '' ELSE list_reduce({s}, lambda {a}, {b}: {a} || {glue} || {b}) END"),
+            "VARCHAR[]")
 
     # --- strings
     def str_length(self, s: str) -> str:
@@ -560,9 +563,11 @@ class _Compiler:
         """The ids of a value, as a never-NULL list of strings (the module's result rule)."""
         d = self.d
         if v.kind == STR:
-            return d.let(v.sql, lambda s: d.case([(f"{s} IS NULL OR {s} = ''", d.empty_ids())], d.varchar_list([s])))
+            return d.let(v.sql, lambda s: d.case([(f"{s} IS NULL OR {s} = ''", d.empty_ids())], d.varchar_list([s])),
+                         STR)
         if v.kind == NUM:
-            return d.let(v.sql, lambda n: d.case([(f"{n} IS NULL", d.empty_ids())], d.varchar_list([d.num_text(n)])))
+            return d.let(v.sql, lambda n: d.case([(f"{n} IS NULL", d.empty_ids())], d.varchar_list([d.num_text(n)])),
+                         NUM)
         if v.kind == BOOL:
             return d.empty_ids()
         if v.kind == LIST:
@@ -598,7 +603,7 @@ class _Compiler:
             "double": d.double_text(e),
             "array": too_deep,
         }))
-        return d.coalesce(d.list_filter(texts, s, f"{s} <> ''"), d.empty_ids())
+        return d.coalesce(d.list_filter(texts, s, f"{s} <> ''", "VARCHAR"), d.empty_ids())
 
     def _flatten_once(self, lst: str) -> str:
         """JMESPath's flatten of a LIST: array elements replaced by their elements."""
@@ -670,11 +675,11 @@ class _Compiler:
             lo = bound(start, upper if step < 0 else lower)
             hi = bound(stop, lower if step < 0 else upper)
             i = d.var()
-            sliced = d.list_transform(d.range_list(lo, hi, step), i, d.list_get(lst, i))
+            sliced = d.list_transform(d.range_list(lo, hi, step), i, d.list_get(lst, i), "BIGINT")
             # least/greatest skip NULLs, so a non-list needs its own branch
             return d.case([(d.not_(d.is_sql_null(lst)), sliced)])
 
-        return Val(d.let(self.as_list(cur), body), LIST)
+        return Val(d.let(self.as_list(cur), body, LIST), LIST)
 
     def visit_flatten(self, node, cur):
         base = self.visit(node["children"][0], cur)
@@ -733,11 +738,11 @@ class _Compiler:
 
     def visit_or_expression(self, node, cur):
         a, b = self._same_kind(*(self.visit(c, cur) for c in node["children"]))
-        return Val(self.d.let(a.sql, lambda x: self.d.case([(self.truthy(Val(x, a.kind)), x)], b.sql)), a.kind)
+        return Val(self.d.let(a.sql, lambda x: self.d.case([(self.truthy(Val(x, a.kind)), x)], b.sql), a.kind), a.kind)
 
     def visit_and_expression(self, node, cur):
         a, b = self._same_kind(*(self.visit(c, cur) for c in node["children"]))
-        return Val(self.d.let(a.sql, lambda x: self.d.case([(self.truthy(Val(x, a.kind)), b.sql)], x)), a.kind)
+        return Val(self.d.let(a.sql, lambda x: self.d.case([(self.truthy(Val(x, a.kind)), b.sql)], x), a.kind), a.kind)
 
     def visit_comparator(self, node, cur):
         d = self.d
@@ -829,7 +834,7 @@ class _Compiler:
         """``body(sql_string)`` if ``v`` is a string, else NULL."""
         d = self.d
         if v.kind == STR:
-            return d.let(v.sql, body)
+            return d.let(v.sql, body, STR)
         if v.kind != JSON:
             return "NULL"
         return d.let(v.sql, lambda x: d.case([(d.is_kind(x, "string"), body(d.string_of(x)))]))
@@ -847,7 +852,7 @@ class _Compiler:
                 joined = d.join_strings(strings, d.string(glue_node["value"]) if constant else g, constant)
                 return d.case([(d.list_all(lst, e, d.is_kind(e, "string")), joined)])
 
-            return d.let(self.as_list(arr), on_list)
+            return d.let(self.as_list(arr), on_list, LIST)
 
         return Val(self._if_string(glue, body), STR)
 
