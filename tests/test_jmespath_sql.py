@@ -306,6 +306,12 @@ def test_over_a_table_of_records(con):
     assert [r[0] for r in rows] == [["i-0aaa", "i-0bbb"], [], [], [], []]
 
 
+def test_document_column_named_like_a_lambda_parameter(con):
+    sql = compile_ids("[a, b[*].c]", "__tc1")
+    got = con.execute(f"select {sql} from (select ?::JSON as __tc1)", ['{"a": "x", "b": [{"c": "y"}]}']).fetchone()[0]
+    assert got == ["x", "y"]
+
+
 def test_document_may_be_any_json_expression(con):
     sql = compile_ids("requestParameters.bucketName", "json(raw_text)")
     got = con.execute(f"select {sql} from (select ? as raw_text)", [json.dumps(CREATE_BUCKET)]).fetchone()[0]

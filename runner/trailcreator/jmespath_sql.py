@@ -9,32 +9,42 @@ Result rule (``normalize_ids``, and what the SQL returns, element for element an
 * a string is an id, except the empty string;
 * a number is an id written as text: an integer that fits 64 bits (signed or unsigned) as its decimal
   digits (``123``, ``-7``); any other number as the shortest text that reads back as the same double,
-  Python ``repr`` style (``1.5``, ``1.0``, ``1e+20``);
+  Python ``repr`` style (``1.5``, ``1.0``, ``1e+20``), which is also how DuckDB prints a DOUBLE;
 * null, booleans and objects are not ids and are dropped;
-* a list contributes the ids of its elements, in order, however deeply nested (``[["a"], "b"]`` gives
-  ``a, b``);
+* a list contributes the ids of its elements, in order, nested lists flattened (``[["a"], "b"]``
+  gives ``a, b``);
 * duplicates are kept; the caller deduplicates.
 
-Supported JMESPath (anything else raises :class:`UnsupportedExpression` naming the construct):
-identifiers and quoted identifiers, sub-expressions ``a.b``, index ``[0]`` / ``[-1]``, slices
-``[1:3]`` / ``[::-1]``, flatten ``[]``, list projection ``[*]``, object-value projection ``.*``,
-filter projection ``[?cond]``, multiselect list ``[a, b]``, pipe ``a | b``, ``@``, raw string
-literals ``'x'`` and JSON literals, ``&&``, ``||``, ``!``, parentheses, comparisons ``== != < <= > >=``
-(equality needs a scalar literal on one side; ordering compares any two operands), and the functions
-``length``, ``to_string``, ``join``, ``not_null``, ``starts_with`` and ``contains`` (its search argument a
-string literal).
+Supported JMESPath (anything else raises :class:`UnsupportedExpression` naming the construct, when the
+map is loaded): identifiers and quoted identifiers, sub-expressions ``a.b``, index ``[0]`` / ``[-1]``,
+slices ``[1:3]`` / ``[::-1]``, flatten ``[]``, list projection ``[*]``, object-value projection
+``.*``, filter projection ``[?cond]``, multiselect list ``[a, b]`` and ``a.[b, c]``, pipe ``a | b``,
+``@``, raw string literals ``'x'`` and JSON literals, ``&&``, ``||``, ``!``, parentheses, comparisons
+``== != < <= > >=``, and the functions ``length``, ``to_string``, ``join``, ``not_null``,
+``starts_with`` and ``contains``.  Two restrictions: an equality needs a string, number, boolean or
+null literal on one side (``state.name == 'running'``; comparing two arbitrary values would need deep
+equality of lists and objects), and the search argument of ``contains`` must be a string literal.
+Ordering compares numbers with numbers and strings with strings (code point order), as jmespath does.
 
-Where jmespath would raise a type error at run time (``join`` on a list that is not all strings,
-``length`` of a number, ``'a' < `1```), the SQL yields null for that sub-expression, so the record
-gives no ids from it rather than failing the whole load.
+Where jmespath raises a type error at run time (``join`` on a list that is not all strings,
+``length`` of a number, ``starts_with`` of null, ``'a' < `1```), the SQL yields null for that
+sub-expression, so the record gives no ids from it instead of failing the whole load.
 
-Known edges where the SQL and jmespath differ, none reachable from a CloudTrail record in practice:
-``to_string`` of an array or object gives null (jmespath gives its JSON text, whose spelling of numbers
-and non-ASCII characters DuckDB cannot reproduce exactly); objects with duplicate keys (DuckDB reads the
-first, Python the last); integers beyond 64 bits are compared and printed as doubles; ids inside more than
-:data:`MAX_NESTING` levels of nested lists raise an error at query time instead of being returned.
+Known differences from jmespath, none reachable from a CloudTrail record in practice:
 
-Only the standard library and ``jmespath`` are imported here.
+* ``to_string`` of an array or object gives null (jmespath gives JSON text whose spelling of numbers
+  and non-ASCII characters DuckDB does not reproduce exactly);
+* an object with duplicate keys: DuckDB reads the first, Python the last;
+* integers beyond 64 bits are compared and printed as doubles, and an integer compared with a
+  fractional number is compared as doubles (Python compares exactly);
+* ids inside more than :data:`MAX_NESTING` levels of nested lists stop the query with an error
+  instead of being returned.
+
+Both errors are :class:`~trailcreator.errors.TrailcreatorError`, so the command line reports them in
+one line, and ``ValueError``.  The SQL is for DuckDB 1.x (lambdas are written ``lambda x: ...``, the
+form DuckDB 2.0 keeps); ``dialect="athena"`` is reserved for Trino and not written yet.
+
+Only the standard library, ``jmespath`` and the project's error type are imported here.
 """
 
 from __future__ import annotations
@@ -262,11 +272,12 @@ class Dialect:
 
     def __init__(self):
         self._n = 0
+        self.prefix = "__tc"
 
     def var(self) -> str:
         """A fresh name for a lambda parameter."""
         self._n += 1
-        return f"__tc{self._n}"
+        return f"{self.prefix}{self._n}"
 
     # standard SQL
     def case(self, whens: list[tuple[str, str]], else_: str | None = None) -> str:
@@ -551,6 +562,9 @@ class _Compiler:
     # entry point and the result rule ---------------------------------------------------------
 
     def ids(self, ast: dict, doc_sql: str) -> str:
+        while self.d.prefix in doc_sql:  # lambda parameters must not shadow the document
+            self.d.prefix += "_"
+
         def run(doc):
             self.root = doc
             return self.normalize(self.visit(ast, Val(doc, JSON)))
