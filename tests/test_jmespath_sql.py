@@ -8,6 +8,8 @@ import os
 import duckdb
 import jmespath
 import pytest
+from hypothesis import HealthCheck, example, given, reject, settings
+from hypothesis import strategies as st
 
 from trailcreator.jmespath_sql import (
     InvalidExpression,
@@ -514,8 +516,6 @@ def test_sql_string_literal_rejects_lone_surrogates():
 
 # --- property: SQL == normalize_ids(jmespath) on random documents and expressions ---------------------
 
-from hypothesis import HealthCheck, example, given, reject, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 EXPR_KEYS = ["a", "a", "b", "b", "c", '"0"', '"x y"']
 TEXT = st.text(alphabet="ab'\"\\é😀 \n", max_size=3)
