@@ -123,7 +123,7 @@ def parse_hive_type(text: str):
 
     def name() -> str:
         nonlocal pos
-        m = re.compile(r"\s*([^<>,:\s]+)\s*").match(text, pos)
+        m = re.compile(r"\s*([^<>,:()\s]+)\s*").match(text, pos)
         if not m:
             raise ValueError(f"cannot read the type {text!r} at {pos}")
         pos = m.end()
