@@ -54,6 +54,8 @@ __all__ = [
     "InvalidExpression",
     "parse_ids",
     "compile_ids",
+    "compile_value",
+    "normalize_sql",
     "normalize_ids",
     "sql_string_literal",
     "MAX_NESTING",
@@ -253,6 +255,7 @@ class DuckDB:
     methods; the compiler never writes dialect-specific SQL itself."""
 
     name = "duckdb"
+    json_path_negative_index = True  # '$[-1]' is the last element
 
     def __init__(self):
         self._n = 0
@@ -275,6 +278,20 @@ class DuckDB:
     # --- JSON access
     def json_type(self, j: str) -> str:
         return f"json_type({j})"
+
+    def is_type(self, j: str, *types: str) -> str:
+        """BOOLEAN: the JSON value ``j`` is of one of ``types`` (DuckDB's json_type names); NULL for NULL."""
+        if len(types) == 1:
+            return f"json_type({j}) = '{types[0]}'"
+        return f"json_type({j}) IN (" + ", ".join(f"'{t}'" for t in types) + ")"
+
+    def type_case(self, j: str, branches: list[tuple[str, str]], else_sql: str | None = None,
+                  null_as_type: bool = False) -> str:
+        """CASE on the JSON type of ``j``: ``branches`` are (json_type name, SQL).  SQL NULL takes the
+        ELSE branch, or the 'NULL' branch when ``null_as_type``."""
+        subject = f"coalesce(json_type({j}), 'NULL')" if null_as_type else f"json_type({j})"
+        whens = " ".join(f"WHEN '{t}' THEN {sql}" for t, sql in branches)
+        return f"CASE {subject} {whens}" + (f" ELSE {else_sql}" if else_sql is not None else "") + " END"
 
     def is_null(self, j: str) -> str:
         return f"coalesce(json_type({j}), 'NULL') = 'NULL'"
@@ -305,8 +322,51 @@ class DuckDB:
     def to_json(self, sql: str) -> str:
         return f"to_json({sql})"
 
-    def json_string(self, j: str) -> str:
-        return f"({j} ->> '$')"
+    def json_string(self, j: str, bare: bool = False) -> str:
+        """VARCHAR of a JSON string value (``j`` known to hold a string)."""
+        return f"{j} ->> '$'" if bare else f"({j} ->> '$')"
+
+    def elements_of_array(self, j: str) -> str:
+        """JSON[] of the elements of ``j``, known to be an array."""
+        return f"json_extract({j}, '$[*]')"
+
+    def object_size(self, j: str) -> str:
+        """How many keys the object ``j`` has."""
+        return f"len(json_keys({j}))"
+
+    def big_int(self, j: str) -> str:
+        """An integral JSON number as an exact number type wide enough for 64-bit unsigned."""
+        return f"CAST({j} AS HUGEINT)"
+
+    def int_text(self, j: str) -> str:
+        return f"CAST(CAST({j} AS HUGEINT) AS VARCHAR)"
+
+    def double_text(self, j: str) -> str:
+        return f"CAST(CAST({j} AS DOUBLE) AS VARCHAR)"
+
+    def null_json(self) -> str:
+        return "CAST(NULL AS JSON)"
+
+    def null_list(self) -> str:
+        return "CAST(NULL AS JSON[])"
+
+    def list_all(self, lst: str, var: str, cond: str) -> str:
+        """BOOLEAN: ``cond`` holds for every element (true for an empty list)."""
+        return f"coalesce(list_bool_and({self.list_transform(lst, var, cond)}), true)"
+
+    def list_contains(self, lst: str, value: str) -> str:
+        return f"list_contains({lst}, {value})"
+
+    def str_contains(self, s: str, needle: str) -> str:
+        return f"contains({s}, {needle})"
+
+    def join_strings(self, strings: str, glue_literal: str) -> str:
+        return f"array_to_string({strings}, {glue_literal})"
+
+    def join_strings_with(self, strings: str, lst: str, glue: str, a: str, b: str) -> str:
+        """Join with a computed separator (DuckDB wants a constant one for array_to_string)."""
+        return (f"CASE WHEN len({lst}) = 0 THEN '' ELSE "
+                f"list_reduce({strings}, lambda {a}, {b}: {a} || {glue} || {b}) END")
 
     # --- lists
     def list_transform(self, lst: str, var: str, body: str) -> str:
@@ -352,7 +412,190 @@ class DuckDB:
 
 
 
-_DIALECTS = {"duckdb": DuckDB}
+class Athena(DuckDB):
+    """SQL spellings for Athena engine v3 (Trino): JSON values of type JSON, ``ARRAY(JSON)`` for
+    lists, ``x -> ...`` lambdas, 1-based ``element_at``.
+
+    Trino has no ``json_type``: :meth:`json_type` derives DuckDB's type names from the first
+    character of ``json_format`` (the JSON text Trino holds), so the compiler's type tests read
+    the same in both dialects.  Numbers are printed as that JSON text (integers as their digits).
+    """
+
+    name = "athena"
+    json_path_negative_index = False  # Trino's JSONPath subscripts are 0 and up
+
+    def lam(self, var: str, body: str) -> str:
+        return f"{var} -> {body}"
+
+    def let(self, sql: str, body) -> str:
+        if _SIMPLE_SQL.match(sql):
+            return body(sql)
+        v = self.var()
+        return f"element_at(transform(ARRAY[{sql}], {self.lam(v, body(v))}), 1)"
+
+    # --- JSON access: the type of a value is the first character of its JSON text
+    _CHARS = {"VARCHAR": ('"',), "ARRAY": ("[",), "OBJECT": ("{",), "BOOLEAN": ("t", "f"), "NULL": ("n",)}
+    _NUMBERS = ("BIGINT", "UBIGINT", "DOUBLE")
+    _INTEGER = "'^-?[0-9]+$'"
+
+    def json_type(self, j: str) -> str:  # pragma: no cover - the compiler asks is_type/type_case
+        raise NotImplementedError("Athena: use is_type or type_case")
+
+    def _first(self, j: str) -> str:
+        return f"substr(json_format({j}), 1, 1)"
+
+    def is_type(self, j: str, *types: str) -> str:
+        chars = [c for t in types for c in self._CHARS.get(t, ())]
+        terms = []
+        if chars:
+            terms.append(f"{self._first(j)} = '{chars[0]}'" if len(chars) == 1
+                         else f"{self._first(j)} IN (" + ", ".join(f"'{c}'" for c in chars) + ")")
+        nums = [t for t in types if t in self._NUMBERS]
+        if nums:
+            pattern = "'^-?[0-9]'" if "DOUBLE" in nums else self._INTEGER
+            terms.append(f"regexp_like(json_format({j}), {pattern})")
+        return terms[0] if len(terms) == 1 else "(" + " OR ".join(terms) + ")"
+
+    def type_case(self, j: str, branches: list[tuple[str, str]], else_sql: str | None = None,
+                  null_as_type: bool = False) -> str:
+        """A CASE on the first character of the JSON text; a number is anything else.  SQL NULL
+        reads as 'n' (JSON null) with ``null_as_type``, else as 'x', which takes the default."""
+        by_type = dict(branches)
+        default = else_sql if else_sql is not None else "NULL"
+        ints = by_type.get("BIGINT", by_type.get("UBIGINT"))
+        dbl = by_type.get("DOUBLE")
+        if ints is None and dbl is None:
+            number = default
+        elif ints == dbl:
+            number = ints
+        else:
+            number = (f"CASE WHEN regexp_like(json_format({j}), {self._INTEGER}) THEN "
+                      f"{ints if ints is not None else default} ELSE {dbl if dbl is not None else default} END")
+        whens = []
+        for t in ("VARCHAR", "ARRAY", "OBJECT", "BOOLEAN", "NULL"):
+            sql = by_type.get(t, default)
+            if sql != number:
+                whens += [f"WHEN '{c}' THEN {sql}" for c in self._CHARS[t]]
+        if default != number:
+            whens.append(f"WHEN 'x' THEN {default}")
+        if not whens:
+            return number
+        subject = f"coalesce({self._first(j)}, '{'n' if null_as_type else 'x'}')"
+        return f"CASE {subject} " + " ".join(whens) + f" ELSE {number} END"
+
+    def is_null(self, j: str) -> str:
+        return f"({j} IS NULL OR json_format({j}) = 'null')"
+
+    def json_path(self, base: str, path: str) -> str:
+        return f"json_extract({base}, {sql_string_literal(path)})"
+
+    def json_key(self, j: str, key: str) -> str:
+        """Any key: through a MAP(VARCHAR, JSON) (Trino's JSONPath has no escape for every key)."""
+        return self.let(j, lambda x: f"CASE WHEN {self.is_type(x, 'OBJECT')} THEN "
+                        f"element_at(CAST({x} AS MAP(VARCHAR, JSON)), {sql_string_literal(key)}) END")
+
+    def array_elements(self, j: str) -> str:
+        return self.let(j, lambda x: f"CASE WHEN {self.is_type(x, 'ARRAY')} THEN CAST({x} AS ARRAY(JSON)) END")
+
+    def object_values(self, j: str) -> str:
+        return self.let(j, lambda x: f"CASE WHEN {self.is_type(x, 'OBJECT')} THEN "
+                        f"map_values(CAST({x} AS MAP(VARCHAR, JSON))) END")
+
+    def json_literal(self, value) -> str:
+        return f"json_parse({sql_string_literal(json.dumps(value, ensure_ascii=True))})"
+
+    def to_json(self, sql: str) -> str:
+        return f"CAST({sql} AS JSON)"
+
+    def json_string(self, j: str, bare: bool = False) -> str:
+        return f"json_extract_scalar({j}, '$')"
+
+    def elements_of_array(self, j: str) -> str:
+        return f"CAST({j} AS ARRAY(JSON))"
+
+    def object_size(self, j: str) -> str:
+        return f"json_size({j}, '$')"
+
+    def big_int(self, j: str) -> str:
+        return f"CAST({j} AS DECIMAL(38, 0))"
+
+    def int_text(self, j: str) -> str:
+        return f"json_format({j})"
+
+    def double_text(self, j: str) -> str:
+        return f"json_format({j})"
+
+    def null_json(self) -> str:
+        return "CAST(NULL AS JSON)"
+
+    def null_list(self) -> str:
+        return "CAST(NULL AS ARRAY(JSON))"
+
+    # --- lists
+    def list_transform(self, lst: str, var: str, body: str) -> str:
+        return f"transform({lst}, {self.lam(var, body)})"
+
+    def list_filter(self, lst: str, var: str, cond: str) -> str:
+        return f"filter({lst}, {self.lam(var, cond)})"
+
+    def list_value(self, items: list[str]) -> str:
+        return "ARRAY[" + ", ".join(items) + "]"
+
+    def list_len(self, lst: str) -> str:
+        return f"cardinality({lst})"
+
+    def list_get(self, lst: str, index_sql: str) -> str:
+        return f"element_at({lst}, {index_sql})"
+
+    def list_get_const(self, lst: str, i: int) -> str:
+        return f"element_at({lst}, {i + 1 if i >= 0 else i})"
+
+    def range_list(self, start: str, stop: str, step: int) -> str:
+        """DuckDB's range (stop excluded, empty when it goes nowhere) from Trino's sequence."""
+        if step > 0:
+            return (f"CASE WHEN ({start}) < ({stop}) THEN sequence(CAST({start} AS BIGINT), CAST(({stop}) - 1 AS BIGINT), {step}) "
+                    f"ELSE CAST(ARRAY[] AS ARRAY(BIGINT)) END")
+        return (f"CASE WHEN ({start}) > ({stop}) THEN sequence(CAST({start} AS BIGINT), CAST(({stop}) + 1 AS BIGINT), {step}) "
+                f"ELSE CAST(ARRAY[] AS ARRAY(BIGINT)) END")
+
+    def empty_ids(self) -> str:
+        return "CAST(ARRAY[] AS ARRAY(VARCHAR))"
+
+    def error(self, message: str, typ: str) -> str:
+        typ = {"VARCHAR[]": "ARRAY(VARCHAR)", "JSON[]": "ARRAY(JSON)"}.get(typ, typ)
+        return f"CAST(fail({sql_string_literal(message)}) AS {typ})"
+
+    def int_literal(self, n: int) -> str:
+        if -(10**38) < n < 10**38:
+            return f"CAST({n} AS DECIMAL(38, 0))"
+        return f"CAST({float(n)!r} AS DOUBLE)"
+
+    def double_literal(self, f: float) -> str:
+        if math.isnan(f):
+            return "nan()"
+        if math.isinf(f):
+            return "infinity()" if f > 0 else "-infinity()"
+        return f"CAST({f!r} AS DOUBLE)"
+
+    def list_all(self, lst: str, var: str, cond: str) -> str:
+        return f"coalesce(all_match({lst}, {self.lam(var, cond)}), true)"
+
+    def list_contains(self, lst: str, value: str) -> str:
+        return f"contains({lst}, {value})"
+
+    def str_contains(self, s: str, needle: str) -> str:
+        return f"(strpos({s}, {needle}) > 0)"
+
+    def join_strings(self, strings: str, glue_literal: str) -> str:
+        return f"array_join({strings}, {glue_literal})"
+
+    def join_strings_with(self, strings: str, lst: str, glue: str, a: str, b: str) -> str:
+        return (f"CASE WHEN cardinality({lst}) = 0 THEN '' ELSE "
+                f"reduce(slice({strings}, 2, cardinality({strings})), element_at({strings}, 1), "
+                f"({a}, {b}) -> {a} || {glue} || {b}, {a} -> {a}) END")
+
+
+_DIALECTS = {"duckdb": DuckDB, "athena": Athena}
 
 
 # --- the compiler --------------------------------------------------------------------------------
@@ -376,7 +619,7 @@ class _Compiler:
             return v.sql
         if v.kind == JSON:
             return self.d.array_elements(v.sql)
-        return "CAST(NULL AS JSON[])"
+        return self.d.null_list()
 
     def truthy(self, v: Val) -> str:
         """BOOLEAN, never NULL: JMESPath truthiness (false, null, '', [], {} are false; 0 is true)."""
@@ -388,10 +631,11 @@ class _Compiler:
             return f"({v.sql} IS NOT NULL)"
         if v.kind == LIST:
             return f"coalesce({self.d.list_len(v.sql)} > 0, false)"
-        return self.d.let(v.sql, lambda x: (
-            f"coalesce(CASE coalesce(json_type({x}), 'NULL') WHEN 'NULL' THEN false WHEN 'BOOLEAN' THEN CAST({x} AS BOOLEAN) "
-            f"WHEN 'VARCHAR' THEN ({x} ->> '$') <> '' WHEN 'ARRAY' THEN json_array_length({x}) > 0 "
-            f"WHEN 'OBJECT' THEN len(json_keys({x})) > 0 ELSE true END, false)"))
+        d = self.d
+        return d.let(v.sql, lambda x: "coalesce(" + d.type_case(x, [
+            ("NULL", "false"), ("BOOLEAN", f"CAST({x} AS BOOLEAN)"), ("VARCHAR", f"{d.json_string(x)} <> ''"),
+            ("ARRAY", f"json_array_length({x}) > 0"), ("OBJECT", f"{d.object_size(x)} > 0")],
+            "true", null_as_type=True) + ", false)")
 
     def is_null(self, v: Val) -> str:
         if v.kind == JSON:
@@ -410,9 +654,9 @@ class _Compiler:
     def normalize(self, v: Val) -> str:
         d = self.d
         if v.kind == STR:
-            return d.let(v.sql, lambda s: f"CASE WHEN {s} IS NULL OR {s} = '' THEN {d.empty_ids()} ELSE [{s}] END")
+            return d.let(v.sql, lambda s: f"CASE WHEN {s} IS NULL OR {s} = '' THEN {d.empty_ids()} ELSE {d.list_value([s])} END")
         if v.kind == NUM:
-            return d.let(v.sql, lambda n: f"CASE WHEN {n} IS NULL THEN {d.empty_ids()} ELSE [CAST({n} AS VARCHAR)] END")
+            return d.let(v.sql, lambda n: f"CASE WHEN {n} IS NULL THEN {d.empty_ids()} ELSE {d.list_value([f'CAST({n} AS VARCHAR)'])} END")
         if v.kind == BOOL:
             return d.empty_ids()
         if v.kind == LIST:
@@ -425,18 +669,17 @@ class _Compiler:
         d = self.d
         if depth == 0:
             deeper = d.error(
-                f"trailcreator: ids nested in more than {MAX_NESTING} levels of lists are not supported "
-                f"(expression {self.expression!r})", "VARCHAR[]")
+                f"trailcreator: ids nested in more than {MAX_NESTING} levels of lists are not supported"
+                + (f" (expression {self.expression!r})" if self.expression else ""), "VARCHAR[]")
         else:
             e = d.var()
-            deeper = d.flatten(d.list_transform(f"json_extract({x}, '$[*]')", e, self.normalize_json(e, depth - 1)))
-        return (f"CASE json_type({x}) "
-                f"WHEN 'VARCHAR' THEN CASE WHEN ({x} ->> '$') = '' THEN {d.empty_ids()} ELSE [{x} ->> '$'] END "
-                f"WHEN 'BIGINT' THEN [CAST(CAST({x} AS HUGEINT) AS VARCHAR)] "
-                f"WHEN 'UBIGINT' THEN [CAST(CAST({x} AS HUGEINT) AS VARCHAR)] "
-                f"WHEN 'DOUBLE' THEN [CAST(CAST({x} AS DOUBLE) AS VARCHAR)] "
-                f"WHEN 'ARRAY' THEN {deeper} "
-                f"ELSE {d.empty_ids()} END")
+            deeper = d.flatten(d.list_transform(d.elements_of_array(x), e, self.normalize_json(e, depth - 1)))
+        return d.type_case(x, [
+            ("VARCHAR", f"CASE WHEN {d.json_string(x)} = '' THEN {d.empty_ids()} ELSE {d.list_value([d.json_string(x, bare=True)])} END"),
+            ("BIGINT", d.list_value([d.int_text(x)])),
+            ("UBIGINT", d.list_value([d.int_text(x)])),
+            ("DOUBLE", d.list_value([d.double_text(x)])),
+            ("ARRAY", deeper)], d.empty_ids())
 
     # nodes -----------------------------------------------------------------------------------
 
@@ -454,7 +697,7 @@ class _Compiler:
     def visit_field(self, node, cur):
         key = node["value"]
         if cur.kind != JSON:
-            return Val("CAST(NULL AS JSON)")  # a field of a list, string, number or boolean is null
+            return Val(self.d.null_json())  # a field of a list, string, number or boolean is null
         if _SIMPLE_KEY.match(key):
             if cur.path is not None:
                 base, path = cur.base, cur.path + "." + key
@@ -476,7 +719,9 @@ class _Compiler:
         if cur.kind == LIST:
             return Val(self.d.list_get_const(cur.sql, i), JSON)
         if cur.kind != JSON:
-            return Val("CAST(NULL AS JSON)")
+            return Val(self.d.null_json())
+        if i < 0 and not self.d.json_path_negative_index:
+            return Val(self.d.list_get_const(self.as_list(cur), i), JSON)
         # JSONPath [i] is NULL on anything but an array, as JMESPath wants.
         if cur.path is not None:
             base, path = cur.base, f"{cur.path}[{i}]"
@@ -512,7 +757,7 @@ class _Compiler:
         e = self.d.var()
         merged = self.d.list_transform(
             self.as_list(base), e,
-            f"CASE WHEN json_type({e}) = 'ARRAY' THEN json_extract({e}, '$[*]') ELSE [{e}] END")
+            f"CASE WHEN {self.d.is_type(e, 'ARRAY')} THEN {self.d.elements_of_array(e)} ELSE {self.d.list_value([e])} END")
         return Val(self.d.flatten(merged), LIST)
 
     def _project(self, base_list: str, rhs: dict) -> Val:
@@ -534,7 +779,7 @@ class _Compiler:
         left, rhs = node["children"]
         base = self.visit(left, cur)
         if base.kind != JSON:
-            values = "CAST(NULL AS JSON[])"
+            values = self.d.null_list()
         else:
             values = self.d.object_values(base.sql)
         return self._project(values, rhs)
@@ -549,8 +794,8 @@ class _Compiler:
     def visit_multi_select_list(self, node, cur):
         items = [self.as_json(self.visit(child, cur)) for child in node["children"]]
         lst = self.d.list_value([f"CAST({i} AS JSON)" for i in items])
-        if cur.sql == "CAST(NULL AS JSON)":
-            return Val("CAST(NULL AS JSON[])", LIST)
+        if cur.sql == self.d.null_json():
+            return Val(self.d.null_list(), LIST)
         if cur.kind == JSON:
             return Val(f"CASE WHEN {self.is_null(cur)} THEN NULL ELSE {lst} END", LIST)
         return Val(f"CASE WHEN {cur.sql} IS NULL THEN NULL ELSE {lst} END", LIST)
@@ -593,12 +838,13 @@ class _Compiler:
         b = self.as_json(self.visit(right, cur))
 
         def cmp(x, y):
-            return (f"CASE WHEN json_type({x}) IN ('BIGINT', 'UBIGINT') AND json_type({y}) IN ('BIGINT', 'UBIGINT') "
-                    f"THEN CAST({x} AS HUGEINT) {sym} CAST({y} AS HUGEINT) "
-                    f"WHEN json_type({x}) IN ('BIGINT', 'UBIGINT', 'DOUBLE') AND json_type({y}) IN ('BIGINT', 'UBIGINT', 'DOUBLE') "
+            d, ints, nums = self.d, ("BIGINT", "UBIGINT"), ("BIGINT", "UBIGINT", "DOUBLE")
+            return (f"CASE WHEN {d.is_type(x, *ints)} AND {d.is_type(y, *ints)} "
+                    f"THEN {self.d.big_int(x)} {sym} {self.d.big_int(y)} "
+                    f"WHEN {d.is_type(x, *nums)} AND {d.is_type(y, *nums)} "
                     f"THEN CAST({x} AS DOUBLE) {sym} CAST({y} AS DOUBLE) "
-                    f"WHEN json_type({x}) = 'VARCHAR' AND json_type({y}) = 'VARCHAR' "
-                    f"THEN ({x} ->> '$') {sym} ({y} ->> '$') END")
+                    f"WHEN {d.is_type(x, 'VARCHAR')} AND {d.is_type(y, 'VARCHAR')} "
+                    f"THEN {self.d.json_string(x)} {sym} {self.d.json_string(y)} END")
 
         return Val(self.d.let(a, lambda x: self.d.let(b, lambda y: cmp(x, y))), BOOL)
 
@@ -610,19 +856,19 @@ class _Compiler:
         j = self.as_json(v)
         if isinstance(lit, bool):
             return d.let(j, lambda x: (
-                f"coalesce(CASE WHEN json_type({x}) = 'BOOLEAN' THEN CAST({x} AS BOOLEAN) = {str(lit).lower()} END, false)"))
+                f"coalesce(CASE WHEN {d.is_type(x, 'BOOLEAN')} THEN CAST({x} AS BOOLEAN) = {str(lit).lower()} END, false)"))
         if isinstance(lit, str):
             return d.let(j, lambda x: (
-                f"coalesce(CASE WHEN json_type({x}) = 'VARCHAR' THEN ({x} ->> '$') = {sql_string_literal(lit)} END, false)"))
+                f"coalesce(CASE WHEN {d.is_type(x, 'VARCHAR')} THEN {d.json_string(x)} = {sql_string_literal(lit)} END, false)"))
         # a number (never equal to a boolean, whatever Python thinks of 1 == True)
         if isinstance(lit, int) and -(2**63) <= lit < 2**64:
-            return d.let(j, lambda x: (
-                f"coalesce(CASE json_type({x}) WHEN 'BIGINT' THEN CAST({x} AS HUGEINT) = {d.int_literal(lit)} "
-                f"WHEN 'UBIGINT' THEN CAST({x} AS HUGEINT) = {d.int_literal(lit)} "
-                f"WHEN 'DOUBLE' THEN CAST({x} AS DOUBLE) = {d.double_literal(float(lit))} END, false)"))
+            return d.let(j, lambda x: "coalesce(" + d.type_case(x, [
+                ("BIGINT", f"{d.big_int(x)} = {d.int_literal(lit)}"),
+                ("UBIGINT", f"{d.big_int(x)} = {d.int_literal(lit)}"),
+                ("DOUBLE", f"CAST({x} AS DOUBLE) = {d.double_literal(float(lit))}")]) + ", false)")
         f = d.double_literal(float(lit))
         return d.let(j, lambda x: (
-            f"coalesce(CASE WHEN json_type({x}) IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN CAST({x} AS DOUBLE) = {f} END, false)"))
+            f"coalesce(CASE WHEN {d.is_type(x, 'BIGINT', 'UBIGINT', 'DOUBLE')} THEN CAST({x} AS DOUBLE) = {f} END, false)"))
 
     # functions -------------------------------------------------------------------------------
 
@@ -639,9 +885,10 @@ class _Compiler:
             return Val(f"length({v.sql})", NUM)
         if v.kind != JSON:
             return Val("CAST(NULL AS BIGINT)", NUM)
-        return Val(self.d.let(v.sql, lambda x: (
-            f"CAST(CASE json_type({x}) WHEN 'VARCHAR' THEN length({x} ->> '$') "
-            f"WHEN 'ARRAY' THEN json_array_length({x}) WHEN 'OBJECT' THEN len(json_keys({x})) END AS BIGINT)")), NUM)
+        d = self.d
+        return Val(d.let(v.sql, lambda x: "CAST(" + d.type_case(x, [
+            ("VARCHAR", f"length({d.json_string(x, bare=True)})"), ("ARRAY", f"json_array_length({x})"),
+            ("OBJECT", d.object_size(x))]) + " AS BIGINT)"), NUM)
 
     def fn_to_string(self, args, node):
         (v,) = args
@@ -653,13 +900,11 @@ class _Compiler:
             return Val(f"CASE WHEN {v.sql} THEN 'true' WHEN NOT {v.sql} THEN 'false' ELSE 'null' END", STR)
         if v.kind == LIST:
             return Val(f"CASE WHEN {v.sql} IS NULL THEN 'null' END", STR)
-        return Val(self.d.let(v.sql, lambda x: (
-            f"CASE WHEN {x} IS NULL THEN 'null' ELSE CASE json_type({x}) WHEN 'VARCHAR' THEN {x} ->> '$' "
-            f"WHEN 'BIGINT' THEN CAST(CAST({x} AS HUGEINT) AS VARCHAR) "
-            f"WHEN 'UBIGINT' THEN CAST(CAST({x} AS HUGEINT) AS VARCHAR) "
-            f"WHEN 'DOUBLE' THEN CAST(CAST({x} AS DOUBLE) AS VARCHAR) "
-            f"WHEN 'BOOLEAN' THEN CASE WHEN CAST({x} AS BOOLEAN) THEN 'true' ELSE 'false' END "
-            f"WHEN 'NULL' THEN 'null' END END")), STR)
+        d = self.d
+        return Val(d.let(v.sql, lambda x: f"CASE WHEN {x} IS NULL THEN 'null' ELSE " + d.type_case(x, [
+            ("VARCHAR", d.json_string(x, bare=True)), ("BIGINT", d.int_text(x)), ("UBIGINT", d.int_text(x)),
+            ("DOUBLE", d.double_text(x)), ("BOOLEAN", f"CASE WHEN CAST({x} AS BOOLEAN) THEN 'true' ELSE 'false' END"),
+            ("NULL", "'null'")]) + " END"), STR)
 
     def _string_or_null(self, v: Val, body) -> str:
         """``body(varchar_sql)`` if ``v`` is a string, else NULL."""
@@ -667,7 +912,7 @@ class _Compiler:
             return self.d.let(v.sql, body)
         if v.kind != JSON:
             return "NULL"
-        return self.d.let(v.sql, lambda x: f"CASE WHEN json_type({x}) = 'VARCHAR' THEN {body(f'({x} ->> {chr(39)}${chr(39)})')} END")
+        return self.d.let(v.sql, lambda x: f"CASE WHEN {self.d.is_type(x, 'VARCHAR')} THEN {body(self.d.json_string(x))} END")
 
     def fn_join(self, args, node):
         glue, arr = args
@@ -679,13 +924,12 @@ class _Compiler:
         def body(g):
             def on_list(lx):
                 e, s, a, b = d.var(), d.var(), d.var(), d.var()
-                all_str = f"coalesce(list_bool_and({d.list_transform(lx, e, f'json_type({e}) = {chr(39)}VARCHAR{chr(39)}')}), true)"
-                strings = d.list_transform(lx, s, f"{s} ->> '$'")
+                all_str = d.list_all(lx, e, d.is_type(e, "VARCHAR"))
+                strings = d.list_transform(lx, s, d.json_string(s, bare=True))
                 if constant_glue:
-                    joined = f"array_to_string({strings}, {sql_string_literal(glue_node['value'])})"
-                else:  # DuckDB wants a constant separator for array_to_string
-                    joined = (f"CASE WHEN len({lx}) = 0 THEN '' ELSE "
-                              f"list_reduce({strings}, lambda {a}, {b}: {a} || {g} || {b}) END")
+                    joined = d.join_strings(strings, sql_string_literal(glue_node["value"]))
+                else:
+                    joined = d.join_strings_with(strings, lx, g, a, b)
                 return f"CASE WHEN {all_str} THEN {joined} END"
             return d.let(lst, on_list)
 
@@ -705,28 +949,50 @@ class _Compiler:
         needle = sql_string_literal(node["children"][1]["value"])
         d = self.d
         if subject.kind == STR:
-            return Val(f"contains({subject.sql}, {needle})", BOOL)
+            return Val(d.str_contains(subject.sql, needle), BOOL)
         if subject.kind == LIST:
             e = d.var()
-            return Val(f"list_contains({d.list_transform(subject.sql, e, f'CASE WHEN json_type({e}) = {chr(39)}VARCHAR{chr(39)} THEN {e} ->> {chr(39)}${chr(39)} END')}, {needle})", BOOL)
+            strings = d.list_transform(subject.sql, e, f"CASE WHEN {d.is_type(e, 'VARCHAR')} THEN {d.json_string(e, bare=True)} END")
+            return Val(d.list_contains(strings, needle), BOOL)
         if subject.kind != JSON:
             return Val("CAST(NULL AS BOOLEAN)", BOOL)
 
         def body(x):
             e = d.var()
-            strings = d.list_transform(f"json_extract({x}, '$[*]')", e,
-                                       f"CASE WHEN json_type({e}) = 'VARCHAR' THEN {e} ->> '$' END")
-            return (f"CASE json_type({x}) WHEN 'VARCHAR' THEN contains({x} ->> '$', {needle}) "
-                    f"WHEN 'ARRAY' THEN coalesce(list_contains({strings}, {needle}), false) END")
+            strings = d.list_transform(d.elements_of_array(x), e,
+                                       f"CASE WHEN {d.is_type(e, 'VARCHAR')} THEN {d.json_string(e, bare=True)} END")
+            return d.type_case(x, [("VARCHAR", d.str_contains(d.json_string(x, bare=True), needle)),
+                                   ("ARRAY", f"coalesce({d.list_contains(strings, needle)}, false)")])
         return Val(d.let(subject.sql, body), BOOL)
+
+
+def _dialect(name: str):
+    if name not in _DIALECTS:
+        raise ValueError(f"unknown SQL dialect {name!r}; known: {', '.join(sorted(_DIALECTS))}")
+    return _DIALECTS[name]()
+
+
+def compile_value(expression: str, doc_sql: str, dialect: str = "duckdb") -> str:
+    """SQL expression (JSON) of the value ``expression`` yields on ``doc_sql`` (a column name),
+    before it is turned into ids.  ``normalize_sql(compile_value(e, doc))`` gives the same ids as
+    ``compile_ids(e, doc)``; splitting them lets one query apply the (long) normalization once
+    to the values of many expressions, which keeps Athena's query text small."""
+    ast = parse_ids(expression)
+    if not _SIMPLE_SQL.match(doc_sql):
+        raise ValueError("compile_value takes a column name as the document")
+    c = _Compiler(expression, _dialect(dialect))
+    return c.as_json(c.visit(ast, Val(doc_sql, JSON)))
+
+
+def normalize_sql(value_sql: str, dialect: str = "duckdb") -> str:
+    """SQL expression (list of VARCHAR, never NULL) of the ids in the JSON value ``value_sql``."""
+    return _Compiler("", _dialect(dialect)).normalize(Val(value_sql, JSON))
 
 
 def compile_ids(expression: str, doc_sql: str, dialect: str = "duckdb") -> str:
     """SQL expression (``VARCHAR[]``, never NULL) of the ids ``expression`` yields on the JSON value
     ``doc_sql`` (a SQL expression of type JSON, e.g. a column name).  See the module doc for the rule."""
     ast = parse_ids(expression)
-    if dialect == "athena":
-        raise NotImplementedError("the athena dialect is not written yet; use dialect='duckdb'")
     if dialect not in _DIALECTS:
         raise ValueError(f"unknown SQL dialect {dialect!r}; known: {', '.join(sorted(_DIALECTS))}")
     return _Compiler(expression, _DIALECTS[dialect]()).ids(ast, doc_sql)
