@@ -134,6 +134,7 @@ class Engine:
     def __init__(self, aws):
         self.rows: list[list[str | None]] = []
         self.header: list[str] | None = None
+        self.by_text: dict[str, tuple[list[str], list[list[str | None]]]] = {}  # query text contains key -> result
         self.queries: list[dict] = []  # what moto received: id, text, database, workgroup, output
         self.athena = aws.client("athena", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
         self.s3 = aws.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
@@ -147,7 +148,9 @@ class Engine:
         self.queries.append({"id": qid, "sql": ex["Query"], "database": (ex.get("QueryExecutionContext") or {}).get("Database"),
                              "workgroup": ex["WorkGroup"], "output": out,
                              "sent_output": (ex.get("ResultConfiguration") or {}).get("OutputLocation")})
-        write_result(self.s3, out, self.rows, self.header)
+        header, rows = next(((h, r) for key, (h, r) in self.by_text.items() if key in ex["Query"]),
+                            (self.header, self.rows))
+        write_result(self.s3, out, rows, header)
 
 
 @pytest.fixture

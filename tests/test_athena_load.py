@@ -159,3 +159,34 @@ def test_backoff_and_failure_reason():
     assert "state:RUNNING scanned:3.00 GiB elapsed:" in out.getvalue()
 
 
+
+
+def test_export_from_the_athena_target(cli, engine, s3, tmp_path):
+    """export-athena: the tables dbt built on Athena -> the same SQLite file as load writes."""
+    bucket(s3, "export-results")
+    ce_header = ["account_id", "region", "resource_type", "resource_id", "is_global", "event_time", "event_name",
+                 "event_source", "event_id", "user_agent", "source_ip", "identity_type", "principal_arn",
+                 "principal_id", "user_name", "session_name", "session_issuer_arn", "session_issuer_name",
+                 "on_behalf_of_user_id", "invoked_by", "access_key_id", "creator_raw", "excluded_reason", "creator"]
+    alice = [A, "us-east-1", "s3", "alpha-logs", "false", "2024-05-01 09:00:00.000", "CreateBucket", "s3.amazonaws.com",
+             "e1", "aws-cli/2", "198.51.100.7", "IAMUser", f"arn:aws:iam::{A}:user/alice", "AIDA1", "alice", None,
+             None, None, None, None, "AKIA1", "alice", None, "alice"]
+    service = [A, "us-east-1", "dynamodb-table", "stack-table", "false", "2024-05-01 10:00:00.000", "CreateTable",
+               "dynamodb.amazonaws.com", "e2", None, None, "AWSService", None, None, None, None, None, None, None,
+               "cloudformation.amazonaws.com", None, None, "aws-service", None]
+    engine.by_text['"creator_events"'] = (ce_header, [alice, service])
+    engine.by_text['"resource_creators"'] = (ce_header, [alice, service])  # one row per resource here too
+    db = tmp_path / "athena.db"
+    result = cli("export-athena", "--region", "us-east-1", "--athena-schema", "trailcreator",
+                 "--athena-output", "s3://export-results/x/", "--db", db)
+    assert [q["sql"] for q in engine.queries] == ['SELECT * FROM "trailcreator"."creator_events"',
+                                                  'SELECT * FROM "trailcreator"."resource_creators"']
+    assert "wrote" in result.stdout and "2 resource_creators rows, 1 events rows" in result.stdout
+    assert creators(db) == {(A, "us-east-1", "s3", "alpha-logs"): ("alice", None),
+                            (A, "us-east-1", "dynamodb-table", "stack-table"): (None, "aws-service")}
+    ev = rows(db, "select * from events")
+    assert ev == [{"account_id": A, "region": "us-east-1", "event_date": "2024-05-01 09:00:00", "event_name": "CreateBucket",
+                   "event_source": "s3.amazonaws.com", "user_agent": "aws-cli/2", "client_ip": "198.51.100.7",
+                   "user_id": f"arn:aws:iam::{A}:user/alice", "rtype": "s3", "resource_ids": "alpha-logs"}]
+    assert rows(db, "select event_time, is_global from resource_creators where resource_id = 'alpha-logs'") == [
+        {"event_time": "2024-05-01T09:00:00Z", "is_global": 0}]

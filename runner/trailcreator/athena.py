@@ -604,8 +604,9 @@ class ResultObject:
     etag: str
 
 
-def check_result(s3, url: str, query_id: str) -> ResultObject:
-    """The result CSV is there, readable, and has the columns a load-athena query writes."""
+def check_result(s3, url: str, query_id: str, columns: tuple[str, ...] = RESULT_COLUMNS,
+                 what: str = "a load-athena result") -> ResultObject:
+    """The result CSV is there, readable, and has ``columns`` (those a load-athena query writes)."""
     import botocore.exceptions
 
     bucket, key = parse_s3_url(url, "result")
@@ -630,10 +631,10 @@ def check_result(s3, url: str, query_id: str) -> ResultObject:
     if size:
         line = first.decode("utf-8", "replace").splitlines()[0] if first else ""
         header = [c.strip().lower() for c in next(csv.reader(io.StringIO(line)), [])]
-        missing = [c for c in RESULT_COLUMNS if c not in header]
+        missing = [c for c in columns if c not in header]
         if missing:
             raise TrailcreatorError(
-                f"athena query {query_id}: its result is not a load-athena result (no column "
+                f"athena query {query_id}: its result is not {what} (no column "
                 f"{', '.join(missing[:4])}{', ...' if len(missing) > 4 else ''}): give the id of a query "
                 "trailcreator load-athena started"
             )
@@ -715,6 +716,25 @@ def copy_result_rows(con, result: ResultObject, record_filter: str, record_struc
 # --- the command ---------------------------------------------------------------------------------
 
 
+def choose_output(session, s3, workgroup: Workgroup, output: str | None, region: str) -> str | None:
+    """Where the query's result goes: a workgroup that enforces its settings decides (and the
+    client sends none); else --athena-output, else upstream's default.  Checked for access."""
+    if workgroup.enforced:
+        location = workgroup.output
+        if output and location and output.rstrip("/") != location.rstrip("/"):
+            log.warning("workgroup %s enforces its settings: results go to %s, not --athena-output %s",
+                        workgroup.name, location, output)
+        if location:
+            check_output_access(s3, location, f"the output location of workgroup {workgroup.name}")
+        return None
+    location, option = output, "--athena-output"
+    if not location:
+        account = session.client("sts", region_name=region).get_caller_identity()["Account"]
+        location, option = default_output(account, region), "the default --athena-output"
+    check_output_access(s3, location, option)
+    return location
+
+
 @dataclass
 class AthenaSummary:
     query_id: str = ""
@@ -793,22 +813,8 @@ def run_load_athena(
         query = build_query(info, rmap.event_pairs, window, tuple(accounts))
         for note in query.notes:
             (log.warning if query.scans_whole_table else log.info)(note)
-        if workgroup.enforced:
-            location = workgroup.output
-            if output and location and output.rstrip("/") != location.rstrip("/"):
-                log.warning("workgroup %s enforces its settings: results go to %s, not --athena-output %s",
-                            workgroup.name, location, output)
-            option = f"the output location of workgroup {workgroup.name}"
-        else:
-            location = output
-            option = "--athena-output"
-            if not location:
-                account = session.client("sts", region_name=region).get_caller_identity()["Account"]
-                location = default_output(account, region)
-                option = "the default --athena-output"
-        if location:
-            check_output_access(s3, location, option)
-        query_id = start_query(athena, query.sql, info.database, workgroup, None if workgroup.enforced else location)
+        location = choose_output(session, s3, workgroup, output, region)
+        query_id = start_query(athena, query.sql, info.database, workgroup, location)
         print(f"trailcreator: athena query:{query_id} started in workgroup {workgroup.name}", file=stream, flush=True)
         ex = wait(athena, query_id, stream)
 
@@ -839,3 +845,88 @@ def run_load_athena(
     summary.sqlite_rows = export.export_sqlite(duckdb_path, db_path)
     summary.elapsed = time.monotonic() - started
     return summary
+
+
+# --- export: the Athena target's tables -> the SQLite file ---------------------------------------
+
+EXPORT_TABLES = ("creator_events", "resource_creators")
+# Columns the SQLite export reads from each table (the rest are kept too).
+EXPORT_COLUMNS = {
+    "creator_events": ("account_id", "region", "resource_type", "resource_id", "event_time", "event_name",
+                       "event_source", "event_id", "user_agent", "source_ip", "identity_type", "principal_arn",
+                       "principal_id", "user_name", "excluded_reason"),
+    "resource_creators": ("account_id", "region", "resource_type", "resource_id", "is_global", "creator",
+                          "excluded_reason", "event_time", "event_id"),
+}
+
+
+def _load_result_table(con, table: str, url: str) -> int:
+    """The CSV result of ``SELECT * FROM table`` as a DuckDB table, timestamps and booleans typed."""
+    con.execute(
+        f"""CREATE OR REPLACE TABLE {table} AS
+            SELECT * REPLACE (try_cast(event_time AS TIMESTAMP) AS event_time,
+                              try_cast(is_global AS BOOLEAN) AS is_global)
+            FROM read_csv($url, header = true, all_varchar = true, delim = ',', quote = '"', escape = '"',
+                          max_line_size = 536870912)""",
+        {"url": url},
+    )
+    return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def run_export_athena(
+    region: str,
+    schema: str,
+    db_path: str,
+    workgroup_name: str = "primary",
+    output: str | None = None,
+    duckdb_path: str | None = None,
+    session=None,
+    stream=None,
+) -> dict[str, int]:
+    """Query the tables ``dbt build --target athena`` made, copy them into a DuckDB file, and
+    write the SQLite file from it exactly as ``load`` does.  Returns the SQLite row counts."""
+    import boto3
+    import duckdb
+
+    from . import engine, export, load
+
+    stream = stream or sys.stderr
+    if not trail.REGION_RE.match(region or ""):
+        raise TrailcreatorError(f"--region {region!r} is not an AWS region name (like us-east-1)")
+    identifier(schema, "--athena-schema")
+    if not WORKGROUP_RE.match(workgroup_name or ""):
+        raise TrailcreatorError(f"--workgroup {workgroup_name!r} is not an Athena workgroup name (letters, digits, . _ -)")
+    if output is not None:
+        parse_s3_url(output, "--athena-output")
+    duckdb_path = duckdb_path or load.default_duckdb_path(db_path)
+    if session is not None:
+        engine.use_boto3_session(session)
+    session = session or boto3.Session(region_name=region)
+    athena = session.client("athena", region_name=region)
+    s3 = engine.s3_client(session, region)
+    workgroup = get_workgroup(athena, workgroup_name)
+    location = choose_output(session, s3, workgroup, output, region)
+
+    results = {}
+    for table in EXPORT_TABLES:
+        sql = f"SELECT * FROM {identifier(schema, '--athena-schema')}.{identifier(table, 'table')}"
+        qid = start_query(athena, sql, schema.lower(), workgroup, location)
+        print(f"trailcreator: athena query:{qid} started: {table}", file=stream, flush=True)
+        ex = wait(athena, qid, stream)
+        url = result_url(ex, workgroup)
+        check_result(s3, url, qid, EXPORT_COLUMNS[table], f"the {table} table of dbt build --target athena")
+        results[table] = url
+
+    con = duckdb.connect(duckdb_path)
+    try:
+        for table, url in results.items():
+            bucket, _ = parse_s3_url(url, "result")
+            engine.configure_s3(con, engine.s3_settings(bucket))
+            try:
+                n = _load_result_table(con, table, url)
+            except duckdb.Error as e:
+                raise TrailcreatorError(f"cannot read the Athena result {url}: {str(e).splitlines()[0]}") from None
+            print(f"trailcreator: {table}: {n} rows from {url}", file=stream, flush=True)
+    finally:
+        con.close()
+    return export.export_sqlite(duckdb_path, db_path)

@@ -175,6 +175,34 @@ def load_athena_cmd(region, table, athena_db, workgroup, athena_output, query_id
                f"{summary.sqlite_rows.get('events', 0)} events rows")
 
 
+@cli.command("export-athena")
+@click.option("--region", required=True, help="The region of Athena.")
+@click.option("--athena-schema", default="trailcreator", show_default=True,
+              help="The Athena database `dbt build --target athena` wrote to (TRAILCREATOR_ATHENA_SCHEMA).")
+@click.option("--workgroup", default="primary", show_default=True, help="The Athena workgroup to query in.")
+@click.option("--athena-output", help="s3://BUCKET/PREFIX/ for the query results (default as load-athena).")
+@click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False),
+              help="SQLite file to write (events + resource_creators).")
+@click.option("--duckdb", "duckdb_path", type=click.Path(dir_okay=False),
+              help="DuckDB file to copy the tables into (default: the --db path with .duckdb).")
+@click.option("--profile", help="AWS profile.")
+@click.option("--assume", help="Role ARN to assume.")
+def export_athena_cmd(region, athena_schema, workgroup, athena_output, db_path, duckdb_path, profile, assume):
+    """Write the SQLite file (--db) from the tables `dbt build --target athena` built.
+
+    \b
+    Example:
+      trailcreator export-athena --region us-east-1 --athena-schema trailcreator --db creators.db
+    """
+    from . import athena, load
+
+    session = load.boto3_session(profile, assume, region) if (profile or assume) else None
+    counts = athena.run_export_athena(region, athena_schema, db_path, workgroup_name=workgroup, output=athena_output,
+                                      duckdb_path=duckdb_path, session=session)
+    click.echo(f"wrote {db_path}: {counts.get('resource_creators', 0)} resource_creators rows, "
+               f"{counts.get('events', 0)} events rows")
+
+
 @cli.command("compile-map")
 @click.argument("resource_map_path", required=False, type=click.Path(dir_okay=False))
 def compile_map_cmd(resource_map_path):
