@@ -56,17 +56,17 @@
     {#- Why an identity is not a person to tag with; null when it is one. -#}
     case
         when identity_type = 'AWSService' then 'aws-service'
-        when contains(coalesce(principal_arn, ''), 'aws-service-role/')
-          or contains(coalesce(session_issuer_arn, ''), 'aws-service-role/')
-          or contains(coalesce(principal_arn, ''), 'AWSServiceRole') then 'service-linked-role'
-        when identity_type = 'AssumedRole' and regexp_full_match(coalesce(session_name, ''), 'i-[0-9a-f]{8,17}') then 'instance-profile'
+        when {{ trailcreator.str_contains("coalesce(principal_arn, '')", "'aws-service-role/'") }}
+          or {{ trailcreator.str_contains("coalesce(session_issuer_arn, '')", "'aws-service-role/'") }}
+          or {{ trailcreator.str_contains("coalesce(principal_arn, '')", "'AWSServiceRole'") }} then 'service-linked-role'
+        when identity_type = 'AssumedRole' and {{ trailcreator.regexp_full_match("coalesce(session_name, '')", 'i-[0-9a-f]{8,17}') }} then 'instance-profile'
         when ({{ creator_raw('name') }}) is null then 'no-identity'
     end
 {% endmacro %}
 
 {% macro tag_value(expr) %}
     {#- A valid AWS tag value: characters AWS forbids become '_', at most 256 characters. -#}
-    nullif(left(regexp_replace({{ expr }}, '[^\p{L}\p{N}\p{Zs}_.:/=+\-@]', '_', 'g'), 256), '')
+    nullif({{ trailcreator.left_chars(trailcreator.regexp_replace_all(expr, "'[^\\p{L}\\p{N}\\p{Zs}_.:/=+\\-@]'", "'_'"), 256) }}, '')
 {% endmacro %}
 
 {% macro global_event_sources() %}

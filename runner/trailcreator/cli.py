@@ -167,6 +167,82 @@ def load_s3_cmd(bucket, prefix, **kw):
     _run_load(root, **kw)
 
 
+@cli.command("load-athena")
+@click.option("--region", required=True, help="The region of Athena and the table.")
+@click.option("--table", required=True, help="The CloudTrail table in Athena.")
+@click.option("--athena-db", default="default", show_default=True, help="The Athena (Glue) database holding --table.")
+@click.option("--workgroup", default="primary", show_default=True, help="The Athena workgroup to run the query in.")
+@click.option("--athena-output", help="s3://BUCKET/PREFIX/ for the query result "
+              "(default: s3://aws-athena-query-results-<account>-<region>/; a workgroup that enforces its settings wins).")
+@click.option("--query-id", help="Skip the query: read the result of this earlier load-athena query.")
+@click.option("--account", "accounts", multiple=True, help="Account id to keep (repeat; default: all).")
+@click.option("--resource-map", "resource_map_path", type=click.Path(dir_okay=False),
+              help="Resource map JSON (default: the map shipped with trailcreator).")
+@click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False),
+              help="SQLite file to write (events + resource_creators).")
+@click.option("--duckdb", "duckdb_path", type=click.Path(dir_okay=False),
+              help="DuckDB file dbt builds (default: the --db path with .duckdb).")
+@click.option("--creator-format", type=click.Choice(CREATOR_FORMATS), default="name", show_default=True,
+              help="What the creator column holds for role sessions and others.")
+@click.option("--full-refresh", is_flag=True, help="Forget what the DuckDB file holds and rebuild it from this result.")
+@click.option("--profile", help="AWS profile.")
+@click.option("--assume", help="Role ARN to assume.")
+@_date_options
+def load_athena_cmd(region, table, athena_db, workgroup, athena_output, query_id, accounts, resource_map_path, db_path,
+                    duckdb_path, creator_format, full_refresh, profile, assume, day, month, year, start, end):
+    """Query a CloudTrail table in Athena and write who created each resource to --db.
+
+    Runs one query (mapped create events that succeeded, only the days asked for), waits for
+    it, reads its CSV result from S3 and builds the same tables as `load`.
+
+    \b
+    Example:
+      trailcreator load-athena --region us-east-1 --table cloudtrail_logs --db creators.db --month 2024/05
+    """
+    from . import athena, load, trail
+
+    window = trail.parse_window(day=day, month=month, year=year, start=start, end=end)
+    session = load.boto3_session(profile, assume, region) if (profile or assume) else None
+    summary = athena.run_load_athena(
+        region, table, resource_map_path, db_path, database=athena_db, workgroup_name=workgroup, output=athena_output,
+        query_id=query_id, accounts=tuple(accounts), window=window, duckdb_path=duckdb_path,
+        creator_format=creator_format, full_refresh=full_refresh, session=session,
+    )
+    if summary.rows == 0:
+        log.warning("the Athena result holds no create events")
+    click.echo(f"trailcreator: {summary.line()}", err=True)
+    click.echo(f"wrote {db_path}: {summary.sqlite_rows.get('resource_creators', 0)} resource_creators rows, "
+               f"{summary.sqlite_rows.get('events', 0)} events rows")
+
+
+@cli.command("export-athena")
+@click.option("--region", required=True, help="The region of Athena.")
+@click.option("--athena-schema", default="trailcreator", show_default=True,
+              help="The Athena database `dbt build --target athena` wrote to (TRAILCREATOR_ATHENA_SCHEMA).")
+@click.option("--workgroup", default="primary", show_default=True, help="The Athena workgroup to query in.")
+@click.option("--athena-output", help="s3://BUCKET/PREFIX/ for the query results (default as load-athena).")
+@click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False),
+              help="SQLite file to write (events + resource_creators).")
+@click.option("--duckdb", "duckdb_path", type=click.Path(dir_okay=False),
+              help="DuckDB file to copy the tables into (default: the --db path with .duckdb).")
+@click.option("--profile", help="AWS profile.")
+@click.option("--assume", help="Role ARN to assume.")
+def export_athena_cmd(region, athena_schema, workgroup, athena_output, db_path, duckdb_path, profile, assume):
+    """Write the SQLite file (--db) from the tables `dbt build --target athena` built.
+
+    \b
+    Example:
+      trailcreator export-athena --region us-east-1 --athena-schema trailcreator --db creators.db
+    """
+    from . import athena, load
+
+    session = load.boto3_session(profile, assume, region) if (profile or assume) else None
+    counts = athena.run_export_athena(region, athena_schema, db_path, workgroup_name=workgroup, output=athena_output,
+                                      duckdb_path=duckdb_path, session=session)
+    click.echo(f"wrote {db_path}: {counts.get('resource_creators', 0)} resource_creators rows, "
+               f"{counts.get('events', 0)} events rows")
+
+
 @cli.command("compile-map")
 @click.argument("resource_map_path", required=False, type=click.Path(dir_okay=False))
 def compile_map_cmd(resource_map_path):

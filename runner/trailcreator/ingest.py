@@ -328,6 +328,8 @@ def spec_from_config(get) -> trail.TrailSpec:
 
 def run_model(dbt, session, config: dict, entries):
     """Body of ``stg_cloudtrail__objects``: read the objects not read before; return them."""
+    if config.get("athena_result"):  # trailcreator load-athena: the input is a query's result CSV
+        return run_model_athena_result(dbt, session, config, entries)
     spec = spec_from_config(config.get)
     pairs = [tuple(r) for r in entries.query("entries", "select distinct event_source, event_name from entries").fetchall()]
     fingerprint = map_fingerprint(pairs)
@@ -368,4 +370,48 @@ def run_model(dbt, session, config: dict, entries):
             session.execute(f"create or replace temp table __trailcreator_new_objects as select * from read_parquet('{path}')")
     finally:
         reader.close()
+    return session.table("__trailcreator_new_objects")
+
+
+# --- an Athena query's result as one more trail object (trailcreator load-athena) ---------------
+
+
+def run_model_athena_result(dbt, session, config: dict, entries):
+    """Body of ``stg_cloudtrail__objects`` when the input is a ``load-athena`` result CSV:
+    one row for the CSV, holding its records in the same shape as a trail object's."""
+    from . import athena
+
+    url = config.get("athena_result")
+    window = trail.parse_window(start=config.get("start_date") or None, end=config.get("end_date") or None)
+    pairs = [tuple(r) for r in entries.query("entries", "select distinct event_source, event_name from entries").fetchall()]
+    fingerprint = map_fingerprint(pairs)
+    bucket, key = athena.parse_s3_url(url, "athena_result")
+    head = engine.s3_client().head_object(Bucket=bucket, Key=key)
+    result = athena.ResultObject(url, int(head.get("ContentLength", 0)), str(head.get("ETag", "")).strip('"'))
+
+    if dbt.is_incremental:
+        known = session.execute(f"select object_etag, map_fingerprint from {dbt.this} where object_key = ?", [url]).fetchall()
+        if known and tuple(known[0]) == (result.etag, fingerprint):
+            print(f"trailcreator: {url} already read", file=sys.stderr, flush=True)
+            session.execute(f"create or replace temp table __trailcreator_new_objects ({OBJECTS_COLUMNS})")
+            return session.table("__trailcreator_new_objects")
+
+    cond = record_filter(pairs, window)
+    accounts = _split(config.get("accounts"))
+    if accounts:
+        cond += f" and list_contains({_sql_list(accounts)}, r.recipientAccountId)"
+    con = duckdb.connect(config={"preserve_insertion_order": False})
+    try:
+        engine.configure_s3(con, engine.s3_settings(bucket))
+        read_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None).isoformat(sep=" ")
+        with tempfile.TemporaryDirectory(prefix="trailcreator-") as tmp:
+            path = os.path.join(tmp, "objects.parquet")
+            try:
+                rows, kept = athena.copy_result_rows(con, result, cond, RECORD_STRUCT, fingerprint, read_at, path)
+            except duckdb.Error as e:
+                raise TrailcreatorError(f"cannot read the Athena result {url}: {_reason(e, url)}") from None
+            print(f"trailcreator: read {url}: {rows} rows, {kept} create events kept", file=sys.stderr, flush=True)
+            session.execute(f"create or replace temp table __trailcreator_new_objects as select * from read_parquet('{path}')")
+    finally:
+        con.close()
     return session.table("__trailcreator_new_objects")

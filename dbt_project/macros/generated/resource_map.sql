@@ -51,3 +51,434 @@
     from {{ events }}
     where event_source = 'ec2.amazonaws.com' and event_name = 'CreateVolume'
 {% endmacro %}
+
+{% macro athena__extract_resource_ids(events) %}
+    {#- The same on Athena (Trino): each expression's value first, then one shared id normalization. -#}
+    select v.event_id, v.resource_type, t.resource_id
+    from (
+        select event_id, 'ec2' as resource_type, CAST(filter(transform(flatten(transform(element_at(transform(ARRAY[json_extract(doc, '$.responseElements.instancesSet.items')], __tc2 -> CASE WHEN substr(json_format(__tc2), 1, 1) = '[' THEN CAST(__tc2 AS ARRAY(JSON)) END), 1), __tc1 -> CASE WHEN substr(json_format(__tc1), 1, 1) = '[' THEN CAST(__tc1 AS ARRAY(JSON)) ELSE ARRAY[__tc1] END)), __tc3 -> json_extract(__tc3, '$.instanceId')), __tc4 -> NOT ((__tc4 IS NULL OR json_format(__tc4) = 'null'))) AS JSON) as ids_value
+        from {{ events }}
+        where event_source = 'ec2.amazonaws.com' and event_name = 'RunInstances'
+        union all
+        select event_id, 'ebs' as resource_type, json_extract(doc, '$.responseElements.volumeId') as ids_value
+        from {{ events }}
+        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateVolume'
+        union all
+        select event_id, 'ami' as resource_type, json_extract(doc, '$.responseElements.imageId') as ids_value
+        from {{ events }}
+        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateImage'
+        union all
+        select event_id, 'ami' as resource_type, json_extract(doc, '$.responseElements.imageId') as ids_value
+        from {{ events }}
+        where event_source = 'ec2.amazonaws.com' and event_name = 'RegisterImage'
+        union all
+        select event_id, 'ami' as resource_type, json_extract(doc, '$.responseElements.imageId') as ids_value
+        from {{ events }}
+        where event_source = 'ec2.amazonaws.com' and event_name = 'CopyImage'
+        union all
+        select event_id, 'ebs-snapshot' as resource_type, json_extract(doc, '$.responseElements.snapshotId') as ids_value
+        from {{ events }}
+        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateSnapshot'
+        union all
+        select event_id, 'ebs-snapshot' as resource_type, json_extract(doc, '$.responseElements.snapshotId') as ids_value
+        from {{ events }}
+        where event_source = 'ec2.amazonaws.com' and event_name = 'CopySnapshot'
+        union all
+        select event_id, 'ebs-snapshot' as resource_type, CAST(CASE WHEN (doc IS NULL OR json_format(doc) = 'null') THEN NULL ELSE ARRAY[CAST(json_extract(doc, '$.responseElements.CreateSnapshotsResponse.snapshotSet.item.snapshotId') AS JSON), CAST(CAST(filter(transform(flatten(transform(element_at(transform(ARRAY[json_extract(doc, '$.responseElements.CreateSnapshotsResponse.snapshotSet.item')], __tc2 -> CASE WHEN substr(json_format(__tc2), 1, 1) = '[' THEN CAST(__tc2 AS ARRAY(JSON)) END), 1), __tc1 -> CASE WHEN substr(json_format(__tc1), 1, 1) = '[' THEN CAST(__tc1 AS ARRAY(JSON)) ELSE ARRAY[__tc1] END)), __tc3 -> json_extract(__tc3, '$.snapshotId')), __tc4 -> NOT ((__tc4 IS NULL OR json_format(__tc4) = 'null'))) AS JSON) AS JSON)] END AS JSON) as ids_value
+        from {{ events }}
+        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateSnapshots'
+        union all
+        select event_id, 'ebs-snapshot' as resource_type, json_extract(doc, '$.responseElements.snapshotId') as ids_value
+        from {{ events }}
+        where event_source = 'ebs.amazonaws.com' and event_name = 'StartSnapshot'
+        union all
+        select event_id, 'asg' as resource_type, json_extract(doc, '$.requestParameters.autoScalingGroupName') as ids_value
+        from {{ events }}
+        where event_source = 'autoscaling.amazonaws.com' and event_name = 'CreateAutoScalingGroup'
+        union all
+        select event_id, 'launch-template-version' as resource_type, json_extract(doc, '$.responseElements.CreateLaunchTemplateResponse.launchTemplate.launchTemplateId') as ids_value
+        from {{ events }}
+        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateLaunchTemplate'
+        union all
+        select event_id, 'lambda' as resource_type, json_extract(doc, '$.responseElements.functionName') as ids_value
+        from {{ events }}
+        where event_source = 'lambda.amazonaws.com' and event_name = 'CreateFunction20150331'
+        union all
+        select event_id, 'ecs' as resource_type, json_extract(doc, '$.responseElements.cluster.clusterArn') as ids_value
+        from {{ events }}
+        where event_source = 'ecs.amazonaws.com' and event_name = 'CreateCluster'
+        union all
+        select event_id, 'ecs-service' as resource_type, json_extract(doc, '$.responseElements.service.serviceArn') as ids_value
+        from {{ events }}
+        where event_source = 'ecs.amazonaws.com' and event_name = 'CreateService'
+        union all
+        select event_id, 'ecs-task-definition' as resource_type, json_extract(doc, '$.responseElements.taskDefinition.taskDefinitionArn') as ids_value
+        from {{ events }}
+        where event_source = 'ecs.amazonaws.com' and event_name = 'RegisterTaskDefinition'
+        union all
+        select event_id, 'eks' as resource_type, json_extract(doc, '$.responseElements.cluster.name') as ids_value
+        from {{ events }}
+        where event_source = 'eks.amazonaws.com' and event_name = 'CreateCluster'
+        union all
+        select event_id, 'emr' as resource_type, json_extract(doc, '$.responseElements.jobFlowId') as ids_value
+        from {{ events }}
+        where event_source = 'elasticmapreduce.amazonaws.com' and event_name = 'RunJobFlow'
+        union all
+        select event_id, 's3' as resource_type, json_extract(doc, '$.requestParameters.bucketName') as ids_value
+        from {{ events }}
+        where event_source = 's3.amazonaws.com' and event_name = 'CreateBucket'
+        union all
+        select event_id, 'efs' as resource_type, json_extract(doc, '$.responseElements.fileSystemId') as ids_value
+        from {{ events }}
+        where event_source = 'elasticfilesystem.amazonaws.com' and event_name = 'CreateFileSystem'
+        union all
+        select event_id, 'fsx' as resource_type, json_extract(doc, '$.responseElements.fileSystem.fileSystemId') as ids_value
+        from {{ events }}
+        where event_source = 'fsx.amazonaws.com' and event_name = 'CreateFileSystem'
+        union all
+        select event_id, 'fsx' as resource_type, json_extract(doc, '$.responseElements.fileSystem.fileSystemId') as ids_value
+        from {{ events }}
+        where event_source = 'fsx.amazonaws.com' and event_name = 'CreateFileSystemFromBackup'
+        union all
+        select event_id, 'backup-plan' as resource_type, json_extract(doc, '$.requestParameters.backupPlan.backupPlanName') as ids_value
+        from {{ events }}
+        where event_source = 'backup.amazonaws.com' and event_name = 'CreateBackupPlan'
+        union all
+        select event_id, 'backup-vault' as resource_type, json_extract(doc, '$.responseElements.backupVaultName') as ids_value
+        from {{ events }}
+        where event_source = 'backup.amazonaws.com' and event_name = 'CreateBackupVault'
+        union all
+        select event_id, 'glacier' as resource_type, json_extract(doc, '$.requestParameters.vaultName') as ids_value
+        from {{ events }}
+        where event_source = 'glacier.amazonaws.com' and event_name = 'CreateVault'
+        union all
+        select event_id, 'ecr' as resource_type, json_extract(doc, '$.requestParameters.repositoryName') as ids_value
+        from {{ events }}
+        where event_source = 'ecr.amazonaws.com' and event_name = 'CreateRepository'
+        union all
+        select event_id, 'rds' as resource_type, json_extract(doc, '$.responseElements.dBInstanceIdentifier') as ids_value
+        from {{ events }}
+        where event_source = 'rds.amazonaws.com' and event_name = 'CreateDBInstance'
+        union all
+        select event_id, 'rds' as resource_type, json_extract(doc, '$.responseElements.dBInstanceIdentifier') as ids_value
+        from {{ events }}
+        where event_source = 'rds.amazonaws.com' and event_name = 'CreateDBInstanceReadReplica'
+        union all
+        select event_id, 'rds' as resource_type, json_extract(doc, '$.responseElements.dBInstanceIdentifier') as ids_value
+        from {{ events }}
+        where event_source = 'rds.amazonaws.com' and event_name = 'RestoreDBInstanceFromDBSnapshot'
+        union all
+        select event_id, 'rds' as resource_type, json_extract(doc, '$.responseElements.dBInstanceIdentifier') as ids_value
+        from {{ events }}
+        where event_source = 'rds.amazonaws.com' and event_name = 'RestoreDBInstanceToPointInTime'
+        union all
+        select event_id, 'rds' as resource_type, json_extract(doc, '$.responseElements.dBInstanceIdentifier') as ids_value
+        from {{ events }}
+        where event_source = 'rds.amazonaws.com' and event_name = 'RestoreDBInstanceFromS3'
+        union all
+        select event_id, 'rds-cluster' as resource_type, json_extract(doc, '$.responseElements.dBClusterIdentifier') as ids_value
+        from {{ events }}
+        where event_source = 'rds.amazonaws.com' and event_name = 'CreateDBCluster'
+        union all
+        select event_id, 'rds-cluster' as resource_type, json_extract(doc, '$.responseElements.dBClusterIdentifier') as ids_value
+        from {{ events }}
+        where event_source = 'rds.amazonaws.com' and event_name = 'RestoreDBClusterFromSnapshot'
+        union all
+        select event_id, 'rds-cluster' as resource_type, json_extract(doc, '$.responseElements.dBClusterIdentifier') as ids_value
+        from {{ events }}
+        where event_source = 'rds.amazonaws.com' and event_name = 'RestoreDBClusterToPointInTime'
+        union all
+        select event_id, 'rds-snapshot' as resource_type, json_extract(doc, '$.responseElements.dBSnapshotIdentifier') as ids_value
+        from {{ events }}
+        where event_source = 'rds.amazonaws.com' and event_name = 'CreateDBSnapshot'
+        union all
+        select event_id, 'rds-snapshot' as resource_type, json_extract(doc, '$.responseElements.dBSnapshotIdentifier') as ids_value
+        from {{ events }}
+        where event_source = 'rds.amazonaws.com' and event_name = 'CopyDBSnapshot'
+        union all
+        select event_id, 'rds-cluster-snapshot' as resource_type, json_extract(doc, '$.responseElements.dBClusterSnapshotIdentifier') as ids_value
+        from {{ events }}
+        where event_source = 'rds.amazonaws.com' and event_name = 'CreateDBClusterSnapshot'
+        union all
+        select event_id, 'rds-cluster-snapshot' as resource_type, json_extract(doc, '$.responseElements.dBClusterSnapshotIdentifier') as ids_value
+        from {{ events }}
+        where event_source = 'rds.amazonaws.com' and event_name = 'CopyDBClusterSnapshot'
+        union all
+        select event_id, 'rds-subnet-group' as resource_type, json_extract(doc, '$.responseElements.dBSubnetGroupName') as ids_value
+        from {{ events }}
+        where event_source = 'rds.amazonaws.com' and event_name = 'CreateDBSubnetGroup'
+        union all
+        select event_id, 'rds-param-group' as resource_type, json_extract(doc, '$.responseElements.dBParameterGroupName') as ids_value
+        from {{ events }}
+        where event_source = 'rds.amazonaws.com' and event_name = 'CreateDBParameterGroup'
+        union all
+        select event_id, 'dynamodb-table' as resource_type, json_extract(doc, '$.requestParameters.tableName') as ids_value
+        from {{ events }}
+        where event_source = 'dynamodb.amazonaws.com' and event_name = 'CreateTable'
+        union all
+        select event_id, 'dynamodb-table' as resource_type, json_extract(doc, '$.requestParameters.targetTableName') as ids_value
+        from {{ events }}
+        where event_source = 'dynamodb.amazonaws.com' and event_name = 'RestoreTableFromBackup'
+        union all
+        select event_id, 'cache-cluster' as resource_type, json_extract(doc, '$.responseElements.cacheClusterId') as ids_value
+        from {{ events }}
+        where event_source = 'elasticache.amazonaws.com' and event_name = 'CreateCacheCluster'
+        union all
+        select event_id, 'cache-cluster' as resource_type, CAST(filter(flatten(transform(element_at(transform(ARRAY[json_extract(doc, '$.responseElements.memberClusters')], __tc2 -> CASE WHEN substr(json_format(__tc2), 1, 1) = '[' THEN CAST(__tc2 AS ARRAY(JSON)) END), 1), __tc1 -> CASE WHEN substr(json_format(__tc1), 1, 1) = '[' THEN CAST(__tc1 AS ARRAY(JSON)) ELSE ARRAY[__tc1] END)), __tc3 -> NOT ((__tc3 IS NULL OR json_format(__tc3) = 'null'))) AS JSON) as ids_value
+        from {{ events }}
+        where event_source = 'elasticache.amazonaws.com' and event_name = 'CreateReplicationGroup'
+        union all
+        select event_id, 'elasticache-group' as resource_type, json_extract(doc, '$.responseElements.replicationGroupId') as ids_value
+        from {{ events }}
+        where event_source = 'elasticache.amazonaws.com' and event_name = 'CreateReplicationGroup'
+        union all
+        select event_id, 'redshift' as resource_type, json_extract(doc, '$.responseElements.clusterIdentifier') as ids_value
+        from {{ events }}
+        where event_source = 'redshift.amazonaws.com' and event_name = 'CreateCluster'
+        union all
+        select event_id, 'redshift' as resource_type, json_extract(doc, '$.responseElements.clusterIdentifier') as ids_value
+        from {{ events }}
+        where event_source = 'redshift.amazonaws.com' and event_name = 'RestoreFromClusterSnapshot'
+        union all
+        select event_id, 'elasticsearch' as resource_type, json_extract(doc, '$.requestParameters.domainName') as ids_value
+        from {{ events }}
+        where event_source = 'es.amazonaws.com' and event_name = 'CreateElasticsearchDomain'
+        union all
+        select event_id, 'elasticsearch' as resource_type, json_extract(doc, '$.requestParameters.domainName') as ids_value
+        from {{ events }}
+        where event_source = 'es.amazonaws.com' and event_name = 'CreateDomain'
+        union all
+        select event_id, 'dax' as resource_type, json_extract(doc, '$.responseElements.cluster.clusterName') as ids_value
+        from {{ events }}
+        where event_source = 'dax.amazonaws.com' and event_name = 'CreateCluster'
+        union all
+        select event_id, 'kinesis' as resource_type, json_extract(doc, '$.requestParameters.streamName') as ids_value
+        from {{ events }}
+        where event_source = 'kinesis.amazonaws.com' and event_name = 'CreateStream'
+        union all
+        select event_id, 'firehose' as resource_type, json_extract(doc, '$.requestParameters.deliveryStreamName') as ids_value
+        from {{ events }}
+        where event_source = 'firehose.amazonaws.com' and event_name = 'CreateDeliveryStream'
+        union all
+        select event_id, 'kafka' as resource_type, json_extract(doc, '$.responseElements.clusterArn') as ids_value
+        from {{ events }}
+        where event_source = 'kafka.amazonaws.com' and event_name = 'CreateCluster'
+        union all
+        select event_id, 'kafka' as resource_type, json_extract(doc, '$.responseElements.clusterArn') as ids_value
+        from {{ events }}
+        where event_source = 'kafka.amazonaws.com' and event_name = 'CreateClusterV2'
+        union all
+        select event_id, 'vpc' as resource_type, json_extract(doc, '$.responseElements.vpc.vpcId') as ids_value
+        from {{ events }}
+        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateVpc'
+        union all
+        select event_id, 'subnet' as resource_type, json_extract(doc, '$.responseElements.subnet.subnetId') as ids_value
+        from {{ events }}
+        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateSubnet'
+        union all
+        select event_id, 'security-group' as resource_type, json_extract(doc, '$.responseElements.groupId') as ids_value
+        from {{ events }}
+        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateSecurityGroup'
+        union all
+        select event_id, 'eni' as resource_type, json_extract(doc, '$.responseElements.networkInterface.networkInterfaceId') as ids_value
+        from {{ events }}
+        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateNetworkInterface'
+        union all
+        select event_id, 'eni' as resource_type, CAST(filter(transform(flatten(transform(filter(transform(flatten(transform(element_at(transform(ARRAY[json_extract(doc, '$.responseElements.instancesSet.items')], __tc2 -> CASE WHEN substr(json_format(__tc2), 1, 1) = '[' THEN CAST(__tc2 AS ARRAY(JSON)) END), 1), __tc1 -> CASE WHEN substr(json_format(__tc1), 1, 1) = '[' THEN CAST(__tc1 AS ARRAY(JSON)) ELSE ARRAY[__tc1] END)), __tc3 -> json_extract(__tc3, '$.networkInterfaceSet.items')), __tc4 -> NOT ((__tc4 IS NULL OR json_format(__tc4) = 'null'))), __tc5 -> CASE WHEN substr(json_format(__tc5), 1, 1) = '[' THEN CAST(__tc5 AS ARRAY(JSON)) ELSE ARRAY[__tc5] END)), __tc6 -> json_extract(__tc6, '$.networkInterfaceId')), __tc7 -> NOT ((__tc7 IS NULL OR json_format(__tc7) = 'null'))) AS JSON) as ids_value
+        from {{ events }}
+        where event_source = 'ec2.amazonaws.com' and event_name = 'RunInstances'
+        union all
+        select event_id, 'elastic-ip' as resource_type, json_extract(doc, '$.responseElements.allocationId') as ids_value
+        from {{ events }}
+        where event_source = 'ec2.amazonaws.com' and event_name = 'AllocateAddress'
+        union all
+        select event_id, 'nat-gateway' as resource_type, json_extract(doc, '$.responseElements.CreateNatGatewayResponse.natGateway.natGatewayId') as ids_value
+        from {{ events }}
+        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateNatGateway'
+        union all
+        select event_id, 'internet-gateway' as resource_type, json_extract(doc, '$.responseElements.internetGateway.internetGatewayId') as ids_value
+        from {{ events }}
+        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateInternetGateway'
+        union all
+        select event_id, 'route-table' as resource_type, json_extract(doc, '$.responseElements.routeTable.routeTableId') as ids_value
+        from {{ events }}
+        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateRouteTable'
+        union all
+        select event_id, 'network-acl' as resource_type, json_extract(doc, '$.responseElements.networkAcl.networkAclId') as ids_value
+        from {{ events }}
+        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateNetworkAcl'
+        union all
+        select event_id, 'vpc-endpoint' as resource_type, json_extract(doc, '$.responseElements.CreateVpcEndpointResponse.vpcEndpoint.vpcEndpointId') as ids_value
+        from {{ events }}
+        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateVpcEndpoint'
+        union all
+        select event_id, 'peering-connection' as resource_type, json_extract(doc, '$.responseElements.vpcPeeringConnection.vpcPeeringConnectionId') as ids_value
+        from {{ events }}
+        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateVpcPeeringConnection'
+        union all
+        select event_id, 'transit-gateway' as resource_type, json_extract(doc, '$.responseElements.CreateTransitGatewayResponse.transitGateway.transitGatewayId') as ids_value
+        from {{ events }}
+        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateTransitGateway'
+        union all
+        select event_id, 'customer-gateway' as resource_type, json_extract(doc, '$.responseElements.customerGateway.customerGatewayId') as ids_value
+        from {{ events }}
+        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateCustomerGateway'
+        union all
+        select event_id, 'vpn-gateway' as resource_type, json_extract(doc, '$.responseElements.vpnGateway.vpnGatewayId') as ids_value
+        from {{ events }}
+        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateVpnGateway'
+        union all
+        select event_id, 'mirror-target' as resource_type, json_extract(doc, '$.responseElements.CreateTrafficMirrorTargetResponse.trafficMirrorTarget.trafficMirrorTargetId') as ids_value
+        from {{ events }}
+        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateTrafficMirrorTarget'
+        union all
+        select event_id, 'elb' as resource_type, json_extract(doc, '$.requestParameters.loadBalancerName') as ids_value
+        from {{ events }}
+        where event_source = 'elasticloadbalancing.amazonaws.com' and event_name = 'CreateLoadBalancer'
+        union all
+        select event_id, 'app-elb' as resource_type, CAST(filter(transform(flatten(transform(element_at(transform(ARRAY[json_extract(doc, '$.responseElements.loadBalancers')], __tc2 -> CASE WHEN substr(json_format(__tc2), 1, 1) = '[' THEN CAST(__tc2 AS ARRAY(JSON)) END), 1), __tc1 -> CASE WHEN substr(json_format(__tc1), 1, 1) = '[' THEN CAST(__tc1 AS ARRAY(JSON)) ELSE ARRAY[__tc1] END)), __tc3 -> json_extract(__tc3, '$.loadBalancerArn')), __tc4 -> NOT ((__tc4 IS NULL OR json_format(__tc4) = 'null'))) AS JSON) as ids_value
+        from {{ events }}
+        where event_source = 'elasticloadbalancing.amazonaws.com' and event_name = 'CreateLoadBalancer'
+        union all
+        select event_id, 'app-elb-target-group' as resource_type, CAST(filter(transform(flatten(transform(element_at(transform(ARRAY[json_extract(doc, '$.responseElements.targetGroups')], __tc2 -> CASE WHEN substr(json_format(__tc2), 1, 1) = '[' THEN CAST(__tc2 AS ARRAY(JSON)) END), 1), __tc1 -> CASE WHEN substr(json_format(__tc1), 1, 1) = '[' THEN CAST(__tc1 AS ARRAY(JSON)) ELSE ARRAY[__tc1] END)), __tc3 -> json_extract(__tc3, '$.targetGroupArn')), __tc4 -> NOT ((__tc4 IS NULL OR json_format(__tc4) = 'null'))) AS JSON) as ids_value
+        from {{ events }}
+        where event_source = 'elasticloadbalancing.amazonaws.com' and event_name = 'CreateTargetGroup'
+        union all
+        select event_id, 'distribution' as resource_type, json_extract(doc, '$.responseElements.distribution.id') as ids_value
+        from {{ events }}
+        where event_source = 'cloudfront.amazonaws.com' and event_name = 'CreateDistribution'
+        union all
+        select event_id, 'distribution' as resource_type, json_extract(doc, '$.responseElements.distribution.id') as ids_value
+        from {{ events }}
+        where event_source = 'cloudfront.amazonaws.com' and event_name = 'CreateDistributionWithTags'
+        union all
+        select event_id, 'hostedzone' as resource_type, json_extract(doc, '$.responseElements.hostedZone.id') as ids_value
+        from {{ events }}
+        where event_source = 'route53.amazonaws.com' and event_name = 'CreateHostedZone'
+        union all
+        select event_id, 'sqs' as resource_type, json_extract(doc, '$.responseElements.queueUrl') as ids_value
+        from {{ events }}
+        where event_source = 'sqs.amazonaws.com' and event_name = 'CreateQueue'
+        union all
+        select event_id, 'sns' as resource_type, json_extract(doc, '$.responseElements.topicArn') as ids_value
+        from {{ events }}
+        where event_source = 'sns.amazonaws.com' and event_name = 'CreateTopic'
+        union all
+        select event_id, 'event-rule' as resource_type, json_extract(doc, '$.requestParameters.name') as ids_value
+        from {{ events }}
+        where event_source = 'events.amazonaws.com' and event_name = 'PutRule'
+        union all
+        select event_id, 'event-bus' as resource_type, json_extract(doc, '$.requestParameters.name') as ids_value
+        from {{ events }}
+        where event_source = 'events.amazonaws.com' and event_name = 'CreateEventBus'
+        union all
+        select event_id, 'step-machine' as resource_type, json_extract(doc, '$.responseElements.stateMachineArn') as ids_value
+        from {{ events }}
+        where event_source = 'states.amazonaws.com' and event_name = 'CreateStateMachine'
+        union all
+        select event_id, 'sfn-activity' as resource_type, json_extract(doc, '$.responseElements.activityArn') as ids_value
+        from {{ events }}
+        where event_source = 'states.amazonaws.com' and event_name = 'CreateActivity'
+        union all
+        select event_id, 'iam-role' as resource_type, json_extract(doc, '$.requestParameters.roleName') as ids_value
+        from {{ events }}
+        where event_source = 'iam.amazonaws.com' and event_name = 'CreateRole'
+        union all
+        select event_id, 'iam-user' as resource_type, json_extract(doc, '$.requestParameters.userName') as ids_value
+        from {{ events }}
+        where event_source = 'iam.amazonaws.com' and event_name = 'CreateUser'
+        union all
+        select event_id, 'iam-policy' as resource_type, json_extract(doc, '$.responseElements.policy.policyId') as ids_value
+        from {{ events }}
+        where event_source = 'iam.amazonaws.com' and event_name = 'CreatePolicy'
+        union all
+        select event_id, 'kms-key' as resource_type, json_extract(doc, '$.responseElements.keyMetadata.keyId') as ids_value
+        from {{ events }}
+        where event_source = 'kms.amazonaws.com' and event_name = 'CreateKey'
+        union all
+        select event_id, 'secrets-manager' as resource_type, json_extract(doc, '$.requestParameters.name') as ids_value
+        from {{ events }}
+        where event_source = 'secretsmanager.amazonaws.com' and event_name = 'CreateSecret'
+        union all
+        select event_id, 'acm-certificate' as resource_type, json_extract(doc, '$.responseElements.certificateArn') as ids_value
+        from {{ events }}
+        where event_source = 'acm.amazonaws.com' and event_name = 'RequestCertificate'
+        union all
+        select event_id, 'acm-certificate' as resource_type, json_extract(doc, '$.responseElements.certificateArn') as ids_value
+        from {{ events }}
+        where event_source = 'acm.amazonaws.com' and event_name = 'ImportCertificate'
+        union all
+        select event_id, 'identity-pool' as resource_type, json_extract(doc, '$.responseElements.identityPoolId') as ids_value
+        from {{ events }}
+        where event_source = 'cognito-identity.amazonaws.com' and event_name = 'CreateIdentityPool'
+        union all
+        select event_id, 'wafv2' as resource_type, json_extract(doc, '$.responseElements.summary.id') as ids_value
+        from {{ events }}
+        where event_source = 'wafv2.amazonaws.com' and event_name = 'CreateWebACL'
+        union all
+        select event_id, 'cloudtrail' as resource_type, json_extract(doc, '$.responseElements.trailARN') as ids_value
+        from {{ events }}
+        where event_source = 'cloudtrail.amazonaws.com' and event_name = 'CreateTrail'
+        union all
+        select event_id, 'cfn' as resource_type, json_extract(doc, '$.requestParameters.stackName') as ids_value
+        from {{ events }}
+        where event_source = 'cloudformation.amazonaws.com' and event_name = 'CreateStack'
+        union all
+        select event_id, 'ssm-parameter' as resource_type, json_extract(doc, '$.requestParameters.name') as ids_value
+        from {{ events }}
+        where event_source = 'ssm.amazonaws.com' and event_name = 'PutParameter'
+        union all
+        select event_id, 'log-group' as resource_type, json_extract(doc, '$.requestParameters.logGroupName') as ids_value
+        from {{ events }}
+        where event_source = 'logs.amazonaws.com' and event_name = 'CreateLogGroup'
+        union all
+        select event_id, 'codebuild' as resource_type, json_extract(doc, '$.requestParameters.name') as ids_value
+        from {{ events }}
+        where event_source = 'codebuild.amazonaws.com' and event_name = 'CreateProject'
+        union all
+        select event_id, 'codepipeline' as resource_type, json_extract(doc, '$.requestParameters.pipeline.name') as ids_value
+        from {{ events }}
+        where event_source = 'codepipeline.amazonaws.com' and event_name = 'CreatePipeline'
+        union all
+        select event_id, 'codecommit' as resource_type, json_extract(doc, '$.requestParameters.repositoryName') as ids_value
+        from {{ events }}
+        where event_source = 'codecommit.amazonaws.com' and event_name = 'CreateRepository'
+        union all
+        select event_id, 'alarm' as resource_type, json_extract(doc, '$.requestParameters.alarmName') as ids_value
+        from {{ events }}
+        where event_source = 'monitoring.amazonaws.com' and event_name = 'PutMetricAlarm'
+        union all
+        select event_id, 'glue-connection' as resource_type, json_extract(doc, '$.requestParameters.connectionInput.name') as ids_value
+        from {{ events }}
+        where event_source = 'glue.amazonaws.com' and event_name = 'CreateConnection'
+        union all
+        select event_id, 'glue-database' as resource_type, json_extract(doc, '$.requestParameters.databaseInput.name') as ids_value
+        from {{ events }}
+        where event_source = 'glue.amazonaws.com' and event_name = 'CreateDatabase'
+        union all
+        select event_id, 'glue-job' as resource_type, json_extract(doc, '$.requestParameters.name') as ids_value
+        from {{ events }}
+        where event_source = 'glue.amazonaws.com' and event_name = 'CreateJob'
+        union all
+        select event_id, 'glue-crawler' as resource_type, json_extract(doc, '$.requestParameters.name') as ids_value
+        from {{ events }}
+        where event_source = 'glue.amazonaws.com' and event_name = 'CreateCrawler'
+        union all
+        select event_id, 'sagemaker-notebook' as resource_type, json_extract(doc, '$.responseElements.notebookInstanceArn') as ids_value
+        from {{ events }}
+        where event_source = 'sagemaker.amazonaws.com' and event_name = 'CreateNotebookInstance'
+        union all
+        select event_id, 'ssm-document' as resource_type, json_extract(doc, '$.requestParameters.name') as ids_value
+        from {{ events }}
+        where event_source = 'ssm.amazonaws.com' and event_name = 'CreateDocument'
+        union all
+        select event_id, 'rest-api' as resource_type, json_extract(doc, '$.responseElements.id') as ids_value
+        from {{ events }}
+        where event_source = 'apigateway.amazonaws.com' and event_name = 'CreateRestApi'
+        union all
+        select event_id, 'apigwv2' as resource_type, json_extract(doc, '$.responseElements.apiId') as ids_value
+        from {{ events }}
+        where event_source = 'apigateway.amazonaws.com' and event_name = 'CreateApi'
+    ) as v
+    cross join unnest(CASE coalesce(substr(json_format(v.ids_value), 1, 1), 'x') WHEN '"' THEN CASE WHEN json_extract_scalar(v.ids_value, '$') = '' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) ELSE ARRAY[json_extract_scalar(v.ids_value, '$')] END WHEN '[' THEN flatten(transform(CAST(v.ids_value AS ARRAY(JSON)), __tc1 -> CASE coalesce(substr(json_format(__tc1), 1, 1), 'x') WHEN '"' THEN CASE WHEN json_extract_scalar(__tc1, '$') = '' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) ELSE ARRAY[json_extract_scalar(__tc1, '$')] END WHEN '[' THEN flatten(transform(CAST(__tc1 AS ARRAY(JSON)), __tc2 -> CASE coalesce(substr(json_format(__tc2), 1, 1), 'x') WHEN '"' THEN CASE WHEN json_extract_scalar(__tc2, '$') = '' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) ELSE ARRAY[json_extract_scalar(__tc2, '$')] END WHEN '[' THEN flatten(transform(CAST(__tc2 AS ARRAY(JSON)), __tc3 -> CASE coalesce(substr(json_format(__tc3), 1, 1), 'x') WHEN '"' THEN CASE WHEN json_extract_scalar(__tc3, '$') = '' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) ELSE ARRAY[json_extract_scalar(__tc3, '$')] END WHEN '[' THEN flatten(transform(CAST(__tc3 AS ARRAY(JSON)), __tc4 -> CASE coalesce(substr(json_format(__tc4), 1, 1), 'x') WHEN '"' THEN CASE WHEN json_extract_scalar(__tc4, '$') = '' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) ELSE ARRAY[json_extract_scalar(__tc4, '$')] END WHEN '[' THEN flatten(transform(CAST(__tc4 AS ARRAY(JSON)), __tc5 -> CASE coalesce(substr(json_format(__tc5), 1, 1), 'x') WHEN '"' THEN CASE WHEN json_extract_scalar(__tc5, '$') = '' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) ELSE ARRAY[json_extract_scalar(__tc5, '$')] END WHEN '[' THEN flatten(transform(CAST(__tc5 AS ARRAY(JSON)), __tc6 -> CASE coalesce(substr(json_format(__tc6), 1, 1), 'x') WHEN '"' THEN CASE WHEN json_extract_scalar(__tc6, '$') = '' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) ELSE ARRAY[json_extract_scalar(__tc6, '$')] END WHEN '[' THEN flatten(transform(CAST(__tc6 AS ARRAY(JSON)), __tc7 -> CASE coalesce(substr(json_format(__tc7), 1, 1), 'x') WHEN '"' THEN CASE WHEN json_extract_scalar(__tc7, '$') = '' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) ELSE ARRAY[json_extract_scalar(__tc7, '$')] END WHEN '[' THEN flatten(transform(CAST(__tc7 AS ARRAY(JSON)), __tc8 -> CASE coalesce(substr(json_format(__tc8), 1, 1), 'x') WHEN '"' THEN CASE WHEN json_extract_scalar(__tc8, '$') = '' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) ELSE ARRAY[json_extract_scalar(__tc8, '$')] END WHEN '[' THEN flatten(transform(CAST(__tc8 AS ARRAY(JSON)), __tc9 -> CASE coalesce(substr(json_format(__tc9), 1, 1), 'x') WHEN '"' THEN CASE WHEN json_extract_scalar(__tc9, '$') = '' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) ELSE ARRAY[json_extract_scalar(__tc9, '$')] END WHEN '[' THEN CAST(fail('trailcreator: ids nested in more than 8 levels of lists are not supported') AS ARRAY(VARCHAR)) WHEN '{' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) WHEN 't' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) WHEN 'f' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) WHEN 'n' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) WHEN 'x' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) ELSE ARRAY[json_format(__tc9)] END)) WHEN '{' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) WHEN 't' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) WHEN 'f' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) WHEN 'n' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) WHEN 'x' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) ELSE ARRAY[json_format(__tc8)] END)) WHEN '{' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) WHEN 't' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) WHEN 'f' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) WHEN 'n' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) WHEN 'x' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) ELSE ARRAY[json_format(__tc7)] END)) WHEN '{' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) WHEN 't' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) WHEN 'f' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) WHEN 'n' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) WHEN 'x' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) ELSE ARRAY[json_format(__tc6)] END)) WHEN '{' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) WHEN 't' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) WHEN 'f' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) WHEN 'n' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) WHEN 'x' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) ELSE ARRAY[json_format(__tc5)] END)) WHEN '{' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) WHEN 't' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) WHEN 'f' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) WHEN 'n' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) WHEN 'x' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) ELSE ARRAY[json_format(__tc4)] END)) WHEN '{' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) WHEN 't' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) WHEN 'f' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) WHEN 'n' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) WHEN 'x' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) ELSE ARRAY[json_format(__tc3)] END)) WHEN '{' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) WHEN 't' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) WHEN 'f' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) WHEN 'n' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) WHEN 'x' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) ELSE ARRAY[json_format(__tc2)] END)) WHEN '{' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) WHEN 't' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) WHEN 'f' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) WHEN 'n' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) WHEN 'x' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) ELSE ARRAY[json_format(__tc1)] END)) WHEN '{' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) WHEN 't' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) WHEN 'f' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) WHEN 'n' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) WHEN 'x' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) ELSE ARRAY[json_format(v.ids_value)] END) as t (resource_id)
+{% endmacro %}

@@ -3,17 +3,7 @@ with events as (
         event_id,
         event_source,
         event_name,
-        json_object(
-            'eventSource', event_source,
-            'eventName', event_name,
-            'awsRegion', region,
-            'recipientAccountId', account_id,
-            'requestParameters', request_parameters,
-            'responseElements', response_elements,
-            'additionalEventData', additional_event_data,
-            'serviceEventDetails', service_event_details,
-            'resources', resources
-        ) as doc
+        {{ trailcreator.event_document() }} as doc
     from {{ ref('stg_cloudtrail__events') }}
 ),
 

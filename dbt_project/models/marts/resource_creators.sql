@@ -7,16 +7,23 @@ with creator_events as (
     select * from {{ ref('creator_events') }}
 ),
 
-latest as (
-    select *
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by account_id, region, resource_type, resource_id
+            order by
+                starts_with(event_name, 'Put'),
+                case when starts_with(event_name, 'Put') then {{ trailcreator.epoch_seconds('event_time') }}
+                     else -{{ trailcreator.epoch_seconds('event_time') }} end nulls last,
+                event_id desc
+        ) as creator_rank
     from creator_events
-    qualify row_number() over (
-        partition by account_id, region, resource_type, resource_id
-        order by
-            starts_with(event_name, 'Put'),
-            case when starts_with(event_name, 'Put') then epoch(event_time) else -epoch(event_time) end nulls last,
-            event_id desc
-    ) = 1
+),
+
+latest as (
+    -- a subquery rather than QUALIFY, which Athena (Trino) does not have
+    select * from ranked where creator_rank = 1
 ),
 
 final as (

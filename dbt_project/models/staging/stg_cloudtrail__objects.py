@@ -16,6 +16,7 @@ def model(dbt, session):
         "start_date": dbt.config.get("start_date"),
         "end_date": dbt.config.get("end_date"),
         "read_threads": dbt.config.get("read_threads"),
+        "athena_result": dbt.config.get("athena_result"),
     }
     entries = dbt.ref("stg_resource_map__entries")
     return run_model(dbt, session, config, entries)

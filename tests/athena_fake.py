@@ -1,0 +1,190 @@
+"""What Athena would hold and write, for tests: the CloudTrail table's Glue definition (as the
+Athena user guide creates it) and query results as CSV in Athena's format.
+
+moto accepts a query and reports its output location but does not execute SQL, so a test
+plays the engine: it writes the rows the query would return to ``<OutputLocation>`` as Athena
+does (header row, every value double-quoted with inner quotes doubled, NULL an empty field).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+# The documented CloudTrail table (Athena user guide, partition projection), as Glue stores it.
+USERIDENTITY = (
+    "struct<type:string,principalid:string,arn:string,accountid:string,invokedby:string,accesskeyid:string,"
+    "username:string,onbehalfof:struct<userid:string,identitystorearn:string>,"
+    "sessioncontext:struct<attributes:struct<mfaauthenticated:string,creationdate:string>,"
+    "sessionissuer:struct<type:string,principalid:string,arn:string,accountid:string,username:string>,"
+    "ec2roledelivery:string,webidfederationdata:struct<federatedprovider:string,attributes:map<string,string>>>>"
+)
+COLUMNS = [
+    ("eventversion", "string"), ("useridentity", USERIDENTITY), ("eventtime", "string"), ("eventsource", "string"),
+    ("eventname", "string"), ("awsregion", "string"), ("sourceipaddress", "string"), ("useragent", "string"),
+    ("errorcode", "string"), ("errormessage", "string"), ("requestparameters", "string"),
+    ("responseelements", "string"), ("additionaleventdata", "string"), ("requestid", "string"),
+    ("eventid", "string"), ("readonly", "string"), ("resources", "array<struct<arn:string,accountid:string,type:string>>"),
+    ("eventtype", "string"), ("apiversion", "string"), ("recipientaccountid", "string"),
+    ("serviceeventdetails", "string"), ("sharedeventid", "string"), ("vpcendpointid", "string"),
+    ("tlsdetails", "struct<tlsversion:string,ciphersuite:string,clientprovidedhostheader:string>"),
+]
+
+# The header trailcreator's query writes (trailcreator.athena.RESULT_COLUMNS), spelled out
+# here so a change of the contract breaks a test.
+RESULT_HEADER = [
+    "eventversion", "eventid", "eventtime", "eventsource", "eventname", "awsregion", "recipientaccountid",
+    "useragent", "sourceipaddress", "errorcode",
+    "identity_type", "identity_principalid", "identity_arn", "identity_accountid", "identity_invokedby",
+    "identity_accesskeyid", "identity_username", "identity_issuer_arn", "identity_issuer_username",
+    "identity_onbehalfof_userid",
+    "requestparameters", "responseelements", "additionaleventdata", "serviceeventdetails", "resources",
+]
+
+
+def create_table(glue, database: str, table: str, partitions: str = "projection", location: str = "s3://trail/AWSLogs/"):
+    """partitions: 'projection' (timestamp yyyy/MM/dd), 'ymd' (region/year/month/day), or 'none'."""
+    try:
+        glue.create_database(DatabaseInput={"Name": database})
+    except glue.exceptions.AlreadyExistsException:
+        pass
+    params = {"classification": "cloudtrail", "EXTERNAL": "TRUE"}
+    keys = []
+    if partitions == "projection":
+        keys = [{"Name": "timestamp", "Type": "string"}]
+        params.update({
+            "projection.enabled": "true",
+            "projection.timestamp.type": "date",
+            "projection.timestamp.format": "yyyy/MM/dd",
+            "projection.timestamp.range": "2019/01/01,NOW",
+            "projection.timestamp.interval": "1",
+            "projection.timestamp.interval.unit": "DAYS",
+            "storage.location.template": location + "${timestamp}",
+        })
+    elif partitions == "ymd":
+        keys = [{"Name": n, "Type": "string"} for n in ("region", "year", "month", "day")]
+    try:
+        glue.delete_table(DatabaseName=database, Name=table)
+    except glue.exceptions.EntityNotFoundException:
+        pass
+    glue.create_table(DatabaseName=database, TableInput={
+        "Name": table,
+        "TableType": "EXTERNAL_TABLE",
+        "StorageDescriptor": {
+            "Columns": [{"Name": n, "Type": t} for n, t in COLUMNS],
+            "Location": location,
+            "InputFormat": "com.amazon.emr.cloudtrail.CloudTrailInputFormat",
+            "SerdeInfo": {"SerializationLibrary": "org.apache.hive.hcatalog.data.JsonSerDe"},
+        },
+        "PartitionKeys": keys,
+        "Parameters": params,
+    })
+
+
+def _text(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, separators=(",", ":"))
+    return str(value)
+
+
+def result_row(rec: dict) -> list[str | None]:
+    """One CloudTrail record as the row trailcreator's query returns for it."""
+    ident = rec.get("userIdentity") or {}
+    issuer = (ident.get("sessionContext") or {}).get("sessionIssuer") or {}
+    resources = rec.get("resources")
+    if resources is not None:  # the query rebuilds it from array<struct<arn,accountid,type>>
+        resources = [{"ARN": r.get("ARN"), "accountId": r.get("accountId"), "type": r.get("type")} for r in resources]
+    return [_text(v) for v in (
+        rec.get("eventVersion"), rec.get("eventID"), rec.get("eventTime"), rec.get("eventSource"), rec.get("eventName"),
+        rec.get("awsRegion"), rec.get("recipientAccountId"), rec.get("userAgent"), rec.get("sourceIPAddress"),
+        rec.get("errorCode"),
+        ident.get("type"), ident.get("principalId"), ident.get("arn"), ident.get("accountId"), ident.get("invokedBy"),
+        ident.get("accessKeyId"), ident.get("userName"), issuer.get("arn"), issuer.get("userName"),
+        (ident.get("onBehalfOf") or {}).get("userId"),
+        rec.get("requestParameters"), rec.get("responseElements"), rec.get("additionalEventData"),
+        rec.get("serviceEventDetails"), resources,
+    )]
+
+
+def csv_text(header: list[str], rows: list[list[str | None]]) -> str:
+    """Athena's CSV: every value double-quoted (inner quotes doubled), NULL as an empty field."""
+    def cell(v):
+        return "" if v is None else '"' + v.replace('"', '""') + '"'
+
+    return "".join(",".join(cell(v) for v in row) + "\n" for row in [header] + rows)
+
+
+def write_result(s3, output_location: str, rows: list[list[str | None]], header: list[str] | None = None) -> str:
+    bucket, _, key = output_location[len("s3://"):].partition("/")
+    s3.put_object(Bucket=bucket, Key=key, Body=csv_text(header or RESULT_HEADER, rows).encode())
+    s3.put_object(Bucket=bucket, Key=key + ".metadata", Body=b"\x00")  # Athena writes one beside it; never read
+    return output_location
+
+
+# --- fixtures (import them into a test module) ---------------------------------------------------
+
+
+class Engine:
+    """Plays Athena's engine: when the runner starts a query, writes ``rows`` as its result."""
+
+    def __init__(self, aws):
+        self.rows: list[list[str | None]] = []
+        self.header: list[str] | None = None
+        self.by_text: dict[str, tuple[list[str], list[list[str | None]]]] = {}  # query text contains key -> result
+        self.queries: list[dict] = []  # what moto received: id, text, database, workgroup, output
+        self.athena = aws.client("athena", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+        self.s3 = aws.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+
+    def run(self, qid: str) -> None:
+        ex = self.athena.get_query_execution(QueryExecutionId=qid)["QueryExecution"]
+        out = (ex.get("ResultConfiguration") or {}).get("OutputLocation")
+        if not out:  # an enforcing workgroup: its own location, as Athena reports it
+            wg = self.athena.get_work_group(WorkGroup=ex["WorkGroup"])["WorkGroup"]
+            out = wg["Configuration"]["ResultConfiguration"]["OutputLocation"].rstrip("/") + f"/{qid}.csv"
+        self.queries.append({"id": qid, "sql": ex["Query"], "database": (ex.get("QueryExecutionContext") or {}).get("Database"),
+                             "workgroup": ex["WorkGroup"], "output": out,
+                             "sent_output": (ex.get("ResultConfiguration") or {}).get("OutputLocation")})
+        header, rows = next(((h, r) for key, (h, r) in self.by_text.items() if key in ex["Query"]),
+                            (self.header, self.rows))
+        write_result(self.s3, out, rows, header)
+
+
+@pytest.fixture
+def engine(aws, monkeypatch):
+    from trailcreator import athena
+
+    eng = Engine(aws)
+    real = athena.start_query
+
+    def start_query(*args, **kwargs):
+        qid = real(*args, **kwargs)
+        eng.run(qid)
+        return qid
+
+    monkeypatch.setattr(athena, "start_query", start_query)
+    monkeypatch.setattr(athena, "POLL_FIRST_DELAY", 0.01)
+    return eng
+
+
+@pytest.fixture
+def glue(aws):
+    return aws.client("glue", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+
+
+def bucket(s3, name):
+    try:
+        s3.create_bucket(Bucket=name)
+    except s3.exceptions.BucketAlreadyOwnedByYou:
+        pass
+
+
+def small_map(tmp_path):
+    path = tmp_path / "map.json"
+    path.write_text(json.dumps({"resources": [
+        {"resource": "s3", "events": [{"event": "CreateBucket", "service": "s3.amazonaws.com", "ids": "requestParameters.bucketName"}]},
+    ]}))
+    return path
