@@ -23,7 +23,7 @@ records as (
 
 renamed as (
     select
-        coalesce(r.eventID, 'no-event-id:' || md5(to_json(r)::varchar)) as event_id,
+        case when r.eventID is null then 'no-event-id:' || md5(to_json(r)::varchar) else r.eventID end as event_id,
         coalesce(r.recipientAccountId, r.userIdentity ->> 'accountId') as account_id,
         r.awsRegion as region,
         coalesce(

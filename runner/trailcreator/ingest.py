@@ -63,7 +63,7 @@ OBJECTS_COLUMNS = f"""
     records_scanned BIGINT, map_fingerprint VARCHAR, read_at TIMESTAMP, events {RECORD_STRUCT}[]
 """
 
-MAX_OBJECT_BYTES = 2**31 - 1          # one object is one JSON document; real ones exceed 16 MiB
+HIT_MAX_BYTES = 256 * 2**20            # one record found by the scan (a line of the hits file)
 BATCH_MAX_OBJECTS = 1000
 BATCH_MAX_BYTES = 64 * 2**20          # compressed bytes fetched from S3 at a time
 
@@ -250,23 +250,26 @@ class Reader:
         """One row per listed object (read or skipped) to a Parquet file; the stats."""
         self.hits.close()
         con = self.con
-        # Columns as list parameters: one statement, where executemany costs a statement a row.
+        # The listing and each object's outcome reach DuckDB as a file: binding Python lists
+        # as parameters costs seconds per thousand objects.
+        status_path = os.path.join(self.tmp, "status.ndjson")
+        by_url = {o.url: o for o in objects}
+        with open(status_path, "w") as f:
+            for url, status, error, records, fast in self.status:
+                o = by_url[url]
+                f.write(json.dumps({"object_key": url, "object_size": o.size, "object_etag": o.etag, "status": status,
+                                    "error": error, "records_scanned": records, "fast": fast}) + "\n")
         con.execute(
-            """CREATE TEMP TABLE listing AS SELECT unnest($k) AS object_key, unnest($s)::BIGINT AS object_size,
-                      unnest($e) AS object_etag""",
-            {"k": [o.url for o in objects], "s": [o.size for o in objects], "e": [o.etag for o in objects]},
-        )
-        cols = list(zip(*self.status)) if self.status else [[], [], [], [], []]
-        con.execute(
-            """CREATE TEMP TABLE status AS SELECT unnest($k) AS object_key, unnest($st) AS status,
-                      unnest($err)::VARCHAR AS error, unnest($n)::BIGINT AS records_scanned, unnest($f)::BOOLEAN AS fast""",
-            {"k": list(cols[0]), "st": list(cols[1]), "err": list(cols[2]), "n": list(cols[3]), "f": list(cols[4])},
+            """CREATE TEMP TABLE status AS SELECT * FROM read_json($path, format = 'newline_delimited', columns = {
+                   'object_key': 'VARCHAR', 'object_size': 'BIGINT', 'object_etag': 'VARCHAR', 'status': 'VARCHAR',
+                   'error': 'VARCHAR', 'records_scanned': 'BIGINT', 'fast': 'BOOLEAN'})""",
+            {"path": status_path},
         )
         con.execute(f"CREATE TEMP TABLE hits (k VARCHAR, r {RECORD_STRUCT})")
         if os.path.getsize(self.hits_path):
             con.execute(
                 f"""INSERT INTO hits SELECT k, r FROM read_json($path, columns = {{'k': 'VARCHAR', 'r': '{RECORD_STRUCT}'}},
-                        format = 'newline_delimited', maximum_object_size = {MAX_OBJECT_BYTES})""",
+                        format = 'newline_delimited', maximum_object_size = {HIT_MAX_BYTES})""",
                 {"path": self.hits_path},
             )
         con.execute(
@@ -276,12 +279,11 @@ class Reader:
                     SELECT k AS object_key, list(r) FILTER (WHERE {self.filter}) AS events
                     FROM hits GROUP BY k
                 )
-                SELECT l.object_key, l.object_size, l.object_etag, s.status, s.error, s.records_scanned,
+                SELECT s.object_key, s.object_size, s.object_etag, s.status, s.error, s.records_scanned,
                        '{self.fingerprint}' AS map_fingerprint,
                        TIMESTAMP '{self.read_at}' AS read_at,
                        coalesce(e.events, [])::{RECORD_STRUCT}[] AS events
-                FROM listing l
-                JOIN status s USING (object_key)
+                FROM status s
                 LEFT JOIN events e USING (object_key)
             ) TO '{path}' (FORMAT parquet)
             """
