@@ -10,13 +10,25 @@ from __future__ import annotations
 import json
 
 import duckdb
+import jmespath
 import pytest
 import sqlglot
+from hypothesis import given, reject
+from hypothesis import strategies as st
 
 import test_jmespath_sql as dk
 from test_default_map import FIXTURES, entry_for
 from trailcreator import resource_map
-from trailcreator.jmespath_sql import MAX_NESTING, compile_ids, compile_value, normalize_ids, normalize_sql
+from trailcreator.jmespath_sql import (
+    MAX_NESTING,
+    InvalidExpression,
+    UnsupportedExpression,
+    compile_ids,
+    compile_value,
+    normalize_ids,
+    normalize_sql,
+    parse_ids,
+)
 from trino_eval import J, TrinoError, evaluate
 
 ATHENA_QUERY_LIMIT = 262_144  # bytes of query text Athena accepts
@@ -140,3 +152,31 @@ def test_map_values_in_the_athena_macro_are_literals():
     literals = [lit.this for lit in tree.find_all(sqlglot.exp.Literal) if lit.is_string]
     assert literals.count(nasty) == 3  # event source, event name and the quoted field: never split into SQL
     assert tree.find(sqlglot.exp.Drop) is None
+
+
+# --- property: the Athena SQL == normalize_ids(jmespath), as the DuckDB tests check DuckDB ---------
+
+
+def _check_athena_against_jmespath(expression, doc):
+    try:
+        parse_ids(expression)
+    except (InvalidExpression, UnsupportedExpression):
+        reject()
+    got = athena_compile_ids(expression, doc)  # must run (no Trino error) even where jmespath raises
+    try:
+        want = normalize_ids(jmespath.search(expression, doc, options=dk._OPTIONS))
+    except (jmespath.exceptions.JMESPathError, TypeError):
+        return
+    assert got == want, (expression, doc)
+
+
+@dk._SETTINGS
+@given(doc=dk.DOCS, data=st.data())
+def test_matches_jmespath(doc, data):
+    _check_athena_against_jmespath(data.draw(dk.expressions(3, dk.real_paths(doc)), label="expression"), doc)
+
+
+@dk._SETTINGS
+@given(expression=dk.expressions(3), doc=dk._nodes(3))
+def test_unguided_expressions_match_jmespath(expression, doc):
+    _check_athena_against_jmespath(expression, doc)

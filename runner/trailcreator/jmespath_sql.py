@@ -9,32 +9,47 @@ Result rule (``normalize_ids``, and what the SQL returns, element for element an
 * a string is an id, except the empty string;
 * a number is an id written as text: an integer that fits 64 bits (signed or unsigned) as its decimal
   digits (``123``, ``-7``); any other number as the shortest text that reads back as the same double,
-  Python ``repr`` style (``1.5``, ``1.0``, ``1e+20``);
+  Python ``repr`` style (``1.5``, ``1.0``, ``1e+20``), which is also how DuckDB prints a DOUBLE;
 * null, booleans and objects are not ids and are dropped;
-* a list contributes the ids of its elements, in order, however deeply nested (``[["a"], "b"]`` gives
-  ``a, b``);
+* a list contributes the ids of its elements, in order, nested lists flattened (``[["a"], "b"]``
+  gives ``a, b``);
 * duplicates are kept; the caller deduplicates.
 
-Supported JMESPath (anything else raises :class:`UnsupportedExpression` naming the construct):
-identifiers and quoted identifiers, sub-expressions ``a.b``, index ``[0]`` / ``[-1]``, slices
-``[1:3]`` / ``[::-1]``, flatten ``[]``, list projection ``[*]``, object-value projection ``.*``,
-filter projection ``[?cond]``, multiselect list ``[a, b]``, pipe ``a | b``, ``@``, raw string
-literals ``'x'`` and JSON literals, ``&&``, ``||``, ``!``, parentheses, comparisons ``== != < <= > >=``
-(equality needs a scalar literal on one side; ordering compares any two operands), and the functions
-``length``, ``to_string``, ``join``, ``not_null``, ``starts_with`` and ``contains`` (its search argument a
-string literal).
+Supported JMESPath (anything else raises :class:`UnsupportedExpression` naming the construct, when the
+map is loaded): identifiers and quoted identifiers, sub-expressions ``a.b``, index ``[0]`` / ``[-1]``,
+slices ``[1:3]`` / ``[::-1]``, flatten ``[]``, list projection ``[*]``, object-value projection
+``.*``, filter projection ``[?cond]``, multiselect list ``[a, b]`` and ``a.[b, c]``, pipe ``a | b``,
+``@``, raw string literals ``'x'`` and JSON literals, ``&&``, ``||``, ``!``, parentheses, comparisons
+``== != < <= > >=``, and the functions ``length``, ``to_string``, ``join``, ``not_null``,
+``starts_with`` and ``contains``.  Two restrictions: an equality needs a string, number, boolean or
+null literal on one side (``state.name == 'running'``; comparing two arbitrary values would need deep
+equality of lists and objects), and the search argument of ``contains`` must be a string literal.
+Ordering compares numbers with numbers and strings with strings (code point order), as jmespath does.
 
-Where jmespath would raise a type error at run time (``join`` on a list that is not all strings,
-``length`` of a number, ``'a' < `1```), the SQL yields null for that sub-expression, so the record
-gives no ids from it rather than failing the whole load.
+Where jmespath raises a type error at run time (``join`` on a list that is not all strings,
+``length`` of a number, ``starts_with`` of null, ``'a' < `1```), the SQL yields null for that
+sub-expression, so the record gives no ids from it instead of failing the whole load.
 
-Known edges where the SQL and jmespath differ, none reachable from a CloudTrail record in practice:
-``to_string`` of an array or object gives null (jmespath gives its JSON text, whose spelling of numbers
-and non-ASCII characters DuckDB cannot reproduce exactly); objects with duplicate keys (DuckDB reads the
-first, Python the last); integers beyond 64 bits are compared and printed as doubles; ids inside more than
-:data:`MAX_NESTING` levels of nested lists raise an error at query time instead of being returned.
+Known differences from jmespath, none reachable from a CloudTrail record in practice:
 
-Only the standard library and ``jmespath`` are imported here.
+* ``to_string`` of an array or object gives null (jmespath gives JSON text whose spelling of numbers
+  and non-ASCII characters DuckDB does not reproduce exactly);
+* an object with duplicate keys: DuckDB reads the first, Python the last;
+* integers beyond 64 bits are compared and printed as doubles, and an integer compared with a
+  fractional number is compared as doubles (Python compares exactly);
+* ids inside more than :data:`MAX_NESTING` levels of nested lists stop the query with an error
+  instead of being returned.
+
+Both errors are :class:`~trailcreator.errors.TrailcreatorError`, so the command line reports them in
+one line, and ``ValueError``.
+
+Two SQL dialects spell the same compiled meaning: ``dialect="duckdb"`` for DuckDB 1.x (lambdas are
+written ``lambda x: ...``, the form DuckDB 2.0 keeps) and ``dialect="athena"`` for Athena engine v3
+(Trino), whose numbers become ids as Trino's JSON text of them.  :func:`compile_value` and
+:func:`normalize_sql` split :func:`compile_ids` in two, so that a query over many expressions writes
+the normalization once (Athena limits the length of a query's text).
+
+Only the standard library, ``jmespath`` and the project's error type are imported here.
 """
 
 from __future__ import annotations
@@ -157,13 +172,12 @@ def _check(node: dict, expression: str) -> None:
             raise _unsupported(expression, "contains() with a search argument other than a string literal")
     elif t == "comparator":
         left, right = node["children"]
-        for side in (left, right):
-            if side["type"] == "literal" and isinstance(side["value"], (list, dict)):
-                raise _unsupported(expression, "a comparison with an array or object literal")
         if node["value"] in ("eq", "ne") and not (_is_scalar_literal(left) or _is_scalar_literal(right)):
+            # Equality of two arbitrary values is deep (lists, objects, 1 == 1.0 inside them); with a
+            # scalar literal on one side it is exact.
             raise _unsupported(
-                expression, "an equality comparison between two non-literal expressions (one side must be "
-                "a literal such as 'running' or `1`)"
+                expression, "an equality comparison without a string, number, boolean or null literal on "
+                "one side (such as 'running' or `1`)"
             )
     elif t == "slice":
         if node["children"][2] == 0:
@@ -225,350 +239,412 @@ def sql_string_literal(s: str) -> str:
     return parts[0] if len(parts) == 1 else "(" + " || ".join(parts) + ")"
 
 
-_SIMPLE_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _SIMPLE_SQL = re.compile(r'[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\Z|"[^"]+"(\."[^"]+")*\Z')
 
 
 # --- values during compilation -------------------------------------------------------------------
 
+#: What a compiled SQL expression holds.  JSON: one JSON value (SQL NULL and JSON null both mean
+#: null).  LIST: the elements of a JSON array as a SQL list of JSON (SQL NULL means null).  BOOL,
+#: STR, NUM: a SQL boolean, string or integer (SQL NULL means null), from comparisons and functions.
 JSON, LIST, BOOL, STR, NUM = "json", "list", "bool", "str", "num"
+
+#: The JSON kinds a dialect tells apart.
+KINDS = ("string", "integer", "double", "boolean", "null", "array", "object")
 
 
 @dataclass(frozen=True)
 class Val:
-    """A SQL expression and what it holds.
-
-    json: DuckDB JSON (SQL NULL and JSON null both mean null); list: JSON[] (NULL means null), the
-    elements of a JSON array; bool: BOOLEAN; str: VARCHAR; num: BIGINT.  ``base``/``path`` are set
-    when ``sql`` is ``json_extract(base, path)`` with a JSONPath that a following field or index can
-    extend instead of parsing the document again.
-    """
+    """A SQL expression and what it holds.  ``base``/``path`` are set when ``sql`` reads ``path`` (a
+    tuple of ('key', name) and ('index', i) steps) from ``base``, so that a following field or index
+    extends the one read instead of parsing the document again."""
 
     sql: str
     kind: str = JSON
     base: str | None = None
-    path: str | None = None
+    path: tuple = ()
 
 
-class DuckDB:
-    """SQL spellings for DuckDB 1.x (JSON extension built in).  A second dialect implements the same
-    methods; the compiler never writes dialect-specific SQL itself."""
+# --- dialects ------------------------------------------------------------------------------------
 
-    name = "duckdb"
-    json_path_negative_index = True  # '$[-1]' is the last element
+
+class Dialect:
+    """How one SQL engine spells the operations the compiler needs.
+
+    The compiler decides what each JMESPath node means; a dialect only writes SQL.  Standard SQL
+    (CASE, coalesce, NOT, CAST) and what DuckDB and Trino spell alike live here; the rest of the JSON,
+    list and lambda syntax is for each engine to supply (see DuckDB for the meaning of each).
+    """
+
+    name = "?"
+    #: The SQL type of each kind of value, and of a list of ids ("VARCHAR[]").
+    SQL_TYPES: dict[str, str] = {}
+    #: The function that stops the query with a message.
+    FAIL = "?"
 
     def __init__(self):
         self._n = 0
+        self.prefix = "__tc"
 
     def var(self) -> str:
+        """A fresh name for a lambda parameter."""
         self._n += 1
-        return f"__tc{self._n}"
+        return f"{self.prefix}{self._n}"
 
-    def lam(self, var: str, body: str) -> str:
-        return f"lambda {var}: {body}"
+    # standard SQL
+    def case(self, whens: list[tuple[str, str]], else_: str | None = None) -> str:
+        body = " ".join(f"WHEN {c} THEN {v}" for c, v in whens)
+        return f"CASE {body}" + (f" ELSE {else_}" if else_ is not None else "") + " END"
 
-    # --- let-binding: evaluate an expression once, use it many times
-    def let(self, sql: str, body) -> str:
-        """``body(name)`` with ``name`` bound to the value of ``sql``, evaluated once."""
+    def coalesce(self, *items: str) -> str:
+        return f"coalesce({', '.join(items)})"
+
+    def not_(self, cond: str) -> str:
+        return f"(NOT {cond})"
+
+    def is_sql_null(self, sql: str) -> str:
+        return f"({sql} IS NULL)"
+
+    def cast(self, sql: str, typ: str) -> str:
+        return f"CAST({sql} AS {typ})"
+
+    def string(self, s: str) -> str:
+        return sql_string_literal(s)
+
+    def null(self, kind: str) -> str:
+        return self.cast("NULL", self.SQL_TYPES[kind])
+
+    def bool_text(self, b: str) -> str:
+        return f"CASE WHEN {b} THEN 'true' WHEN NOT {b} THEN 'false' END"
+
+    def num_text(self, n: str) -> str:
+        return self.cast(n, "VARCHAR")
+
+    def error(self, message: str, kind: str) -> str:
+        """Stops the query with ``message`` when evaluated (only inside a branch that is taken)."""
+        return self.cast(f"{self.FAIL}({self.string(message)})", self.SQL_TYPES.get(kind, kind))
+
+    # spelled alike in DuckDB and Trino
+    def is_null(self, x: str) -> str:
+        return self.is_kind(x, "null")
+
+    def is_null_unparsed(self, x: str) -> str:
+        """``is_null`` for the whole record, where an engine can tell without parsing it."""
+        return self.is_null(x)
+
+    def get_path(self, base: str, path: tuple) -> str:
+        """``json_extract`` of a JSONPath of the steps ``can_extend_path`` allows (plain keys and
+        indexes): NULL where a key meets a non-object or an index a non-array, as JMESPath wants."""
+        text = "$" + "".join(f".{v}" if k == "key" else f"[{v}]" for k, v in path)
+        return f"json_extract({base}, {self.string(text)})"
+
+    def double_of(self, x: str) -> str:
+        return self.cast(x, "DOUBLE")
+
+    def bool_of(self, x: str) -> str:
+        return self.cast(x, "BOOLEAN")
+
+    def starts_with(self, s: str, prefix: str) -> str:
+        return f"starts_with({s}, {prefix})"
+
+    def empty_ids(self) -> str:
+        return self.cast(self.varchar_list([]), self.SQL_TYPES["VARCHAR[]"])
+
+    def list_value(self, items: list[str]) -> str:
+        """A LIST of JSON items."""
+        return self.varchar_list(items)
+
+    # what an engine must supply (see DuckDB for the meaning of each)
+    def _abstract(self, *args, **kwargs):
+        raise NotImplementedError(f"the {self.name} dialect does not write this operation")
+
+    let = kind_case = is_kind = can_extend_path = get_key = elements = array_elements = object_values = _abstract
+    string_of = int_of = int_text = double_text = array_length = object_size = _abstract
+    json_literal = int_literal = double_literal = to_json = _abstract
+    list_transform = list_filter = flatten = varchar_list = list_len = list_get = list_get_const = _abstract
+    range_list = list_contains = list_all = join_strings = str_length = str_contains = _abstract
+
+
+_DUCKDB_TYPES = {
+    "string": ("VARCHAR",),
+    "integer": ("BIGINT", "UBIGINT"),
+    "double": ("DOUBLE",),
+    "boolean": ("BOOLEAN",),
+    "null": ("NULL",),
+    "array": ("ARRAY",),
+    "object": ("OBJECT",),
+}
+_PATH_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+class DuckDB(Dialect):
+    """DuckDB 1.x, JSON extension built in.  Lambdas are written ``lambda x: ...`` (DuckDB 2.0 drops
+    ``x -> ...``)."""
+
+    name = "duckdb"
+    SQL_TYPES = {JSON: "JSON", LIST: "JSON[]", BOOL: "BOOLEAN", STR: "VARCHAR", NUM: "BIGINT", "VARCHAR[]": "VARCHAR[]"}
+    FAIL = "error"
+
+    def let(self, sql: str, body, kind: str = JSON) -> str:
+        """``body(name)`` with ``name`` bound to the value of ``sql`` (a ``kind``), evaluated once."""
         if _SIMPLE_SQL.match(sql):
             return body(sql)
         v = self.var()
-        return f"list_transform([{sql}], {self.lam(v, body(v))})[1]"
+        return f"list_transform([CAST({sql} AS {self.SQL_TYPES[kind]})], lambda {v}: {body(v)})[1]"
 
-    # --- JSON access
-    def json_type(self, j: str) -> str:
-        return f"json_type({j})"
+    # --- inspecting a JSON value
+    def kind_case(self, x: str, branches: dict[str, str], else_: str | None = None) -> str:
+        """CASE on the JSON kind of ``x`` (SQL NULL counts as "null")."""
+        whens = " ".join(f"WHEN '{t}' THEN {sql}" for kind, sql in branches.items() for t in _DUCKDB_TYPES[kind])
+        return f"CASE coalesce(json_type({x}), 'NULL') {whens}" + (f" ELSE {else_}" if else_ else "") + " END"
 
-    def is_type(self, j: str, *types: str) -> str:
-        """BOOLEAN: the JSON value ``j`` is of one of ``types`` (DuckDB's json_type names); NULL for NULL."""
-        if len(types) == 1:
-            return f"json_type({j}) = '{types[0]}'"
-        return f"json_type({j}) IN (" + ", ".join(f"'{t}'" for t in types) + ")"
+    def is_kind(self, x: str, *kinds: str) -> str:
+        """A SQL boolean, never NULL: ``x`` is of one of ``kinds`` (SQL NULL counts as "null")."""
+        types = ", ".join(f"'{t}'" for k in kinds for t in _DUCKDB_TYPES[k])
+        return f"(coalesce(json_type({x}), 'NULL') IN ({types}))"
 
-    def type_case(self, j: str, branches: list[tuple[str, str]], else_sql: str | None = None,
-                  null_as_type: bool = False) -> str:
-        """CASE on the JSON type of ``j``: ``branches`` are (json_type name, SQL).  SQL NULL takes the
-        ELSE branch, or the 'NULL' branch when ``null_as_type``."""
-        subject = f"coalesce(json_type({j}), 'NULL')" if null_as_type else f"json_type({j})"
-        whens = " ".join(f"WHEN '{t}' THEN {sql}" for t, sql in branches)
-        return f"CASE {subject} {whens}" + (f" ELSE {else_sql}" if else_sql is not None else "") + " END"
+    def is_null_unparsed(self, x: str) -> str:
+        """``is_null`` without parsing ``x``, for a whole record: valid JSON text that starts with
+        ``n`` after whitespace is null."""
+        return f"coalesce(regexp_matches(CAST({x} AS VARCHAR), '^\\s*n'), true)"
 
-    def is_null(self, j: str) -> str:
-        return f"coalesce(json_type({j}), 'NULL') = 'NULL'"
+    def string_of(self, x: str) -> str:
+        return f"({x} ->> '$')"
 
-    def json_path(self, base: str, path: str) -> str:
-        return f"json_extract({base}, {sql_string_literal(path)})"
+    def int_of(self, x: str) -> str:
+        return f"CAST({x} AS HUGEINT)"
 
-    def json_key(self, j: str, key: str) -> str:
-        """Field ``key`` of ``j`` if ``j`` is an object, else NULL (JSON Pointer, any key)."""
-        pointer = "/" + key.replace("~", "~0").replace("/", "~1")
-        sql = f"json_extract({j}, {sql_string_literal(pointer)})"
+    def int_text(self, x: str) -> str:
+        return f"CAST(CAST({x} AS HUGEINT) AS VARCHAR)"
+
+    def double_text(self, x: str) -> str:
+        # DuckDB prints a DOUBLE as the shortest round-trip text, like Python's repr.
+        return f"CAST(CAST({x} AS DOUBLE) AS VARCHAR)"
+
+    def array_length(self, x: str) -> str:
+        return f"CAST(json_array_length({x}) AS BIGINT)"
+
+    def object_size(self, x: str) -> str:
+        return f"CAST(len(json_keys({x})) AS BIGINT)"
+
+    # --- reading inside a JSON value
+    def can_extend_path(self, step: tuple) -> bool:
+        """Whether ``get_path`` can take ``step``; other steps go through ``get_key`` or, for an
+        index, ``list_get_const`` of ``array_elements``."""
+        return step[0] == "index" or bool(_PATH_KEY.match(step[1]))
+
+    def get_key(self, x: str, key: str) -> str:
+        """Field ``key`` of ``x`` if ``x`` is an object, else NULL; any key, by JSON Pointer."""
+        pointer = self.string("/" + key.replace("~", "~0").replace("/", "~1"))
         if key.isascii() and key.isdigit():
-            # A pointer segment of digits also indexes arrays: only objects have fields.
-            return self.let(j, lambda x: f"CASE WHEN json_type({x}) = 'OBJECT' THEN "
-                            f"json_extract({x}, {sql_string_literal(pointer)}) END")
-        return sql
+            # A pointer step of digits also indexes arrays: only objects have fields.
+            return self.let(x, lambda y: f"CASE WHEN json_type({y}) = 'OBJECT' THEN json_extract({y}, {pointer}) END")
+        return f"json_extract({x}, {pointer})"
 
-    def array_elements(self, j: str) -> str:
-        """JSON[] of the elements if ``j`` is an array, else NULL."""
-        return self.let(j, lambda x: f"CASE WHEN json_type({x}) = 'ARRAY' THEN json_extract({x}, '$[*]') END")
+    def elements(self, x: str) -> str:
+        """The elements (a LIST) of ``x``, known to be an array."""
+        return f"json_extract({x}, '$[*]')"
 
-    def object_values(self, j: str) -> str:
-        return self.let(j, lambda x: f"CASE WHEN json_type({x}) = 'OBJECT' THEN json_extract({x}, '$.*') END")
+    def array_elements(self, x: str) -> str:
+        """The elements (a LIST) if ``x`` is an array, else NULL."""
+        return self.let(x, lambda y: f"CASE WHEN json_type({y}) = 'ARRAY' THEN {self.elements(y)} END")
 
+    def object_values(self, x: str) -> str:
+        return self.let(x, lambda y: f"CASE WHEN json_type({y}) = 'OBJECT' THEN json_extract({y}, '$.*') END")
+
+    # --- making values
     def json_literal(self, value) -> str:
-        return f"CAST({sql_string_literal(json.dumps(value, ensure_ascii=True))} AS JSON)"
-
-    def to_json(self, sql: str) -> str:
-        return f"to_json({sql})"
-
-    def json_string(self, j: str, bare: bool = False) -> str:
-        """VARCHAR of a JSON string value (``j`` known to hold a string)."""
-        return f"{j} ->> '$'" if bare else f"({j} ->> '$')"
-
-    def elements_of_array(self, j: str) -> str:
-        """JSON[] of the elements of ``j``, known to be an array."""
-        return f"json_extract({j}, '$[*]')"
-
-    def object_size(self, j: str) -> str:
-        """How many keys the object ``j`` has."""
-        return f"len(json_keys({j}))"
-
-    def big_int(self, j: str) -> str:
-        """An integral JSON number as an exact number type wide enough for 64-bit unsigned."""
-        return f"CAST({j} AS HUGEINT)"
-
-    def int_text(self, j: str) -> str:
-        return f"CAST(CAST({j} AS HUGEINT) AS VARCHAR)"
-
-    def double_text(self, j: str) -> str:
-        return f"CAST(CAST({j} AS DOUBLE) AS VARCHAR)"
-
-    def null_json(self) -> str:
-        return "CAST(NULL AS JSON)"
-
-    def null_list(self) -> str:
-        return "CAST(NULL AS JSON[])"
-
-    def list_all(self, lst: str, var: str, cond: str) -> str:
-        """BOOLEAN: ``cond`` holds for every element (true for an empty list)."""
-        return f"coalesce(list_bool_and({self.list_transform(lst, var, cond)}), true)"
-
-    def list_contains(self, lst: str, value: str) -> str:
-        return f"list_contains({lst}, {value})"
-
-    def str_contains(self, s: str, needle: str) -> str:
-        return f"contains({s}, {needle})"
-
-    def join_strings(self, strings: str, glue_literal: str) -> str:
-        return f"array_to_string({strings}, {glue_literal})"
-
-    def join_strings_with(self, strings: str, lst: str, glue: str, a: str, b: str) -> str:
-        """Join with a computed separator (DuckDB wants a constant one for array_to_string)."""
-        return (f"CASE WHEN len({lst}) = 0 THEN '' ELSE "
-                f"list_reduce({strings}, lambda {a}, {b}: {a} || {glue} || {b}) END")
-
-    # --- lists
-    def list_transform(self, lst: str, var: str, body: str) -> str:
-        return f"list_transform({lst}, {self.lam(var, body)})"
-
-    def list_filter(self, lst: str, var: str, cond: str) -> str:
-        return f"list_filter({lst}, {self.lam(var, cond)})"
-
-    def flatten(self, lst: str) -> str:
-        return f"flatten({lst})"
-
-    def list_value(self, items: list[str]) -> str:
-        return "[" + ", ".join(items) + "]"
-
-    def list_len(self, lst: str) -> str:
-        return f"len({lst})"
-
-    def list_get(self, lst: str, index_sql: str) -> str:
-        """Element at 0-based ``index_sql`` (negative counts from the end); NULL if out of range."""
-        return f"{lst}[{index_sql}]"
-
-    def list_get_const(self, lst: str, i: int) -> str:
-        return f"{lst}[{i + 1 if i >= 0 else i}]"
-
-    def range_list(self, start: str, stop: str, step: int) -> str:
-        return f"range({start}, {stop}, {step})"
-
-    def empty_ids(self) -> str:
-        return "CAST([] AS VARCHAR[])"
-
-    def error(self, message: str, typ: str) -> str:
-        return f"CAST(error({sql_string_literal(message)}) AS {typ})"
+        return f"CAST({self.string(json.dumps(value, ensure_ascii=True))} AS JSON)"
 
     def int_literal(self, n: int) -> str:
-        if -(2**127) <= n < 2**127:
-            return f"CAST({n} AS HUGEINT)"
-        return f"CAST({float(n)!r} AS DOUBLE)"
+        return f"CAST({n} AS HUGEINT)"
 
     def double_literal(self, f: float) -> str:
         if math.isnan(f) or math.isinf(f):
             return f"CAST('{f!r}' AS DOUBLE)"
         return f"CAST({f!r} AS DOUBLE)"
 
+    def to_json(self, sql: str) -> str:
+        """JSON of a LIST, BOOL, STR or NUM value."""
+        return f"to_json({sql})"
+
+    # --- lists
+    # Every list handed to a lambda is cast to its type: DuckDB folds a list that is NULL at compile
+    # time to an untyped NULL, and a lambda over that does not bind.
+    def list_transform(self, lst: str, var: str, body: str, elem: str = "JSON") -> str:
+        return f"list_transform(CAST({lst} AS {elem}[]), lambda {var}: {body})"
+
+    def list_filter(self, lst: str, var: str, cond: str, elem: str = "JSON") -> str:
+        return f"list_filter(CAST({lst} AS {elem}[]), lambda {var}: {cond})"
+
+    def flatten(self, lst: str, kind: str = LIST) -> str:
+        """One level of a list of lists; ``kind`` LIST (JSON) or STR (ids)."""
+        # The cast keeps the type when DuckDB folds flatten(NULL) to an untyped NULL, which a
+        # lambda over the result could not bind.
+        return f"CAST(flatten({lst}) AS {'JSON[]' if kind == LIST else 'VARCHAR[]'})"
+
+    def list_value(self, items: list[str]) -> str:
+        return self.varchar_list([f"CAST({i} AS JSON)" for i in items])
+
+    def varchar_list(self, items: list[str]) -> str:
+        """A list literal of the (VARCHAR) ``items``."""
+        return "[" + ", ".join(items) + "]"
+
+    def list_len(self, lst: str) -> str:
+        return f"CAST(len({lst}) AS BIGINT)"
+
+    def list_get(self, lst: str, index0: str) -> str:
+        """Element at the 0-based SQL integer ``index0`` (0 <= index0 < len)."""
+        return f"{lst}[{index0} + 1]"
+
+    def list_get_const(self, lst: str, i: int) -> str:
+        """Element ``i`` (negative counts from the end); NULL if out of range."""
+        return f"{lst}[{i + 1 if i >= 0 else i}]"
+
+    def range_list(self, start: str, stop: str, step: int) -> str:
+        """Integers from ``start`` towards ``stop`` (excluded) by ``step``, as Python's range."""
+        return f"CAST(range({start}, {stop}, {step}) AS BIGINT[])"
+
+    def list_contains(self, lst: str, item: str) -> str:
+        return f"list_contains({lst}, {item})"
+
+    def list_all(self, lst: str, var: str, cond: str) -> str:
+        return f"coalesce(list_bool_and({self.list_transform(lst, var, cond)}), true)"
+
+    def join_strings(self, strings: str, glue: str, glue_is_constant: bool) -> str:
+        if glue_is_constant:
+            return f"array_to_string({strings}, {glue})"
+        # array_to_string wants a constant separator
+        a, b = self.var(), self.var()
+        return self.let(strings, lambda s: (
+            f"CASE WHEN len({s}) = 0 THEN '' ELSE list_reduce({s}, lambda {a}, {b}: {a} || {glue} || {b}) END"),
+            "VARCHAR[]")
+
+    # --- strings
+    def str_length(self, s: str) -> str:
+        return f"CAST(length({s}) AS BIGINT)"  # code points, as Python's len
+
+    def str_contains(self, s: str, part: str) -> str:
+        return f"contains({s}, {part})"
 
 
-class Athena(DuckDB):
-    """SQL spellings for Athena engine v3 (Trino): JSON values of type JSON, ``ARRAY(JSON)`` for
-    lists, ``x -> ...`` lambdas, 1-based ``element_at``.
+#: The first character of the JSON text of each non-number kind (Trino has no json_type).
+_TRINO_FIRST = {"string": '"', "array": "[", "object": "{", "boolean": "tf", "null": "n"}
+_TRINO_INTEGER = "'^-?[0-9]+$'"  # JSON number text without fraction or exponent
+_TRINO_DOUBLE = "'^-?[0-9]+[.eE]'"
+_TRINO_NUMBER = "'^-?[0-9]'"
 
-    Trino has no ``json_type``: :meth:`json_type` derives DuckDB's type names from the first
-    character of ``json_format`` (the JSON text Trino holds), so the compiler's type tests read
-    the same in both dialects.  Numbers are printed as that JSON text (integers as their digits).
+
+class Athena(Dialect):
+    """Athena engine v3 (Trino): JSON values of type JSON, ``ARRAY(JSON)`` for lists, ``x -> ...``
+    lambdas, 1-based ``element_at``.
+
+    Trino has no ``json_type``: the kind of a value is read from the first character of its JSON text
+    (``json_format``), and a number is an integer when that text has no fraction or exponent.
+    Numbers become ids as that JSON text.
     """
 
     name = "athena"
-    json_path_negative_index = False  # Trino's JSONPath subscripts are 0 and up
+    SQL_TYPES = {JSON: "JSON", LIST: "ARRAY(JSON)", BOOL: "BOOLEAN", STR: "VARCHAR", NUM: "BIGINT",
+                 "VARCHAR[]": "ARRAY(VARCHAR)"}
+    FAIL = "fail"
 
-    def lam(self, var: str, body: str) -> str:
-        return f"{var} -> {body}"
-
-    def let(self, sql: str, body) -> str:
+    def let(self, sql: str, body, kind: str = JSON) -> str:
         if _SIMPLE_SQL.match(sql):
             return body(sql)
+        if sql == "NULL":  # the one untyped value the compiler writes
+            sql = self.null(kind)
         v = self.var()
-        return f"element_at(transform(ARRAY[{sql}], {self.lam(v, body(v))}), 1)"
+        return f"element_at(transform(ARRAY[{sql}], {v} -> {body(v)}), 1)"
 
-    # --- JSON access: the type of a value is the first character of its JSON text
-    _CHARS = {"VARCHAR": ('"',), "ARRAY": ("[",), "OBJECT": ("{",), "BOOLEAN": ("t", "f"), "NULL": ("n",)}
-    _NUMBERS = ("BIGINT", "UBIGINT", "DOUBLE")
-    _INTEGER = "'^-?[0-9]+$'"
+    # --- inspecting a JSON value
+    def _first(self, x: str, null_too: bool = True) -> str:
+        """The first character of the JSON text of ``x``: 'n' (JSON null) for SQL NULL, or SQL NULL
+        without ``null_too``."""
+        first = f"substr(json_format({x}), 1, 1)"
+        return f"coalesce({first}, 'n')" if null_too else first
 
-    def json_type(self, j: str) -> str:  # pragma: no cover - the compiler asks is_type/type_case
-        raise NotImplementedError("Athena: use is_type or type_case")
+    def _number(self, x: str, pattern: str) -> str:
+        """``x`` is a number whose JSON text matches ``pattern`` (NULL for SQL NULL)."""
+        return f"regexp_like(json_format({x}), {pattern})"
 
-    def _first(self, j: str) -> str:
-        return f"substr(json_format({j}), 1, 1)"
+    def kind_case(self, x: str, branches: dict[str, str], else_: str | None = None) -> str:
+        """A CASE on the first character of the JSON text, numbers (any other character) in its ELSE."""
+        default = "NULL" if else_ is None else else_  # kinds without a branch
+        integer, double = branches.get("integer", default), branches.get("double", default)
+        if integer == double:
+            number_whens = [(self._number(x, _TRINO_NUMBER), integer)]
+        else:
+            number_whens = [(self._number(x, _TRINO_INTEGER), integer), (self._number(x, _TRINO_DOUBLE), double)]
+        number_whens = [(c, sql) for c, sql in number_whens if sql != default]
+        rest = self.case(number_whens, else_) if number_whens else else_
+        whens = [(c, branches[kind]) for kind in KINDS if kind in _TRINO_FIRST and branches.get(kind, default) != default
+                 for c in _TRINO_FIRST[kind]]
+        if not whens:
+            return default if rest is None else rest
+        subject = self._first(x, null_too=branches.get("null", default) != default)
+        return (f"CASE {subject} " + " ".join(f"WHEN '{c}' THEN {sql}" for c, sql in whens)
+                + (f" ELSE {rest}" if rest is not None else "") + " END")
 
-    def is_type(self, j: str, *types: str) -> str:
-        chars = [c for t in types for c in self._CHARS.get(t, ())]
+    def is_kind(self, x: str, *kinds: str) -> str:
+        chars = [c for k in kinds for c in _TRINO_FIRST.get(k, "")]
         terms = []
         if chars:
-            terms.append(f"{self._first(j)} = '{chars[0]}'" if len(chars) == 1
-                         else f"{self._first(j)} IN (" + ", ".join(f"'{c}'" for c in chars) + ")")
-        nums = [t for t in types if t in self._NUMBERS]
-        if nums:
-            pattern = "'^-?[0-9]'" if "DOUBLE" in nums else self._INTEGER
-            terms.append(f"regexp_like(json_format({j}), {pattern})")
+            terms.append(f"{self._first(x)} = '{chars[0]}'" if len(chars) == 1
+                         else f"{self._first(x)} IN (" + ", ".join(f"'{c}'" for c in chars) + ")")
+        if "integer" in kinds or "double" in kinds:
+            pattern = (_TRINO_NUMBER if "integer" in kinds and "double" in kinds
+                       else _TRINO_INTEGER if "integer" in kinds else _TRINO_DOUBLE)
+            terms.append(f"coalesce({self._number(x, pattern)}, false)")
         return terms[0] if len(terms) == 1 else "(" + " OR ".join(terms) + ")"
 
-    def type_case(self, j: str, branches: list[tuple[str, str]], else_sql: str | None = None,
-                  null_as_type: bool = False) -> str:
-        """A CASE on the first character of the JSON text; a number is anything else.  SQL NULL
-        reads as 'n' (JSON null) with ``null_as_type``, else as 'x', which takes the default."""
-        by_type = dict(branches)
-        default = else_sql if else_sql is not None else "NULL"
-        ints = by_type.get("BIGINT", by_type.get("UBIGINT"))
-        dbl = by_type.get("DOUBLE")
-        if ints is None and dbl is None:
-            number = default
-        elif ints == dbl:
-            number = ints
-        else:
-            number = (f"CASE WHEN regexp_like(json_format({j}), {self._INTEGER}) THEN "
-                      f"{ints if ints is not None else default} ELSE {dbl if dbl is not None else default} END")
-        whens = []
-        for t in ("VARCHAR", "ARRAY", "OBJECT", "BOOLEAN", "NULL"):
-            sql = by_type.get(t, default)
-            if sql != number:
-                whens += [f"WHEN '{c}' THEN {sql}" for c in self._CHARS[t]]
-        if default != number:
-            whens.append(f"WHEN 'x' THEN {default}")
-        if not whens:
-            return number
-        subject = f"coalesce({self._first(j)}, '{'n' if null_as_type else 'x'}')"
-        return f"CASE {subject} " + " ".join(whens) + f" ELSE {number} END"
+    def is_null(self, x: str) -> str:
+        return f"(coalesce(json_format({x}), 'null') = 'null')"
 
-    def is_null(self, j: str) -> str:
-        return f"({j} IS NULL OR json_format({j}) = 'null')"
+    def string_of(self, x: str) -> str:
+        return f"json_extract_scalar({x}, '$')"
 
-    def json_path(self, base: str, path: str) -> str:
-        return f"json_extract({base}, {sql_string_literal(path)})"
+    def int_of(self, x: str) -> str:
+        return f"CAST({x} AS DECIMAL(38, 0))"
 
-    def json_key(self, j: str, key: str) -> str:
-        """Any key: through a MAP(VARCHAR, JSON) (Trino's JSONPath has no escape for every key)."""
-        return self.let(j, lambda x: f"CASE WHEN {self.is_type(x, 'OBJECT')} THEN "
-                        f"element_at(CAST({x} AS MAP(VARCHAR, JSON)), {sql_string_literal(key)}) END")
+    def int_text(self, x: str) -> str:
+        return f"json_format({x})"
 
-    def array_elements(self, j: str) -> str:
-        return self.let(j, lambda x: f"CASE WHEN {self.is_type(x, 'ARRAY')} THEN CAST({x} AS ARRAY(JSON)) END")
+    double_text = int_text
 
-    def object_values(self, j: str) -> str:
-        return self.let(j, lambda x: f"CASE WHEN {self.is_type(x, 'OBJECT')} THEN "
-                        f"map_values(CAST({x} AS MAP(VARCHAR, JSON))) END")
+    def array_length(self, x: str) -> str:
+        return f"json_array_length({x})"
 
+    def object_size(self, x: str) -> str:
+        return f"json_size({x}, '$')"
+
+    # --- reading inside a JSON value
+    def can_extend_path(self, step: tuple) -> bool:
+        # Trino's JSONPath subscripts are 0 and up.
+        return step[1] >= 0 if step[0] == "index" else bool(_PATH_KEY.match(step[1]))
+
+    def _map(self, x: str) -> str:
+        return f"CAST({x} AS MAP(VARCHAR, JSON))"
+
+    def get_key(self, x: str, key: str) -> str:
+        """Any key, through a MAP(VARCHAR, JSON) (Trino's JSONPath has no escape for every key)."""
+        return self.let(x, lambda y: self.kind_case(y, {"object": f"element_at({self._map(y)}, {self.string(key)})"}))
+
+    def elements(self, x: str) -> str:
+        return f"CAST({x} AS ARRAY(JSON))"
+
+    def array_elements(self, x: str) -> str:
+        return self.let(x, lambda y: self.kind_case(y, {"array": self.elements(y)}))
+
+    def object_values(self, x: str) -> str:
+        return self.let(x, lambda y: self.kind_case(y, {"object": f"map_values({self._map(y)})"}))
+
+    # --- making values
     def json_literal(self, value) -> str:
-        return f"json_parse({sql_string_literal(json.dumps(value, ensure_ascii=True))})"
-
-    def to_json(self, sql: str) -> str:
-        return f"CAST({sql} AS JSON)"
-
-    def json_string(self, j: str, bare: bool = False) -> str:
-        return f"json_extract_scalar({j}, '$')"
-
-    def elements_of_array(self, j: str) -> str:
-        return f"CAST({j} AS ARRAY(JSON))"
-
-    def object_size(self, j: str) -> str:
-        return f"json_size({j}, '$')"
-
-    def big_int(self, j: str) -> str:
-        return f"CAST({j} AS DECIMAL(38, 0))"
-
-    def int_text(self, j: str) -> str:
-        return f"json_format({j})"
-
-    def double_text(self, j: str) -> str:
-        return f"json_format({j})"
-
-    def null_json(self) -> str:
-        return "CAST(NULL AS JSON)"
-
-    def null_list(self) -> str:
-        return "CAST(NULL AS ARRAY(JSON))"
-
-    # --- lists
-    def list_transform(self, lst: str, var: str, body: str) -> str:
-        return f"transform({lst}, {self.lam(var, body)})"
-
-    def list_filter(self, lst: str, var: str, cond: str) -> str:
-        return f"filter({lst}, {self.lam(var, cond)})"
-
-    def list_value(self, items: list[str]) -> str:
-        return "ARRAY[" + ", ".join(items) + "]"
-
-    def list_len(self, lst: str) -> str:
-        return f"cardinality({lst})"
-
-    def list_get(self, lst: str, index_sql: str) -> str:
-        return f"element_at({lst}, {index_sql})"
-
-    def list_get_const(self, lst: str, i: int) -> str:
-        return f"element_at({lst}, {i + 1 if i >= 0 else i})"
-
-    def range_list(self, start: str, stop: str, step: int) -> str:
-        """DuckDB's range (stop excluded, empty when it goes nowhere) from Trino's sequence."""
-        if step > 0:
-            return (f"CASE WHEN ({start}) < ({stop}) THEN sequence(CAST({start} AS BIGINT), CAST(({stop}) - 1 AS BIGINT), {step}) "
-                    f"ELSE CAST(ARRAY[] AS ARRAY(BIGINT)) END")
-        return (f"CASE WHEN ({start}) > ({stop}) THEN sequence(CAST({start} AS BIGINT), CAST(({stop}) + 1 AS BIGINT), {step}) "
-                f"ELSE CAST(ARRAY[] AS ARRAY(BIGINT)) END")
-
-    def empty_ids(self) -> str:
-        return "CAST(ARRAY[] AS ARRAY(VARCHAR))"
-
-    def error(self, message: str, typ: str) -> str:
-        typ = {"VARCHAR[]": "ARRAY(VARCHAR)", "JSON[]": "ARRAY(JSON)"}.get(typ, typ)
-        return f"CAST(fail({sql_string_literal(message)}) AS {typ})"
+        return f"json_parse({self.string(json.dumps(value, ensure_ascii=True))})"
 
     def int_literal(self, n: int) -> str:
-        if -(10**38) < n < 10**38:
-            return f"CAST({n} AS DECIMAL(38, 0))"
-        return f"CAST({float(n)!r} AS DOUBLE)"
+        return f"CAST({n} AS DECIMAL(38, 0))"
 
     def double_literal(self, f: float) -> str:
         if math.isnan(f):
@@ -577,22 +653,53 @@ class Athena(DuckDB):
             return "infinity()" if f > 0 else "-infinity()"
         return f"CAST({f!r} AS DOUBLE)"
 
+    def to_json(self, sql: str) -> str:
+        return f"CAST({sql} AS JSON)"
+
+    # --- lists
+    def list_transform(self, lst: str, var: str, body: str, elem: str = "JSON") -> str:
+        return f"transform({lst}, {var} -> {body})"
+
+    def list_filter(self, lst: str, var: str, cond: str, elem: str = "JSON") -> str:
+        return f"filter({lst}, {var} -> {cond})"
+
+    def flatten(self, lst: str, kind: str = LIST) -> str:
+        return f"flatten({lst})"
+
+    def varchar_list(self, items: list[str]) -> str:
+        return "ARRAY[" + ", ".join(items) + "]"
+
+    def list_len(self, lst: str) -> str:
+        return f"cardinality({lst})"
+
+    def list_get(self, lst: str, index0: str) -> str:
+        return f"element_at({lst}, {index0} + 1)"
+
+    def list_get_const(self, lst: str, i: int) -> str:
+        return f"element_at({lst}, {i + 1 if i >= 0 else i})"
+
+    def range_list(self, start: str, stop: str, step: int) -> str:
+        """Python's range from Trino's sequence (stop included, and an error where it goes nowhere)."""
+        cmp, last = ("<", f"({stop}) - 1") if step > 0 else (">", f"({stop}) + 1")
+        return self.case([(f"({start}) {cmp} ({stop})",
+                           f"sequence(CAST({start} AS BIGINT), CAST({last} AS BIGINT), {step})")],
+                         "CAST(ARRAY[] AS ARRAY(BIGINT))")
+
+    def list_contains(self, lst: str, item: str) -> str:
+        return f"contains({lst}, {item})"
+
     def list_all(self, lst: str, var: str, cond: str) -> str:
-        return f"coalesce(all_match({lst}, {self.lam(var, cond)}), true)"
+        return f"coalesce(all_match({lst}, {var} -> {cond}), true)"
 
-    def list_contains(self, lst: str, value: str) -> str:
-        return f"contains({lst}, {value})"
+    def join_strings(self, strings: str, glue: str, glue_is_constant: bool) -> str:
+        return f"array_join({strings}, {glue})"  # any separator, constant or not
 
-    def str_contains(self, s: str, needle: str) -> str:
-        return f"(strpos({s}, {needle}) > 0)"
+    # --- strings
+    def str_length(self, s: str) -> str:
+        return f"length({s})"  # code points, as Python's len
 
-    def join_strings(self, strings: str, glue_literal: str) -> str:
-        return f"array_join({strings}, {glue_literal})"
-
-    def join_strings_with(self, strings: str, lst: str, glue: str, a: str, b: str) -> str:
-        return (f"CASE WHEN cardinality({lst}) = 0 THEN '' ELSE "
-                f"reduce(slice({strings}, 2, cardinality({strings})), element_at({strings}, 1), "
-                f"({a}, {b}) -> {a} || {glue} || {b}, {a} -> {a}) END")
+    def str_contains(self, s: str, part: str) -> str:
+        return f"(strpos({s}, {part}) > 0)"
 
 
 _DIALECTS = {"duckdb": DuckDB, "athena": Athena}
@@ -602,84 +709,123 @@ _DIALECTS = {"duckdb": DuckDB, "athena": Athena}
 
 
 class _Compiler:
-    def __init__(self, expression: str, dialect):
+    """Walks the jmespath AST; each node turns the SQL of the current value into the SQL of its
+    result, with jmespath's tree interpreter as the reference for what each node means."""
+
+    def __init__(self, expression: str, dialect: Dialect):
         self.expression = expression
         self.d = dialect
+        self.root = None  # the SQL name of the whole record
 
     # conversions -----------------------------------------------------------------------------
 
     def as_json(self, v: Val) -> str:
-        if v.kind == JSON:
-            return v.sql
-        return self.d.to_json(v.sql)
+        return v.sql if v.kind == JSON else self.d.to_json(v.sql)
 
     def as_list(self, v: Val) -> str:
-        """JSON[] if the value is a list, else NULL."""
+        """The elements if the value is a list, else NULL."""
         if v.kind == LIST:
             return v.sql
         if v.kind == JSON:
             return self.d.array_elements(v.sql)
-        return self.d.null_list()
+        return self.d.null(LIST)
 
     def truthy(self, v: Val) -> str:
-        """BOOLEAN, never NULL: JMESPath truthiness (false, null, '', [], {} are false; 0 is true)."""
-        if v.kind == BOOL:
-            return f"coalesce({v.sql}, false)"
-        if v.kind == STR:
-            return f"coalesce({v.sql} <> '', false)"
-        if v.kind == NUM:
-            return f"({v.sql} IS NOT NULL)"
-        if v.kind == LIST:
-            return f"coalesce({self.d.list_len(v.sql)} > 0, false)"
+        """A SQL boolean, never NULL: JMESPath truthiness (false, null, '', [], {} are false; 0 is true)."""
         d = self.d
-        return d.let(v.sql, lambda x: "coalesce(" + d.type_case(x, [
-            ("NULL", "false"), ("BOOLEAN", f"CAST({x} AS BOOLEAN)"), ("VARCHAR", f"{d.json_string(x)} <> ''"),
-            ("ARRAY", f"json_array_length({x}) > 0"), ("OBJECT", f"{d.object_size(x)} > 0")],
-            "true", null_as_type=True) + ", false)")
+        if v.kind == BOOL:
+            return d.coalesce(v.sql, "false")
+        if v.kind == STR:
+            return d.coalesce(f"{v.sql} <> ''", "false")
+        if v.kind == NUM:
+            return d.not_(d.is_sql_null(v.sql))
+        if v.kind == LIST:
+            return d.coalesce(f"{d.list_len(v.sql)} > 0", "false")
+        return d.let(v.sql, lambda x: d.coalesce(d.kind_case(x, {
+            "null": "false",
+            "boolean": d.bool_of(x),
+            "string": f"{d.string_of(x)} <> ''",
+            "array": f"{d.array_length(x)} > 0",
+            "object": f"{d.object_size(x)} > 0",
+        }, "true"), "false"))
 
     def is_null(self, v: Val) -> str:
         if v.kind == JSON:
             return self.d.is_null(v.sql)
-        return f"({v.sql} IS NULL)"
+        return self.d.is_sql_null(v.sql)
 
-    # entry point -----------------------------------------------------------------------------
+    # entry point and the result rule ---------------------------------------------------------
 
     def ids(self, ast: dict, doc_sql: str) -> str:
-        root = Val(doc_sql, JSON)
+        return self._on(doc_sql, lambda doc: self.normalize(self.visit(ast, Val(doc, JSON))))
+
+    def value(self, ast: dict, doc_sql: str) -> str:
+        return self._on(doc_sql, lambda doc: self.as_json(self.visit(ast, Val(doc, JSON))))
+
+    def _on(self, doc_sql: str, body) -> str:
+        """``body(name)`` with ``name`` the SQL of the document ``doc_sql``."""
+        while self.d.prefix in doc_sql:  # lambda parameters must not shadow the document
+            self.d.prefix += "_"
+
+        def run(doc):
+            self.root = doc
+            return body(doc)
+
         if not _SIMPLE_SQL.match(doc_sql):
-            # Evaluate a computed document once.
-            return self.d.let(doc_sql, lambda x: self.normalize(self.visit(ast, Val(x, JSON))))
-        return self.normalize(self.visit(ast, root))
+            return self.d.let(doc_sql, run)  # evaluate a computed document once
+        return run(doc_sql)
 
     def normalize(self, v: Val) -> str:
+        """The ids of a value, as a never-NULL list of strings (the module's result rule)."""
         d = self.d
         if v.kind == STR:
-            return d.let(v.sql, lambda s: f"CASE WHEN {s} IS NULL OR {s} = '' THEN {d.empty_ids()} ELSE {d.list_value([s])} END")
+            return d.let(v.sql, lambda s: d.case([(f"{s} IS NULL OR {s} = ''", d.empty_ids())], d.varchar_list([s])),
+                         STR)
         if v.kind == NUM:
-            return d.let(v.sql, lambda n: f"CASE WHEN {n} IS NULL THEN {d.empty_ids()} ELSE {d.list_value([f'CAST({n} AS VARCHAR)'])} END")
+            return d.let(v.sql, lambda n: d.case([(f"{n} IS NULL", d.empty_ids())], d.varchar_list([d.num_text(n)])),
+                         NUM)
         if v.kind == BOOL:
             return d.empty_ids()
         if v.kind == LIST:
             e = d.var()
-            return f"coalesce({d.flatten(d.list_transform(v.sql, e, self.normalize_json(e, MAX_NESTING)))}, {d.empty_ids()})"
-        return d.let(v.sql, lambda x: self.normalize_json(x, MAX_NESTING + 1))
+            return d.coalesce(d.flatten(d.list_transform(v.sql, e, self.ids_of_json(e)), STR), d.empty_ids())
+        return d.let(v.sql, self.ids_of_json)
 
-    def normalize_json(self, x: str, depth: int) -> str:
-        """VARCHAR[] of the ids in the JSON value named ``x`` (a bound name: used several times)."""
+    def ids_of_json(self, x: str) -> str:
+        """The ids in the JSON value named ``x``; scalars, the usual case, without list work."""
         d = self.d
-        if depth == 0:
-            deeper = d.error(
-                f"trailcreator: ids nested in more than {MAX_NESTING} levels of lists are not supported"
-                + (f" (expression {self.expression!r})" if self.expression else ""), "VARCHAR[]")
-        else:
-            e = d.var()
-            deeper = d.flatten(d.list_transform(d.elements_of_array(x), e, self.normalize_json(e, depth - 1)))
-        return d.type_case(x, [
-            ("VARCHAR", f"CASE WHEN {d.json_string(x)} = '' THEN {d.empty_ids()} ELSE {d.list_value([d.json_string(x, bare=True)])} END"),
-            ("BIGINT", d.list_value([d.int_text(x)])),
-            ("UBIGINT", d.list_value([d.int_text(x)])),
-            ("DOUBLE", d.list_value([d.double_text(x)])),
-            ("ARRAY", deeper)], d.empty_ids())
+        s = d.string_of(x)
+        return d.kind_case(x, {
+            "string": d.case([(f"{s} = ''", d.empty_ids())], d.varchar_list([s])),
+            "integer": d.varchar_list([d.int_text(x)]),
+            "double": d.varchar_list([d.double_text(x)]),
+            "array": self.ids_of_list(d.elements(x), MAX_NESTING - 1),
+        }, d.empty_ids())
+
+    def ids_of_list(self, lst: str, levels: int) -> str:
+        """The ids in a LIST: nested arrays expanded in place, level by level, ``levels`` times (one
+        lambda deep each, so the SQL grows linearly and binds fast); an array still left after that
+        stops the query with an error rather than losing ids."""
+        d = self.d
+        for _ in range(levels):
+            lst = self._flatten_once(lst)
+        e, s = d.var(), d.var()
+        too_deep = d.error(
+            f"trailcreator: ids nested in more than {MAX_NESTING} levels of lists are not supported"
+            + (f" (expression {self.expression!r})" if self.expression else ""), STR)
+        texts = d.list_transform(lst, e, d.kind_case(e, {
+            "string": d.string_of(e),
+            "integer": d.int_text(e),
+            "double": d.double_text(e),
+            "array": too_deep,
+        }))
+        return d.coalesce(d.list_filter(texts, s, f"{s} <> ''", "VARCHAR"), d.empty_ids())
+
+    def _flatten_once(self, lst: str) -> str:
+        """JMESPath's flatten of a LIST: array elements replaced by their elements."""
+        d = self.d
+        e = d.var()
+        return d.flatten(d.list_transform(lst, e, d.kind_case(e, {"array": d.elements(e)}, d.list_value([e]))))
 
     # nodes -----------------------------------------------------------------------------------
 
@@ -694,40 +840,37 @@ class _Compiler:
 
     visit_current = visit_identity
 
+    def _step(self, cur: Val, step: tuple) -> Val:
+        if cur.base is not None and self.d.can_extend_path(step):
+            base, path = cur.base, cur.path + (step,)
+        elif self.d.can_extend_path(step):
+            base, path = cur.sql, (step,)
+        elif step[0] == "index":
+            return Val(self.d.list_get_const(self.d.array_elements(cur.sql), step[1]), JSON)
+        else:
+            return Val(self.d.get_key(cur.sql, step[1]), JSON)
+        return Val(self.d.get_path(base, path), JSON, base, path)
+
     def visit_field(self, node, cur):
-        key = node["value"]
         if cur.kind != JSON:
-            return Val(self.d.null_json())  # a field of a list, string, number or boolean is null
-        if _SIMPLE_KEY.match(key):
-            if cur.path is not None:
-                base, path = cur.base, cur.path + "." + key
-            else:
-                base, path = cur.sql, "$." + key
-            return Val(self.d.json_path(base, path), JSON, base, path)
-        return Val(self.d.json_key(cur.sql, key), JSON)
-
-    def visit_subexpression(self, node, cur):
-        for child in node["children"]:
-            cur = self.visit(child, cur)
-        return cur
-
-    visit_pipe = visit_subexpression
-    visit_index_expression = visit_subexpression
+            return Val(self.d.null(JSON))  # a field of a list, string, number or boolean is null
+        return self._step(cur, ("key", node["value"]))
 
     def visit_index(self, node, cur):
         i = node["value"]
         if cur.kind == LIST:
             return Val(self.d.list_get_const(cur.sql, i), JSON)
         if cur.kind != JSON:
-            return Val(self.d.null_json())
-        if i < 0 and not self.d.json_path_negative_index:
-            return Val(self.d.list_get_const(self.as_list(cur), i), JSON)
-        # JSONPath [i] is NULL on anything but an array, as JMESPath wants.
-        if cur.path is not None:
-            base, path = cur.base, f"{cur.path}[{i}]"
-        else:
-            base, path = cur.sql, f"$[{i}]"
-        return Val(self.d.json_path(base, path), JSON, base, path)
+            return Val(self.d.null(JSON))
+        return self._step(cur, ("index", i))
+
+    def visit_subexpression(self, node, cur):
+        for child in node["children"]:
+            cur = self.visit(child, cur)
+        return cur
+
+    visit_pipe = visit_subexpression  # a projection's list is an ordinary value after the pipe
+    visit_index_expression = visit_subexpression
 
     def visit_slice(self, node, cur):
         start, stop, step = node["children"]
@@ -735,53 +878,49 @@ class _Compiler:
         d = self.d
 
         def body(lst):
+            # Python's slice.indices, with n = len(lst)
             n = d.list_len(lst)
+            lower, upper = ("-1", f"{n} - 1") if step < 0 else ("0", n)
 
             def bound(b, default):
-                lower, upper = (-1, f"{n} - 1") if step < 0 else (0, n)
                 if b is None:
-                    return upper if default == "upper" else str(lower)
+                    return default
                 if b < 0:
                     return f"greatest({n} + ({b}), {lower})"
                 return f"least({b}, {upper})"
 
-            lo = bound(start, "upper" if step < 0 else "lower")
-            hi = bound(stop, "lower" if step < 0 else "upper")
+            lo = bound(start, upper if step < 0 else lower)
+            hi = bound(stop, lower if step < 0 else upper)
             i = d.var()
-            return d.list_transform(d.range_list(lo, hi, step), i, d.list_get(lst, f"{i} + 1"))
+            sliced = d.list_transform(d.range_list(lo, hi, step), i, d.list_get(lst, i), "BIGINT")
+            # least/greatest skip NULLs, so a non-list needs its own branch
+            return d.case([(d.not_(d.is_sql_null(lst)), sliced)])
 
-        return Val(d.let(self.as_list(cur), body), LIST)
+        return Val(d.let(self.as_list(cur), body, LIST), LIST)
 
     def visit_flatten(self, node, cur):
         base = self.visit(node["children"][0], cur)
-        e = self.d.var()
-        merged = self.d.list_transform(
-            self.as_list(base), e,
-            f"CASE WHEN {self.d.is_type(e, 'ARRAY')} THEN {self.d.elements_of_array(e)} ELSE {self.d.list_value([e])} END")
-        return Val(self.d.flatten(merged), LIST)
+        return Val(self._flatten_once(self.as_list(base)), LIST)
 
-    def _project(self, base_list: str, rhs: dict) -> Val:
+    def _project(self, elements: str, rhs: dict) -> Val:
+        """``rhs`` on each element, nulls dropped."""
         d = self.d
         if rhs["type"] == "identity":
-            mapped = base_list
+            mapped = elements
         else:
             e = d.var()
-            mapped = d.list_transform(base_list, e, self.as_json(self.visit(rhs, Val(e, JSON))))
+            mapped = d.list_transform(elements, e, self.as_json(self.visit(rhs, Val(e, JSON))))
         keep = d.var()
-        return Val(d.list_filter(mapped, keep, f"NOT ({d.is_null(keep)})"), LIST)
+        return Val(d.list_filter(mapped, keep, d.not_(d.is_null(keep))), LIST)
 
     def visit_projection(self, node, cur):
         left, rhs = node["children"]
-        base = self.visit(left, cur)
-        return self._project(self.as_list(base), rhs)
+        return self._project(self.as_list(self.visit(left, cur)), rhs)
 
     def visit_value_projection(self, node, cur):
         left, rhs = node["children"]
         base = self.visit(left, cur)
-        if base.kind != JSON:
-            values = self.d.null_list()
-        else:
-            values = self.d.object_values(base.sql)
+        values = self.d.object_values(base.sql) if base.kind == JSON else self.d.null(LIST)
         return self._project(values, rhs)
 
     def visit_filter_projection(self, node, cur):
@@ -792,13 +931,14 @@ class _Compiler:
         return self._project(kept, rhs)
 
     def visit_multi_select_list(self, node, cur):
-        items = [self.as_json(self.visit(child, cur)) for child in node["children"]]
-        lst = self.d.list_value([f"CAST({i} AS JSON)" for i in items])
-        if cur.sql == self.d.null_json():
-            return Val(self.d.null_list(), LIST)
+        d = self.d
+        lst = d.list_value([self.as_json(self.visit(child, cur)) for child in node["children"]])
         if cur.kind == JSON:
-            return Val(f"CASE WHEN {self.is_null(cur)} THEN NULL ELSE {lst} END", LIST)
-        return Val(f"CASE WHEN {cur.sql} IS NULL THEN NULL ELSE {lst} END", LIST)
+            # On the whole record, skip parsing it just to learn it is not null.
+            null = d.is_null_unparsed(cur.sql) if cur.sql == self.root else d.is_null(cur.sql)
+        else:
+            null = d.is_sql_null(cur.sql)
+        return Val(d.case([(null, d.null(LIST))], lst), LIST)
 
     def visit_literal(self, node, cur):
         return Val(self.d.json_literal(node["value"]), JSON)
@@ -806,7 +946,7 @@ class _Compiler:
     # booleans --------------------------------------------------------------------------------
 
     def visit_not_expression(self, node, cur):
-        return Val(f"(NOT {self.truthy(self.visit(node['children'][0], cur))})", BOOL)
+        return Val(self.d.not_(self.truthy(self.visit(node["children"][0], cur))), BOOL)
 
     def _same_kind(self, a: Val, b: Val) -> tuple[Val, Val]:
         if a.kind == b.kind:
@@ -815,15 +955,14 @@ class _Compiler:
 
     def visit_or_expression(self, node, cur):
         a, b = self._same_kind(*(self.visit(c, cur) for c in node["children"]))
-        return Val(self.d.let(a.sql, lambda x: f"CASE WHEN {self.truthy(Val(x, a.kind))} THEN {x} ELSE {b.sql} END"),
-                   a.kind)
+        return Val(self.d.let(a.sql, lambda x: self.d.case([(self.truthy(Val(x, a.kind)), x)], b.sql), a.kind), a.kind)
 
     def visit_and_expression(self, node, cur):
         a, b = self._same_kind(*(self.visit(c, cur) for c in node["children"]))
-        return Val(self.d.let(a.sql, lambda x: f"CASE WHEN {self.truthy(Val(x, a.kind))} THEN {b.sql} ELSE {x} END"),
-                   a.kind)
+        return Val(self.d.let(a.sql, lambda x: self.d.case([(self.truthy(Val(x, a.kind)), b.sql)], x), a.kind), a.kind)
 
     def visit_comparator(self, node, cur):
+        d = self.d
         op = node["value"]
         left, right = node["children"]
         if op in ("eq", "ne"):
@@ -832,167 +971,164 @@ class _Compiler:
             else:
                 other, lit = right, left["value"]
             eq = self._equals_literal(self.visit(other, cur), lit)
-            return Val(eq if op == "eq" else f"(NOT {eq})", BOOL)
+            return Val(eq if op == "eq" else d.not_(eq), BOOL)
+        # Ordering: numbers with numbers, strings with strings (code point order); else null.
         sym = {"lt": "<", "lte": "<=", "gt": ">", "gte": ">="}[op]
         a = self.as_json(self.visit(left, cur))
         b = self.as_json(self.visit(right, cur))
 
         def cmp(x, y):
-            d, ints, nums = self.d, ("BIGINT", "UBIGINT"), ("BIGINT", "UBIGINT", "DOUBLE")
-            return (f"CASE WHEN {d.is_type(x, *ints)} AND {d.is_type(y, *ints)} "
-                    f"THEN {self.d.big_int(x)} {sym} {self.d.big_int(y)} "
-                    f"WHEN {d.is_type(x, *nums)} AND {d.is_type(y, *nums)} "
-                    f"THEN CAST({x} AS DOUBLE) {sym} CAST({y} AS DOUBLE) "
-                    f"WHEN {d.is_type(x, 'VARCHAR')} AND {d.is_type(y, 'VARCHAR')} "
-                    f"THEN {self.d.json_string(x)} {sym} {self.d.json_string(y)} END")
+            return d.case([
+                (f"{d.is_kind(x, 'integer')} AND {d.is_kind(y, 'integer')}", f"{d.int_of(x)} {sym} {d.int_of(y)}"),
+                (f"{d.is_kind(x, 'integer', 'double')} AND {d.is_kind(y, 'integer', 'double')}",
+                 f"{d.double_of(x)} {sym} {d.double_of(y)}"),
+                (f"{d.is_kind(x, 'string')} AND {d.is_kind(y, 'string')}", f"{d.string_of(x)} {sym} {d.string_of(y)}"),
+            ])
 
-        return Val(self.d.let(a, lambda x: self.d.let(b, lambda y: cmp(x, y))), BOOL)
+        return Val(d.let(a, lambda x: d.let(b, lambda y: cmp(x, y))), BOOL)
 
     def _equals_literal(self, v: Val, lit) -> str:
-        """BOOLEAN, never NULL: JMESPath ``v == lit`` for a scalar literal."""
+        """A SQL boolean, never NULL: JMESPath ``v == lit`` for a scalar literal."""
         d = self.d
         if lit is None:
             return self.is_null(v)
         j = self.as_json(v)
         if isinstance(lit, bool):
-            return d.let(j, lambda x: (
-                f"coalesce(CASE WHEN {d.is_type(x, 'BOOLEAN')} THEN CAST({x} AS BOOLEAN) = {str(lit).lower()} END, false)"))
-        if isinstance(lit, str):
-            return d.let(j, lambda x: (
-                f"coalesce(CASE WHEN {d.is_type(x, 'VARCHAR')} THEN {d.json_string(x)} = {sql_string_literal(lit)} END, false)"))
-        # a number (never equal to a boolean, whatever Python thinks of 1 == True)
-        if isinstance(lit, int) and -(2**63) <= lit < 2**64:
-            return d.let(j, lambda x: "coalesce(" + d.type_case(x, [
-                ("BIGINT", f"{d.big_int(x)} = {d.int_literal(lit)}"),
-                ("UBIGINT", f"{d.big_int(x)} = {d.int_literal(lit)}"),
-                ("DOUBLE", f"CAST({x} AS DOUBLE) = {d.double_literal(float(lit))}")]) + ", false)")
-        f = d.double_literal(float(lit))
-        return d.let(j, lambda x: (
-            f"coalesce(CASE WHEN {d.is_type(x, 'BIGINT', 'UBIGINT', 'DOUBLE')} THEN CAST({x} AS DOUBLE) = {f} END, false)"))
+            tests = {"boolean": lambda x: f"{d.bool_of(x)} = {str(lit).lower()}"}
+        elif isinstance(lit, str):
+            tests = {"string": lambda x: f"{d.string_of(x)} = {d.string(lit)}"}
+        elif isinstance(lit, int) and -(2**63) <= lit < 2**64:
+            # never equal to a boolean, whatever Python thinks of 1 == True
+            tests = {"integer": lambda x: f"{d.int_of(x)} = {d.int_literal(lit)}",
+                     "double": lambda x: f"{d.double_of(x)} = {d.double_literal(float(lit))}"}
+        else:
+            tests = {kind: (lambda x: f"{d.double_of(x)} = {d.double_literal(float(lit))}")
+                     for kind in ("integer", "double")}
+        return d.let(j, lambda x: d.coalesce(d.kind_case(x, {k: t(x) for k, t in tests.items()}, "false"), "false"))
 
     # functions -------------------------------------------------------------------------------
+    # Where jmespath raises a type error, these give null.
 
     def visit_function_expression(self, node, cur):
-        name = node["value"]
         args = [self.visit(c, cur) for c in node["children"]]
-        return getattr(self, "fn_" + name)(args, node)
+        return getattr(self, "fn_" + node["value"])(args, node)
 
     def fn_length(self, args, node):
         (v,) = args
-        if v.kind == LIST:
-            return Val(self.d.list_len(v.sql), NUM)
-        if v.kind == STR:
-            return Val(f"length({v.sql})", NUM)
-        if v.kind != JSON:
-            return Val("CAST(NULL AS BIGINT)", NUM)
         d = self.d
-        return Val(d.let(v.sql, lambda x: "CAST(" + d.type_case(x, [
-            ("VARCHAR", f"length({d.json_string(x, bare=True)})"), ("ARRAY", f"json_array_length({x})"),
-            ("OBJECT", d.object_size(x))]) + " AS BIGINT)"), NUM)
+        if v.kind == LIST:
+            return Val(d.list_len(v.sql), NUM)
+        if v.kind == STR:
+            return Val(d.str_length(v.sql), NUM)
+        if v.kind != JSON:
+            return Val(d.null(NUM), NUM)
+        return Val(d.let(v.sql, lambda x: d.kind_case(x, {
+            "string": d.str_length(d.string_of(x)),
+            "array": d.array_length(x),
+            "object": d.object_size(x),
+        })), NUM)
 
     def fn_to_string(self, args, node):
         (v,) = args
-        if v.kind == STR:
-            return v
-        if v.kind == NUM:
-            return Val(f"coalesce(CAST({v.sql} AS VARCHAR), 'null')", STR)
-        if v.kind == BOOL:
-            return Val(f"CASE WHEN {v.sql} THEN 'true' WHEN NOT {v.sql} THEN 'false' ELSE 'null' END", STR)
-        if v.kind == LIST:
-            return Val(f"CASE WHEN {v.sql} IS NULL THEN 'null' END", STR)
         d = self.d
-        return Val(d.let(v.sql, lambda x: f"CASE WHEN {x} IS NULL THEN 'null' ELSE " + d.type_case(x, [
-            ("VARCHAR", d.json_string(x, bare=True)), ("BIGINT", d.int_text(x)), ("UBIGINT", d.int_text(x)),
-            ("DOUBLE", d.double_text(x)), ("BOOLEAN", f"CASE WHEN CAST({x} AS BOOLEAN) THEN 'true' ELSE 'false' END"),
-            ("NULL", "'null'")]) + " END"), STR)
-
-    def _string_or_null(self, v: Val, body) -> str:
-        """``body(varchar_sql)`` if ``v`` is a string, else NULL."""
         if v.kind == STR:
-            return self.d.let(v.sql, body)
+            return Val(d.coalesce(v.sql, "'null'"), STR)
+        if v.kind == NUM:
+            return Val(d.coalesce(d.num_text(v.sql), "'null'"), STR)
+        if v.kind == BOOL:
+            return Val(d.coalesce(d.bool_text(v.sql), "'null'"), STR)
+        if v.kind == LIST:  # a list: null (the module doc says why)
+            return Val(d.case([(d.is_sql_null(v.sql), "'null'")]), STR)
+        return Val(d.let(v.sql, lambda x: d.kind_case(x, {
+            "string": d.string_of(x),
+            "integer": d.int_text(x),
+            "double": d.double_text(x),
+            "boolean": d.bool_text(d.bool_of(x)),
+            "null": "'null'",
+        })), STR)
+
+    def _if_string(self, v: Val, body) -> str:
+        """``body(sql_string)`` if ``v`` is a string, else NULL."""
+        d = self.d
+        if v.kind == STR:
+            return d.let(v.sql, body, STR)
         if v.kind != JSON:
             return "NULL"
-        return self.d.let(v.sql, lambda x: f"CASE WHEN {self.d.is_type(x, 'VARCHAR')} THEN {body(self.d.json_string(x))} END")
+        return d.let(v.sql, lambda x: d.case([(d.is_kind(x, "string"), body(d.string_of(x)))]))
 
     def fn_join(self, args, node):
         glue, arr = args
         d = self.d
-        lst = self.as_list(arr)
         glue_node = node["children"][0]
-        constant_glue = glue_node["type"] == "literal" and isinstance(glue_node["value"], str)
+        constant = glue_node["type"] == "literal" and isinstance(glue_node["value"], str)
 
         def body(g):
-            def on_list(lx):
-                e, s, a, b = d.var(), d.var(), d.var(), d.var()
-                all_str = d.list_all(lx, e, d.is_type(e, "VARCHAR"))
-                strings = d.list_transform(lx, s, d.json_string(s, bare=True))
-                if constant_glue:
-                    joined = d.join_strings(strings, sql_string_literal(glue_node["value"]))
-                else:
-                    joined = d.join_strings_with(strings, lx, g, a, b)
-                return f"CASE WHEN {all_str} THEN {joined} END"
-            return d.let(lst, on_list)
+            def on_list(lst):
+                e, s = d.var(), d.var()
+                strings = d.list_transform(lst, s, d.string_of(s))
+                joined = d.join_strings(strings, d.string(glue_node["value"]) if constant else g, constant)
+                return d.case([(d.list_all(lst, e, d.is_kind(e, "string")), joined)])
 
-        return Val(self._string_or_null(glue, body), STR)
+            return d.let(self.as_list(arr), on_list, LIST)
+
+        return Val(self._if_string(glue, body), STR)
 
     def fn_not_null(self, args, node):
-        items = [f"CASE WHEN {self.is_null(a)} THEN NULL ELSE {self.as_json(a)} END" for a in args]
-        return Val("coalesce(" + ", ".join(f"CAST({i} AS JSON)" for i in items) + ")", JSON)
+        d = self.d
+        return Val(d.coalesce(*(d.case([(self.is_null(a), d.null(JSON))], self.as_json(a)) for a in args)), JSON)
 
     def fn_starts_with(self, args, node):
         subject, prefix = args
-        sql = self._string_or_null(subject, lambda s: self._string_or_null(prefix, lambda p: f"starts_with({s}, {p})"))
-        return Val(sql, BOOL)
+        return Val(self._if_string(subject, lambda s: self._if_string(prefix, lambda p: self.d.starts_with(s, p))),
+                   BOOL)
 
     def fn_contains(self, args, node):
-        subject = args[0]
-        needle = sql_string_literal(node["children"][1]["value"])
+        """``contains(subject, 'literal')``: substring of a string, or element of a list."""
         d = self.d
+        subject = args[0]
+        needle = d.string(node["children"][1]["value"])
+
+        def in_list(lst):
+            e = d.var()
+            strings = d.list_transform(lst, e, d.case([(d.is_kind(e, "string"), d.string_of(e))]))
+            return d.coalesce(d.list_contains(strings, needle), "false")
+
         if subject.kind == STR:
             return Val(d.str_contains(subject.sql, needle), BOOL)
         if subject.kind == LIST:
-            e = d.var()
-            strings = d.list_transform(subject.sql, e, f"CASE WHEN {d.is_type(e, 'VARCHAR')} THEN {d.json_string(e, bare=True)} END")
-            return Val(d.list_contains(strings, needle), BOOL)
+            return Val(d.case([(d.not_(d.is_sql_null(subject.sql)), in_list(subject.sql))]), BOOL)
         if subject.kind != JSON:
-            return Val("CAST(NULL AS BOOLEAN)", BOOL)
-
-        def body(x):
-            e = d.var()
-            strings = d.list_transform(d.elements_of_array(x), e,
-                                       f"CASE WHEN {d.is_type(e, 'VARCHAR')} THEN {d.json_string(e, bare=True)} END")
-            return d.type_case(x, [("VARCHAR", d.str_contains(d.json_string(x, bare=True), needle)),
-                                   ("ARRAY", f"coalesce({d.list_contains(strings, needle)}, false)")])
-        return Val(d.let(subject.sql, body), BOOL)
+            return Val(d.null(BOOL), BOOL)
+        return Val(d.let(subject.sql, lambda x: d.kind_case(x, {
+            "string": d.str_contains(d.string_of(x), needle),
+            "array": in_list(d.elements(x)),
+        })), BOOL)
 
 
-def _dialect(name: str):
+def _dialect(name: str) -> Dialect:
     if name not in _DIALECTS:
         raise ValueError(f"unknown SQL dialect {name!r}; known: {', '.join(sorted(_DIALECTS))}")
     return _DIALECTS[name]()
 
 
-def compile_value(expression: str, doc_sql: str, dialect: str = "duckdb") -> str:
-    """SQL expression (JSON) of the value ``expression`` yields on ``doc_sql`` (a column name),
-    before it is turned into ids.  ``normalize_sql(compile_value(e, doc))`` gives the same ids as
-    ``compile_ids(e, doc)``; splitting them lets one query apply the (long) normalization once
-    to the values of many expressions, which keeps Athena's query text small."""
+def compile_ids(expression: str, doc_sql: str, dialect: str = "duckdb") -> str:
+    """SQL expression (a list of strings, never NULL) of the ids ``expression`` yields on the JSON
+    value ``doc_sql`` (a SQL expression of type JSON holding the whole record, e.g. a column name).
+    See the module doc for the rule.  Raises what :func:`parse_ids` raises."""
     ast = parse_ids(expression)
-    if not _SIMPLE_SQL.match(doc_sql):
-        raise ValueError("compile_value takes a column name as the document")
-    c = _Compiler(expression, _dialect(dialect))
-    return c.as_json(c.visit(ast, Val(doc_sql, JSON)))
+    return _Compiler(expression, _dialect(dialect)).ids(ast, doc_sql)
+
+
+def compile_value(expression: str, doc_sql: str, dialect: str = "duckdb") -> str:
+    """SQL expression (JSON) of the value ``expression`` yields on ``doc_sql``, before it is turned
+    into ids: ``normalize_sql(compile_value(e, doc))`` gives the ids ``compile_ids(e, doc)`` gives.
+    Splitting them lets one query apply the (long) normalization once to the values of many
+    expressions, which keeps Athena's query text small."""
+    ast = parse_ids(expression)
+    return _Compiler(expression, _dialect(dialect)).value(ast, doc_sql)
 
 
 def normalize_sql(value_sql: str, dialect: str = "duckdb") -> str:
-    """SQL expression (list of VARCHAR, never NULL) of the ids in the JSON value ``value_sql``."""
-    return _Compiler("", _dialect(dialect)).normalize(Val(value_sql, JSON))
-
-
-def compile_ids(expression: str, doc_sql: str, dialect: str = "duckdb") -> str:
-    """SQL expression (``VARCHAR[]``, never NULL) of the ids ``expression`` yields on the JSON value
-    ``doc_sql`` (a SQL expression of type JSON, e.g. a column name).  See the module doc for the rule."""
-    ast = parse_ids(expression)
-    if dialect not in _DIALECTS:
-        raise ValueError(f"unknown SQL dialect {dialect!r}; known: {', '.join(sorted(_DIALECTS))}")
-    return _Compiler(expression, _DIALECTS[dialect]()).ids(ast, doc_sql)
+    """SQL expression (a list of strings, never NULL) of the ids in the JSON value ``value_sql``."""
+    c = _Compiler("", _dialect(dialect))
+    return c._on(value_sql, lambda v: c.normalize(Val(v, JSON)))
