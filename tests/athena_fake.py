@@ -154,10 +154,10 @@ class Engine:
 
 
 @pytest.fixture
-def engine(aws, monkeypatch):
+def engine(aws_env, monkeypatch):
     from trailcreator import athena
 
-    eng = Engine(aws)
+    eng = Engine(aws_env)
     real = athena.start_query
 
     def start_query(*args, **kwargs):
@@ -171,8 +171,8 @@ def engine(aws, monkeypatch):
 
 
 @pytest.fixture
-def glue(aws):
-    return aws.client("glue", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+def glue(aws_env):
+    return aws_env.client("glue", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
 
 
 def bucket(s3, name):

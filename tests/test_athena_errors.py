@@ -35,11 +35,11 @@ def test_output_location_missing_bucket(cli, engine, glue, tmp_path):
     assert engine.queries == []
 
 
-def test_output_location_without_access(cli, engine, glue, s3, aws, tmp_path, moto_server, monkeypatch):
+def test_output_location_without_access(cli, engine, glue, s3, aws_env, tmp_path, moto_server, monkeypatch):
     """A caller whose policy denies the results bucket: stopped before the query, with the permissions to grant."""
     af.create_table(glue, "default", "cloudtrail_logs")
     bucket(s3, "locked-results")
-    iam = aws.client("iam", endpoint_url=moto_server)
+    iam = aws_env.client("iam", endpoint_url=moto_server)
     iam.create_user(UserName="analyst")
     iam.put_user_policy(UserName="analyst", PolicyName="no-results", PolicyDocument=json.dumps({
         "Version": "2012-10-17",
