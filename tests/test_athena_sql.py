@@ -131,7 +131,7 @@ def test_split_form_equals_compile_ids_on_duckdb():
 
 def test_generated_athena_macro_parses_and_fits_athena():
     rmap = resource_map.load(None)
-    text = resource_map.render_athena_extraction(rmap)
+    text = resource_map.render_extraction(rmap, "athena")
     sql = text.replace("{{ events }}", "events")
     tree = sqlglot.parse_one(sql, read="trino")
     assert isinstance(tree, sqlglot.exp.Select)
@@ -146,7 +146,7 @@ def test_map_values_in_the_athena_macro_are_literals():
     nasty = "x' OR '1'='1 -- /* {{ boom }} */"
     entry = resource_map.MapEntry("s3", nasty, nasty, json.dumps(nasty))
     rmap = resource_map.ResourceMap("test.json", (entry,), "0" * 64)
-    text = resource_map.render_athena_extraction(rmap)
+    text = resource_map.render_extraction(rmap, "athena")
     sql = text.replace("{% raw %}", "").replace("{% endraw %}", "").replace("{{ events }}", "events")
     tree = sqlglot.parse_one(sql, read="trino")
     literals = [lit.this for lit in tree.find_all(sqlglot.exp.Literal) if lit.is_string]
