@@ -23,6 +23,13 @@ SAMPLES = ROOT.parent / "shared" / "data" / "cloudtrail-samples"
 sys.path.insert(0, str(ROOT / "runner"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+# CI runs the property tests with a fixed seed, so a run fails only on a real change.
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
+_hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    _hypothesis_settings.load_profile("ci")
+
 FAKE_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",

@@ -18,7 +18,8 @@ A = "111111111111"
 
 names = st.one_of(
     st.sampled_from(["alice", "jane@example.com", "i-0123456789abcdef0", "AWSServiceRoleForECS", "", "a/b", "Ünïcødé ✓"]),
-    st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), min_size=0, max_size=300),
+    # No unassigned code points (Cn): DuckDB's regex and Python may know different Unicode versions.
+    st.text(st.characters(exclude_categories=("Cs", "Cn"), exclude_characters="\x00"), min_size=0, max_size=300),
 )
 maybe = lambda s: st.one_of(st.none(), s)  # noqa: E731
 
@@ -50,7 +51,7 @@ def identities(draw):
     return ui if draw(st.integers(0, 20)) else None  # sometimes no userIdentity at all
 
 
-@settings(max_examples=2, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=2, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 @given(st.lists(identities(), min_size=120, max_size=120))
 def test_sql_and_python_creator_rules_agree(cli, tmp_path_factory, ids):
     tmp = tmp_path_factory.mktemp("attr")
