@@ -271,6 +271,9 @@ def query_cmd(duckdb_path, sql):
     """
     import duckdb
 
+    from . import outputs
+
+    outputs.check_duckdb(duckdb_path)  # a SQLite file would send DuckDB looking for an extension to download
     try:
         con = duckdb.connect(duckdb_path, read_only=True)
     except duckdb.Error as e:
@@ -300,7 +303,7 @@ def _tag_options(f):
     """Options shared by ``tag`` and ``tag-org``."""
     for option in reversed([
         click.option("--db", required=True, type=click.Path(dir_okay=False),
-                     help="Creators database (SQLite) from `trailcreator export` or c7n-trailcreator."),
+                     help="Creators database (SQLite) written by `trailcreator load` (or load-s3, load-athena, export-athena) or by c7n-trailcreator."),
         click.option("--creator-tag", required=True, help="Tag key to write the creator into, e.g. Owner."),
         click.option("--type", "types", multiple=True,
                      help="Only this Cloud Custodian resource type (repeatable), e.g. --type iam-role --type s3."),
