@@ -17,7 +17,7 @@ def dbt(project: Path, *args: str, vars_: dict | None = None):
     import yaml
     from dbt.cli.main import dbtRunner
 
-    argv = [*args, "--project-dir", str(project / "dbt_project"), "--profiles-dir", str(project),
+    argv = [*args, "--project-dir", str(project / "dbt_project"), "--profiles-dir", str(project / "dbt_project"),
             "--target-path", str(project / "dbt_project" / "target"), "--log-path", str(project / "dbt_project" / "logs"),
             "--target", "athena", "--no-use-colors", "--log-level", "none"]
     if vars_:

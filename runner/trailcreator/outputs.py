@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 
 from .errors import TrailcreatorError
+from .workspace import remove_stale_temporaries
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 DUCKDB_MAGIC = b"DUCK"  # at offset 8 of every DuckDB database file
@@ -61,3 +62,14 @@ def check_duckdb(path: str, option: str = "--duckdb") -> None:
         reason = not_duckdb_reason(path)
         if reason:
             raise TrailcreatorError(f"{option} {path}: {reason}")
+
+
+def prepare(db_path: str, duckdb_path: str) -> None:
+    """Check both output paths before any reading, and clear a killed run's leftovers."""
+    check_writable(db_path, "--db")
+    check_writable(duckdb_path, "--duckdb")
+    check_duckdb(duckdb_path)
+    if os.path.abspath(db_path) == os.path.abspath(duckdb_path):
+        raise TrailcreatorError(f"--db {db_path}: the same file as --duckdb; give them different names")
+    full = os.path.abspath(os.path.expanduser(db_path))
+    remove_stale_temporaries(os.path.dirname(full), prefix=f".{os.path.basename(full)}.tmp-")
