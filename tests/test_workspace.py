@@ -315,3 +315,18 @@ def test_dbt_passthrough_needs_a_command(cli, tmp_path):
     result = cli("dbt", "--duckdb", tmp_path / "x.duckdb", expect=1)
     assert result.stderr.strip().splitlines() == [
         "Error: give the dbt command after --, e.g. trailcreator dbt --duckdb creators.duckdb -- build"]
+
+
+@pytest.mark.parametrize("command", [
+    ["load-athena", "--region", "us-east-1", "--table", "cloudtrail_logs"],
+    ["export-athena", "--region", "us-east-1"],
+])
+def test_athena_commands_check_outputs_before_asking_athena(cli, tmp_path, monkeypatch, command):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # a closed port: any AWS call would fail otherwise
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIATESTFAKEKEY00001")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "fake")
+    (tmp_path / "plain-file").write_text("not a folder")
+    bad = tmp_path / "plain-file" / "x.db"
+    result = cli(*command, "--db", bad, expect=1)
+    assert result.stderr.strip().splitlines() == [
+        f"Error: --db {bad}: {tmp_path / 'plain-file'} is a file, not a folder"]
