@@ -36,6 +36,7 @@ import logging
 import multiprocessing
 import os
 import re
+import shutil
 import sys
 import tempfile
 import time
@@ -240,7 +241,7 @@ class BatchWriter:
         self.hits_path = os.path.join(tmpdir, "hits.ndjson")
         self.status_path = os.path.join(tmpdir, "status.ndjson")
         self._open()
-        self.parsed_whole = 0
+        self.parsed_whole = self.committed = 0
 
     def _open(self) -> None:
         self.hits = open(self.hits_path, "wb")
@@ -300,6 +301,8 @@ class BatchWriter:
         except BaseException:
             con.execute("ROLLBACK")
             raise
+        self.committed += len(self.rows)
+        log.debug("committed objects:%d of this run", self.committed)
         self._open()
 
     def close(self) -> None:
@@ -381,6 +384,28 @@ def _bounded(tasks, limit: int):
             yield from f.result()
 
 
+BATCH_DIR_PREFIX = "trailcreator-batch-"
+
+
+def _remove_stale_batch_dirs() -> None:
+    """Batch folders of loads that were killed (their process is gone)."""
+    base = tempfile.gettempdir()
+    for name in os.listdir(base):
+        m = re.fullmatch(re.escape(BATCH_DIR_PREFIX) + r"(\d+)-.*", name)
+        if m and not _alive(int(m.group(1))):
+            shutil.rmtree(os.path.join(base, name), ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 # --- one run ------------------------------------------------------------------------------------
 
 
@@ -445,15 +470,17 @@ def ingest(
         reader = Reader(scan.Wanted(frozenset(pairs)), fetch=fetch, workers=workers, threads=threads,
                         max_inflated=max_inflated)
         progress = Progress(len(todo), sum(o.size for o in todo), stream)
-        with tempfile.TemporaryDirectory(prefix="trailcreator-batch-") as tmp:
-            writer = BatchWriter(con, run_id, fingerprint, {o.url: o for o in todo}, reread, tmp)
-            try:
-                for res in reader.results(todo):
-                    writer.add(res)
-                    progress.add(1, writer.objects[res.url].size)
-                writer.commit()
-            finally:
-                writer.close()
+        _remove_stale_batch_dirs()
+        tmp = tempfile.mkdtemp(prefix=f"{BATCH_DIR_PREFIX}{os.getpid()}-")
+        writer = BatchWriter(con, run_id, fingerprint, {o.url: o for o in todo}, reread, tmp)
+        try:
+            for res in reader.results(todo):
+                writer.add(res)
+                progress.add(1, writer.objects[res.url].size)
+            writer.commit()
+        finally:
+            writer.close()
+            shutil.rmtree(tmp, ignore_errors=True)
         parsed_whole = writer.parsed_whole
     else:
         parsed_whole = 0
