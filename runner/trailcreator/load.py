@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from . import dbt_run, engine, export, ingest, resource_map, scan, trail
+from . import dbt_run, export, ingest, resource_map, scan, trail
 from .errors import TrailcreatorError
 
 log = logging.getLogger("trailcreator")
@@ -134,12 +134,7 @@ def run_load(
     finally:
         con.close()
     if summary.built:
-        env = {**dbt_env(spec, creator_format), "TRAILCREATOR_INGESTED": "1"}
-        engine.use_boto3_session(session)  # None: boto3's default chain
-        try:
-            dbt_run.build(duckdb_path, env)
-        finally:
-            engine.use_boto3_session(None)
+        dbt_run.build(duckdb_path, {**dbt_env(spec, creator_format), "TRAILCREATOR_INGESTED": "1"})
     con = duckdb.connect(duckdb_path)
     try:
         if summary.built:
