@@ -143,7 +143,10 @@ def test_a_load_killed_with_sigkill_resumes_where_its_last_batch_committed(tmp_p
     root = t.write_dir(str(tmp_path / "trail"))
     db, duck = tmp_path / "c.db", tmp_path / "c.duckdb"
     cmd = [sys.executable, "-c", "from trailcreator.cli import main; main()", "-v", "load", "--trail", root, "--db", str(db)]
-    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+    tmp = tmp_path / "tmp"  # the loads' own temporary folder: no other load cleans it meanwhile
+    tmp.mkdir()
+    env = {**os.environ, "TMPDIR": str(tmp)}
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, env=env)
     for line in proc.stderr:
         if "committed objects:" in line:
             proc.send_signal(signal.SIGKILL)
@@ -159,13 +162,10 @@ def test_a_load_killed_with_sigkill_resumes_where_its_last_batch_committed(tmp_p
     finally:
         con.close()
     assert 0 < first < n and records == first  # whole batches: each object's record came with it
-    import glob
-    import tempfile
-
-    left = glob.glob(os.path.join(tempfile.gettempdir(), f"{ingest.BATCH_DIR_PREFIX}{proc.pid}-*"))
+    left = list(tmp.glob(f"{ingest.BATCH_DIR_PREFIX}{proc.pid}-*"))
     assert left  # the killed load's batch folder ...
 
-    resumed = subprocess.run(cmd[:3] + cmd[4:], capture_output=True, text=True, env=os.environ.copy())
+    resumed = subprocess.run(cmd[:3] + cmd[4:], capture_output=True, text=True, env=env)
     assert resumed.returncode == 0, resumed.stderr
     assert f"objects read:{n - first} skipped:0" in resumed.stderr
     assert not any(os.path.exists(p) for p in left)  # ... is removed by the next load

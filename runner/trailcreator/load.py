@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from . import dbt_run, engine, export, ingest, outputs, resource_map, scan, trail, workspace
+from . import dbt_run, export, ingest, outputs, resource_map, scan, trail, workspace
 from .errors import TrailcreatorError
 
 log = logging.getLogger("trailcreator")
@@ -161,12 +161,7 @@ def _load(
     finally:
         con.close()
     if summary.built:
-        env = {**dbt_env(spec, creator_format), "TRAILCREATOR_INGESTED": "1"}
-        engine.use_boto3_session(session)  # None: boto3's default chain
-        try:
-            dbt_run.build(duckdb_path, env)
-        finally:
-            engine.use_boto3_session(None)
+        dbt_run.build(duckdb_path, {**dbt_env(spec, creator_format), "TRAILCREATOR_INGESTED": "1"})
     con = duckdb.connect(duckdb_path)
     try:
         if summary.built:
