@@ -744,7 +744,21 @@ class AthenaSummary:
                 f"resources:{self.resources} elapsed:{self.elapsed:.1f}s")
 
 
-def run_load_athena(
+def run_load_athena(region: str, table: str, map_path: str | None, db_path: str, duckdb_path: str | None = None,
+                    **kw) -> AthenaSummary:
+    """Query (or take --query-id's result), then the same dbt models and export as ``load``.
+
+    The output paths are checked and the DuckDB file's workspace held before Athena is asked
+    anything."""
+    from . import load, outputs, workspace
+
+    duckdb_path = duckdb_path or load.default_duckdb_path(db_path)
+    outputs.prepare(db_path, duckdb_path)
+    with workspace.Workspace.for_duckdb(duckdb_path).lock():
+        return _run_load_athena(region, table, map_path, db_path, duckdb_path=duckdb_path, **kw)
+
+
+def _run_load_athena(
     region: str,
     table: str,
     map_path: str | None,
@@ -816,7 +830,7 @@ def run_load_athena(
     result = check_result(s3, url, query_id)
     print(f"trailcreator: athena result {url} ({_size(result.size)})", file=stream, flush=True)
 
-    load.compile_map(map_path)
+    load.compile_map(map_path, duckdb_path)
     env = load.dbt_env(trail.TrailSpec(root="", accounts=tuple(accounts), window=window), creator_format)
     env["TRAILCREATOR_ATHENA_RESULT"] = url
     before = _ledger_row(duckdb_path, url)
@@ -899,7 +913,7 @@ def run_export_athena(
     import boto3
     import duckdb
 
-    from . import engine, export, load
+    from . import engine, export, load, outputs
 
     stream = stream or sys.stderr
     if not trail.REGION_RE.match(region or ""):
@@ -910,6 +924,7 @@ def run_export_athena(
     if output is not None:
         parse_s3_url(output, "--athena-output")
     duckdb_path = duckdb_path or load.default_duckdb_path(db_path)
+    outputs.prepare(db_path, duckdb_path)
     if session is not None:
         engine.use_boto3_session(session)
     session = session or boto3.Session(region_name=region)

@@ -10,10 +10,11 @@ import logging
 import os
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import duckdb
 
-from . import dbt_run, export, ingest, resource_map, scan, trail
+from . import dbt_run, export, ingest, outputs, resource_map, scan, trail, workspace
 from .errors import TrailcreatorError
 
 log = logging.getLogger("trailcreator")
@@ -61,18 +62,30 @@ def boto3_session(profile: str | None = None, assume: str | None = None, region:
     )
 
 
-def compile_map(map_path: str | None, check_c7n: bool = True) -> resource_map.ResourceMap:
-    """Load and validate the map, refuse unknown c7n types, write the dbt macros."""
+def compile_map(map_path: str | None, duckdb_path: str | None = None, check_c7n: bool = True,
+                project_dir: str | None = None) -> resource_map.ResourceMap:
+    """Load and validate the map, refuse unknown c7n types, and write the dbt macros into the
+    DuckDB file's workspace and/or into ``project_dir`` (a dbt project the user runs).  Never
+    into the installed package."""
     rmap = resource_map.load(map_path)
+    ws = workspace.Workspace.for_duckdb(duckdb_path).prepare() if duckdb_path else None
     if check_c7n:
-        # Loading c7n's registry costs seconds: check a map once, remember it by its hash.
-        marker = dbt_run.project_dir() / "target" / f".c7n-types-checked-{rmap.sha256[:16]}"
-        if not marker.exists():
+        # Loading c7n's registry costs seconds: check a map once per workspace, remember it by its hash.
+        marker = ws.checks / f"c7n-types-checked-{rmap.sha256[:16]}" if ws else None
+        if marker is None or not marker.exists():
             for warning in resource_map.check_types_with_c7n(rmap):
                 log.warning(warning)
-            marker.parent.mkdir(parents=True, exist_ok=True)
-            marker.touch()
-    resource_map.write_dbt_macros(rmap, str(dbt_run.project_dir()))
+            if marker is not None:
+                workspace.write_atomic(marker, "")
+    if ws is not None:
+        resource_map.write_dbt_macros(rmap, str(ws.project))
+        # `trailcreator dbt` without --resource-map compiles the map last used here again
+        if map_path:
+            workspace.write_atomic(ws.map_copy, Path(map_path).read_bytes())
+        else:
+            ws.map_copy.unlink(missing_ok=True)
+    if project_dir:
+        resource_map.write_dbt_macros(rmap, project_dir)
     return rmap
 
 
@@ -101,10 +114,7 @@ def default_duckdb_path(db_path: str) -> str:
 def build_key(rmap: resource_map.ResourceMap, creator_format: str) -> str:
     """What the models are built from besides the ledger: the map, the creator format, the project."""
     h = hashlib.sha256(f"{rmap.sha256}\n{creator_format}\n".encode())
-    proj = dbt_run.project_dir()
-    for path in sorted(p for p in proj.rglob("*") if p.is_file() and p.suffix in (".sql", ".yml", ".py")
-                       and "target" not in p.relative_to(proj).parts and "logs" not in p.relative_to(proj).parts):
-        h.update(str(path.relative_to(proj)).encode() + b"\0" + path.read_bytes())
+    h.update(workspace.project_sha256(workspace.packaged_project()).encode())  # what each workspace copies
     return h.hexdigest()[:24]
 
 
@@ -118,10 +128,27 @@ def run_load(
     session=None,
     max_object_size: int | None = None,
 ) -> LoadSummary:
+    """Check the output paths, hold the DuckDB file's workspace, load."""
+    duckdb_path = duckdb_path or default_duckdb_path(db_path)
+    outputs.prepare(db_path, duckdb_path)
+    with workspace.Workspace.for_duckdb(duckdb_path).lock():
+        return _load(spec, map_path, db_path, duckdb_path, creator_format, full_refresh, session, max_object_size)
+
+
+def _load(
+    spec: trail.TrailSpec,
+    map_path: str | None,
+    db_path: str,
+    duckdb_path: str | None = None,
+    creator_format: str = "name",
+    full_refresh: bool = False,
+    session=None,
+    max_object_size: int | None = None,
+) -> LoadSummary:
     """Read the new trail objects, build the models when anything changed, write the SQLite file."""
     started = time.monotonic()
     duckdb_path = duckdb_path or default_duckdb_path(db_path)
-    rmap = compile_map(map_path)
+    rmap = compile_map(map_path, duckdb_path)
     summary = LoadSummary()
     con = _connect(duckdb_path)
     try:
