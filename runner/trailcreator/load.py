@@ -128,48 +128,34 @@ def run_load(
     session=None,
     max_object_size: int | None = None,
 ) -> LoadSummary:
-    """Check the output paths, hold the DuckDB file's workspace, load."""
+    """Check the output paths and hold the DuckDB file's workspace; read the new trail objects,
+    build the models when anything changed, write the SQLite file."""
+    started = time.monotonic()
     duckdb_path = duckdb_path or default_duckdb_path(db_path)
     outputs.prepare(db_path, duckdb_path)
     with workspace.Workspace.for_duckdb(duckdb_path).lock():
-        return _load(spec, map_path, db_path, duckdb_path, creator_format, full_refresh, session, max_object_size)
-
-
-def _load(
-    spec: trail.TrailSpec,
-    map_path: str | None,
-    db_path: str,
-    duckdb_path: str | None = None,
-    creator_format: str = "name",
-    full_refresh: bool = False,
-    session=None,
-    max_object_size: int | None = None,
-) -> LoadSummary:
-    """Read the new trail objects, build the models when anything changed, write the SQLite file."""
-    started = time.monotonic()
-    duckdb_path = duckdb_path or default_duckdb_path(db_path)
-    rmap = compile_map(map_path, duckdb_path)
-    summary = LoadSummary()
-    con = _connect(duckdb_path)
-    try:
-        summary.run = ingest.ingest(
-            con, spec, rmap.event_pairs, session=session, full_refresh=full_refresh,
-            max_inflated=max_object_size or scan.DEFAULT_MAX_INFLATED,
-        )
-        key = f"{build_key(rmap, creator_format)}:{ingest.generation(con)}"
-        summary.built = ingest.get_state(con, "built") != key or not _has_table(con, "resource_creators")
-    finally:
-        con.close()
-    if summary.built:
-        dbt_run.build(duckdb_path, {**dbt_env(spec, creator_format), "TRAILCREATOR_INGESTED": "1"})
-    con = duckdb.connect(duckdb_path)
-    try:
+        rmap = compile_map(map_path, duckdb_path)
+        summary = LoadSummary()
+        con = _connect(duckdb_path)
+        try:
+            summary.run = ingest.ingest(
+                con, spec, rmap.event_pairs, session=session, full_refresh=full_refresh,
+                max_inflated=max_object_size or scan.DEFAULT_MAX_INFLATED,
+            )
+            key = f"{build_key(rmap, creator_format)}:{ingest.generation(con)}"
+            summary.built = ingest.get_state(con, "built") != key or not _has_table(con, "resource_creators")
+        finally:
+            con.close()
         if summary.built:
-            ingest.set_state(con, "built", key)
-        summary.resources = con.execute("select count(*) from resource_creators").fetchone()[0]
-    finally:
-        con.close()
-    summary.sqlite_rows = export.export_sqlite(duckdb_path, db_path)
+            dbt_run.build(duckdb_path, {**dbt_env(spec, creator_format), "TRAILCREATOR_INGESTED": "1"})
+        con = _connect(duckdb_path)
+        try:
+            if summary.built:
+                ingest.set_state(con, "built", key)
+            summary.resources = con.execute("select count(*) from resource_creators").fetchone()[0]
+        finally:
+            con.close()
+        summary.sqlite_rows = export.export_sqlite(duckdb_path, db_path)
     summary.elapsed = time.monotonic() - started
     return summary
 
@@ -179,7 +165,8 @@ def _connect(duckdb_path: str) -> duckdb.DuckDBPyConnection:
         return duckdb.connect(duckdb_path)
     except duckdb.IOException as e:
         if "lock" in str(e).lower():
-            raise TrailcreatorError(f"{duckdb_path} is busy: another load is writing it; try again when it is done") from None
+            raise TrailcreatorError(f"the database {duckdb_path} is busy: another program has it open; "
+                                    "wait for it to finish") from None
         raise TrailcreatorError(f"cannot open {duckdb_path}: {str(e).splitlines()[0]}") from None
 
 
