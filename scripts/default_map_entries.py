@@ -417,6 +417,365 @@ E("healthcheck", "route53", "CreateHealthCheck", "responseElements.healthCheck.i
 
 
 # ---------------------------------------------------------------------------------------------
+# Comprehend: asynchronous jobs (c7n's id is the JobId the Start* call returns) and models
+# (ARN returned by the Create* call).
+# ---------------------------------------------------------------------------------------------
+
+CO = "Amazon Comprehend API Reference"
+ROLE_CO = f"arn:aws:iam::{ACCOUNT}:role/comprehend-data-access"
+_IO = {"inputDataConfig": {"s3Uri": "s3://acme-nlp-eu-west-1/input/", "inputFormat": "ONE_DOC_PER_LINE"},
+       "outputDataConfig": {"s3Uri": "s3://acme-nlp-eu-west-1/output/"}, "dataAccessRoleArn": ROLE_CO}
+for _i, (_res, _kind, _jobarn) in enumerate([
+        ("document-classification", "DocumentClassification", "document-classification-job"),
+        ("dominant-language-detection", "DominantLanguageDetection", "dominant-language-detection-job"),
+        ("entities-detection", "EntitiesDetection", "entities-detection-job"),
+        ("events-detection", "EventsDetection", "events-detection-job"),
+        ("key-phrases-detection", "KeyPhrasesDetection", "key-phrases-detection-job"),
+        ("pii-entities-detection", "PiiEntitiesDetection", "pii-entities-detection-job"),
+        ("sentiment-detection", "SentimentDetection", "sentiment-detection-job"),
+        ("targeted-sentiment-detection", "TargetedSentimentDetection", "targeted-sentiment-detection-job"),
+        ("topics-detection", "TopicsDetection", "topics-detection-job")]):
+    _job = hashlib.md5(_res.encode()).hexdigest()
+    _req = {"jobName": f"support-tickets-{_res}-0514", **_IO}
+    if _kind not in ("DominantLanguageDetection", "TopicsDetection", "DocumentClassification"):
+        _req["languageCode"] = "en"
+    if _kind == "DocumentClassification":
+        _req["documentClassifierArn"] = arn("comprehend", "document-classifier/ticket-router/version/v3")
+    E(f"comprehend-{_res}-job", "comprehend", f"Start{_kind}Job", "responseElements.jobId", _req,
+      {"jobId": _job, "jobArn": arn("comprehend", f"{_jobarn}/{_job}"), "jobStatus": "SUBMITTED"},
+      [_job], f"{CO}, Start{_kind}Job (response: JobId, JobArn, JobStatus; c7n's id is JobId)", form="id")
+E("comprehend-document-classifier", "comprehend", "CreateDocumentClassifier",
+  "responseElements.documentClassifierArn",
+  {"documentClassifierName": "ticket-router", "versionName": "v3", "languageCode": "en",
+   "dataAccessRoleArn": ROLE_CO, "inputDataConfig": {"s3Uri": "s3://acme-nlp-eu-west-1/train/tickets.csv"}},
+  {"documentClassifierArn": arn("comprehend", "document-classifier/ticket-router/version/v3")},
+  [arn("comprehend", "document-classifier/ticket-router/version/v3")],
+  f"{CO}, CreateDocumentClassifier (response: DocumentClassifierArn)")
+E("comprehend-entity-recognizer", "comprehend", "CreateEntityRecognizer", "responseElements.entityRecognizerArn",
+  {"recognizerName": "product-codes", "languageCode": "en", "dataAccessRoleArn": ROLE_CO,
+   "inputDataConfig": {"entityTypes": [{"type": "PRODUCT_CODE"}],
+                       "documents": {"s3Uri": "s3://acme-nlp-eu-west-1/ner/docs/"}}},
+  {"entityRecognizerArn": arn("comprehend", "entity-recognizer/product-codes")},
+  [arn("comprehend", "entity-recognizer/product-codes")],
+  f"{CO}, CreateEntityRecognizer (response: EntityRecognizerArn)")
+E("comprehend-endpoint", "comprehend", "CreateEndpoint", "responseElements.endpointArn",
+  {"endpointName": "ticket-router-rt", "modelArn": arn("comprehend", "document-classifier/ticket-router/version/v3"),
+   "desiredInferenceUnits": 1},
+  {"endpointArn": arn("comprehend", "document-classifier-endpoint/ticket-router-rt"),
+   "modelArn": arn("comprehend", "document-classifier/ticket-router/version/v3")},
+  [arn("comprehend", "document-classifier-endpoint/ticket-router-rt")],
+  f"{CO}, CreateEndpoint (response: EndpointArn, ModelArn)")
+E("comprehend-flywheel", "comprehend", "CreateFlywheel", "responseElements.flywheelArn",
+  {"flywheelName": "ticket-router-flywheel", "dataAccessRoleArn": ROLE_CO,
+   "activeModelArn": arn("comprehend", "document-classifier/ticket-router/version/v3"),
+   "dataLakeS3Uri": "s3://acme-nlp-eu-west-1/flywheel/"},
+  {"flywheelArn": arn("comprehend", "flywheel/ticket-router-flywheel"),
+   "activeModelArn": arn("comprehend", "document-classifier/ticket-router/version/v3")},
+  [arn("comprehend", "flywheel/ticket-router-flywheel")],
+  f"{CO}, CreateFlywheel (response: FlywheelArn, ActiveModelArn)")
+
+# ---------------------------------------------------------------------------------------------
+# Bedrock (control plane and Agents for Bedrock both record eventSource bedrock.amazonaws.com)
+# ---------------------------------------------------------------------------------------------
+
+BR = "Amazon Bedrock API Reference"
+ROLE_BR = f"arn:aws:iam::{ACCOUNT}:role/bedrock-jobs"
+E("bedrock-agent", "bedrock", "CreateAgent", "responseElements.agent.agentId",
+  {"agentName": "support-triage", "foundationModel": "anthropic.claude-3-haiku-20240307-v1:0",
+   "agentResourceRoleArn": f"arn:aws:iam::{ACCOUNT}:role/AmazonBedrockExecutionRoleForAgents_support",
+   "instruction": "***", "idleSessionTTLInSeconds": 600},
+  {"agent": {"agentId": "QXK4T7LM2P", "agentName": "support-triage",
+             "agentArn": arn("bedrock", "agent/QXK4T7LM2P"), "agentVersion": "DRAFT",
+             "agentStatus": "CREATING", "foundationModel": "anthropic.claude-3-haiku-20240307-v1:0",
+             "idleSessionTTLInSeconds": 600, "createdAt": "2024-05-14T08:00:00Z"}},
+  ["QXK4T7LM2P"], f"{BR} (Agents for Amazon Bedrock), CreateAgent (response: agent.agentId, agent.agentArn)",
+  form="id", host="bedrock-agent")
+E("bedrock-knowledge-base", "bedrock", "CreateKnowledgeBase", "responseElements.knowledgeBase.knowledgeBaseId",
+  {"name": "support-articles", "roleArn": f"arn:aws:iam::{ACCOUNT}:role/AmazonBedrockExecutionRoleForKnowledgeBase_support",
+   "knowledgeBaseConfiguration": {"type": "VECTOR", "vectorKnowledgeBaseConfiguration": {
+       "embeddingModelArn": "arn:aws:bedrock:eu-west-1::foundation-model/amazon.titan-embed-text-v2:0"}}},
+  {"knowledgeBase": {"knowledgeBaseId": "7HZP2K4WQR", "name": "support-articles",
+                     "knowledgeBaseArn": arn("bedrock", "knowledge-base/7HZP2K4WQR"), "status": "CREATING"}},
+  ["7HZP2K4WQR"], f"{BR} (Agents for Amazon Bedrock), CreateKnowledgeBase (response: knowledgeBase.knowledgeBaseId)",
+  form="id", host="bedrock-agent")
+E("bedrock-customization-job", "bedrock", "CreateModelCustomizationJob", "responseElements.jobArn",
+  {"jobName": "titan-support-ft-0514", "customModelName": "titan-support-0514", "roleArn": ROLE_BR,
+   "baseModelIdentifier": "amazon.titan-text-express-v1", "customizationType": "FINE_TUNING",
+   "trainingDataConfig": {"s3Uri": "s3://acme-ml-eu-west-1/bedrock/train.jsonl"},
+   "outputDataConfig": {"s3Uri": "s3://acme-ml-eu-west-1/bedrock/out/"}},
+  {"jobArn": arn("bedrock", "model-customization-job/amazon.titan-text-express-v1:0:8k/x1y2z3a4b5c6")},
+  [arn("bedrock", "model-customization-job/amazon.titan-text-express-v1:0:8k/x1y2z3a4b5c6")],
+  f"{BR}, CreateModelCustomizationJob (response: jobArn)")
+E("bedrock-custom-model", "bedrock", "CreateCustomModel", "responseElements.modelArn",
+  {"modelName": "support-distilled", "modelSourceConfig": {"s3DataSource": {"s3Uri": "s3://acme-ml-eu-west-1/models/support/"}},
+   "roleArn": ROLE_BR},
+  {"modelArn": arn("bedrock", "custom-model/imported/k3j8d2x7q1w9")},
+  [arn("bedrock", "custom-model/imported/k3j8d2x7q1w9")],
+  f"{BR}, CreateCustomModel (response: modelArn). A model made by a customization job gets its ARN "
+  "only when the job ends, so that path is not mapped")
+E("bedrock-evaluation-job", "bedrock", "CreateEvaluationJob", "responseElements.jobArn",
+  {"jobName": "support-eval-0514", "roleArn": ROLE_BR, "applicationType": "ModelEvaluation"},
+  {"jobArn": arn("bedrock", "evaluation-job/p2q4r6s8t0u1")}, [arn("bedrock", "evaluation-job/p2q4r6s8t0u1")],
+  f"{BR}, CreateEvaluationJob (response: jobArn)")
+E("bedrock-guardrail", "bedrock", "CreateGuardrail", "responseElements.guardrailId",
+  {"name": "support-pii", "blockedInputMessaging": "***", "blockedOutputsMessaging": "***",
+   "sensitiveInformationPolicyConfig": {"piiEntitiesConfig": [{"type": "EMAIL", "action": "ANONYMIZE"}]}},
+  {"guardrailId": "w9x7v5t3r1qz", "guardrailArn": arn("bedrock", "guardrail/w9x7v5t3r1qz"),
+   "version": "DRAFT", "createdAt": "2024-05-14T08:00:00Z"},
+  ["w9x7v5t3r1qz"], f"{BR}, CreateGuardrail (response: guardrailId, guardrailArn, version; c7n's id is the guardrail id)",
+  form="id")
+E("bedrock-inference-profile", "bedrock", "CreateInferenceProfile", "responseElements.inferenceProfileArn",
+  {"inferenceProfileName": "support-haiku",
+   "modelSource": {"copyFrom": "arn:aws:bedrock:eu-west-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0"}},
+  {"inferenceProfileArn": arn("bedrock", "application-inference-profile/a1b2c3d4e5f6"), "status": "ACTIVE"},
+  [arn("bedrock", "application-inference-profile/a1b2c3d4e5f6")],
+  f"{BR}, CreateInferenceProfile (response: inferenceProfileArn, status)")
+E("bedrock-model-invocation-job", "bedrock", "CreateModelInvocationJob", "responseElements.jobArn",
+  {"jobName": "ticket-summaries-0514", "roleArn": ROLE_BR, "modelId": "anthropic.claude-3-haiku-20240307-v1:0",
+   "inputDataConfig": {"s3InputDataConfig": {"s3Uri": "s3://acme-ml-eu-west-1/batch/in/"}},
+   "outputDataConfig": {"s3OutputDataConfig": {"s3Uri": "s3://acme-ml-eu-west-1/batch/out/"}}},
+  {"jobArn": arn("bedrock", "model-invocation-job/m4n6p8q0r2s4")}, [arn("bedrock", "model-invocation-job/m4n6p8q0r2s4")],
+  f"{BR}, CreateModelInvocationJob (response: jobArn)")
+
+# ---------------------------------------------------------------------------------------------
+# AWS Batch, Athena, Glue
+# ---------------------------------------------------------------------------------------------
+
+E("batch-compute", "batch", "CreateComputeEnvironment", "responseElements.computeEnvironmentName",
+  {"computeEnvironmentName": "spot-arm64", "type": "MANAGED", "state": "ENABLED",
+   "computeResources": {"type": "SPOT", "maxvCpus": 256, "subnets": ["subnet-0a2c4e6b8d1f35791"],
+                        "securityGroupIds": ["sg-0a1b2c3d4e5f60718"], "instanceTypes": ["c7g"]}},
+  {"computeEnvironmentName": "spot-arm64", "computeEnvironmentArn": arn("batch", "compute-environment/spot-arm64")},
+  ["spot-arm64"], "AWS Batch API Reference, CreateComputeEnvironment (response: computeEnvironmentName, "
+  "computeEnvironmentArn)", form="name")
+E("batch-queue", "batch", "CreateJobQueue", "responseElements.jobQueueName",
+  {"jobQueueName": "nightly", "state": "ENABLED", "priority": 10,
+   "computeEnvironmentOrder": [{"order": 1, "computeEnvironment": "spot-arm64"}]},
+  {"jobQueueName": "nightly", "jobQueueArn": arn("batch", "job-queue/nightly")},
+  ["nightly"], "AWS Batch API Reference, CreateJobQueue (response: jobQueueName, jobQueueArn)", form="name")
+E("batch-definition", "batch", "RegisterJobDefinition", "responseElements.jobDefinitionName",
+  {"jobDefinitionName": "etl-orders", "type": "container",
+   "containerProperties": {"image": f"{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/etl:1.4.0",
+                           "resourceRequirements": [{"type": "VCPU", "value": "2"}, {"type": "MEMORY", "value": "4096"}]}},
+  {"jobDefinitionName": "etl-orders", "jobDefinitionArn": arn("batch", "job-definition/etl-orders:3"), "revision": 3},
+  ["etl-orders"], "AWS Batch API Reference, RegisterJobDefinition (response: jobDefinitionName, "
+  "jobDefinitionArn, revision; c7n's id is the name, shared by every revision)", form="name")
+E("athena-work-group", "athena", "CreateWorkGroup", "requestParameters.name",
+  {"name": "analysts", "configuration": {"resultConfiguration": {"outputLocation": "s3://acme-athena-results/analysts/"},
+                                         "enforceWorkGroupConfiguration": True}},
+  None, ["analysts"], "Amazon Athena API Reference, CreateWorkGroup (request: Name; empty response)", form="name")
+E("athena-data-catalog", "athena", "CreateDataCatalog", "requestParameters.name",
+  {"name": "partner_hive", "type": "HIVE",
+   "parameters": {"metadata-function": arn("lambda", "function:hive-metastore")}},
+  {"dataCatalog": {"name": "partner_hive", "type": "HIVE", "status": "CREATE_COMPLETE"}},
+  ["partner_hive"], "Amazon Athena API Reference, CreateDataCatalog (request: Name; response: DataCatalog)",
+  form="name")
+E("athena-capacity-reservation", "athena", "CreateCapacityReservation", "requestParameters.name",
+  {"name": "bi-dashboards", "targetDpus": 24}, None, ["bi-dashboards"],
+  "Amazon Athena API Reference, CreateCapacityReservation (request: Name, TargetDpus; empty response)", form="name")
+E("glue-dev-endpoint", "glue", "CreateDevEndpoint", "requestParameters.endpointName",
+  {"endpointName": "notebook-dev", "roleArn": f"arn:aws:iam::{ACCOUNT}:role/glue-dev", "numberOfNodes": 2},
+  {"endpointName": "notebook-dev", "status": "PROVISIONING", "roleArn": f"arn:aws:iam::{ACCOUNT}:role/glue-dev",
+   "numberOfNodes": 2}, ["notebook-dev"],
+  "AWS Glue API Reference, CreateDevEndpoint (request: EndpointName; response: EndpointName, Status)", form="name")
+E("glue-ml-transform", "glue", "CreateMLTransform", "responseElements.transformId",
+  {"name": "dedupe-customers", "role": f"arn:aws:iam::{ACCOUNT}:role/glue-ml",
+   "inputRecordTables": [{"databaseName": "crm", "tableName": "customers"}],
+   "parameters": {"transformType": "FIND_MATCHES", "findMatchesParameters": {"primaryKeyColumnName": "customer_id"}}},
+  {"transformId": "tfm-3c7e1a9b5d2f4680a1c3e5b7d9f02468"}, ["tfm-3c7e1a9b5d2f4680a1c3e5b7d9f02468"],
+  "AWS Glue API Reference, CreateMLTransform (response: TransformId)", form="id")
+E("glue-trigger", "glue", "CreateTrigger", "requestParameters.name",
+  {"name": "nightly-orders", "type": "SCHEDULED", "schedule": "cron(0 2 * * ? *)",
+   "actions": [{"jobName": "orders-etl"}], "startOnCreation": True},
+  {"name": "nightly-orders"}, ["nightly-orders"], "AWS Glue API Reference, CreateTrigger (request: Name; response: Name)",
+  form="name")
+E("glue-workflow", "glue", "CreateWorkflow", "requestParameters.name",
+  {"name": "orders-pipeline", "description": "crawl, transform, publish"},
+  {"name": "orders-pipeline"}, ["orders-pipeline"], "AWS Glue API Reference, CreateWorkflow (request: Name; response: Name)",
+  form="name")
+
+# ---------------------------------------------------------------------------------------------
+# MemoryDB (JSON service, responses hold the stored name), ElastiCache snapshots and users
+# ---------------------------------------------------------------------------------------------
+
+MDB = "Amazon MemoryDB API Reference"
+E("memorydb", "memorydb", "CreateCluster", "responseElements.cluster.name",
+  {"clusterName": "sessions", "nodeType": "db.r7g.large", "aCLName": "app-acl", "subnetGroupName": "app-private",
+   "numShards": 2, "numReplicasPerShard": 1, "tLSEnabled": True},
+  {"cluster": {"name": "sessions", "status": "creating", "numberOfShards": 2, "nodeType": "db.r7g.large",
+               "engineVersion": "7.1", "aRN": arn("memorydb", "cluster/sessions"), "aCLName": "app-acl"}},
+  ["sessions"], f"{MDB}, CreateCluster (response: Cluster.Name, Cluster.ARN)", form="name")
+E("memorydb-acl", "memorydb", "CreateACL", "[responseElements.aCL.name, responseElements.acl.name]",
+  {"aCLName": "app-acl", "userNames": ["app-user"]},
+  {"aCL": {"name": "app-acl", "status": "creating", "userNames": ["app-user"],
+           "aRN": arn("memorydb", "acl/app-acl")}},
+  ["app-acl"], f"{MDB}, CreateACL (response: ACL.Name, ACL.ARN; the member ACL is written aCL with a "
+  "lower-case first letter; the expression also reads acl)", form="name")
+E("memorydb-parameter-group", "memorydb", "CreateParameterGroup", "responseElements.parameterGroup.name",
+  {"parameterGroupName": "sessions-redis7", "family": "memorydb_redis7"},
+  {"parameterGroup": {"name": "sessions-redis7", "family": "memorydb_redis7",
+                      "aRN": arn("memorydb", "parametergroup/sessions-redis7")}},
+  ["sessions-redis7"], f"{MDB}, CreateParameterGroup (response: ParameterGroup.Name)", form="name")
+E("memorydb-snapshot", "memorydb", "CreateSnapshot", "responseElements.snapshot.name",
+  {"clusterName": "sessions", "snapshotName": "sessions-pre-upgrade"},
+  {"snapshot": {"name": "sessions-pre-upgrade", "status": "creating", "source": "manual",
+                "aRN": arn("memorydb", "snapshot/sessions-pre-upgrade"),
+                "clusterConfiguration": {"name": "sessions", "nodeType": "db.r7g.large"}}},
+  ["sessions-pre-upgrade"], f"{MDB}, CreateSnapshot (response: Snapshot.Name)", form="name")
+E("memorydb-snapshot", "memorydb", "CopySnapshot", "responseElements.snapshot.name",
+  {"sourceSnapshotName": "sessions-pre-upgrade", "targetSnapshotName": "sessions-pre-upgrade-copy"},
+  {"snapshot": {"name": "sessions-pre-upgrade-copy", "status": "creating", "source": "manual",
+                "aRN": arn("memorydb", "snapshot/sessions-pre-upgrade-copy")}},
+  ["sessions-pre-upgrade-copy"], f"{MDB}, CopySnapshot (response: Snapshot.Name)", form="name")
+E("memorydb-subnet-group", "memorydb", "CreateSubnetGroup", "responseElements.subnetGroup.name",
+  {"subnetGroupName": "app-private", "subnetIds": ["subnet-0a2c4e6b8d1f35791", "subnet-0b3d5f7a9c2e46802"]},
+  {"subnetGroup": {"name": "app-private", "vpcId": "vpc-0c2e4a6b8d1f35793",
+                   "aRN": arn("memorydb", "subnetgroup/app-private")}},
+  ["app-private"], f"{MDB}, CreateSubnetGroup (response: SubnetGroup.Name)", form="name")
+E("memorydb-user", "memorydb", "CreateUser", "responseElements.user.name",
+  {"userName": "app-user", "accessString": "on ~* &* +@all", "authenticationMode": {"type": "password", "passwords": ["***"]}},
+  {"user": {"name": "app-user", "status": "active", "accessString": "on ~* &* +@all",
+            "aRN": arn("memorydb", "user/app-user")}},
+  ["app-user"], f"{MDB}, CreateUser (response: User.Name)", form="name")
+E("cache-snapshot", "elasticache", "CreateSnapshot", "responseElements.snapshotName",
+  {"replicationGroupId": "sessions", "snapshotName": "sessions-2024-05-14"},
+  {"snapshotName": "sessions-2024-05-14", "replicationGroupId": "sessions", "snapshotStatus": "creating",
+   "snapshotSource": "manual", "engine": "redis", "aRN": arn("elasticache", "snapshot:sessions-2024-05-14")},
+  ["sessions-2024-05-14"], "Amazon ElastiCache API Reference, CreateSnapshot (response: Snapshot, recorded "
+  "flattened)", form="name")
+E("cache-snapshot", "elasticache", "CopySnapshot", "responseElements.snapshotName",
+  {"sourceSnapshotName": "sessions-2024-05-14", "targetSnapshotName": "sessions-2024-05-14-dr"},
+  {"snapshotName": "sessions-2024-05-14-dr", "snapshotStatus": "creating", "snapshotSource": "manual",
+   "engine": "redis"},
+  ["sessions-2024-05-14-dr"], "Amazon ElastiCache API Reference, CopySnapshot (response: Snapshot, recorded "
+  "flattened)", form="name")
+E("elasticache-user", "elasticache", "CreateUser", "responseElements.userId",
+  {"userId": "app-user", "userName": "app", "engine": "redis", "accessString": "on ~* +@all",
+   "passwords": ["***"]},
+  {"userId": "app-user", "userName": "app", "status": "creating", "engine": "redis",
+   "aRN": arn("elasticache", "user:app-user")},
+  ["app-user"], "Amazon ElastiCache API Reference, CreateUser (response: UserId, UserName, ARN)", form="name")
+
+# ---------------------------------------------------------------------------------------------
+# RDS, Redshift (query services: the result structure is recorded flattened), DMS
+# ---------------------------------------------------------------------------------------------
+
+RDS = "Amazon RDS API Reference"
+E("rds-cluster-param-group", "rds", "CreateDBClusterParameterGroup", "responseElements.dBClusterParameterGroupName",
+  {"dBClusterParameterGroupName": "aurora-pg16-app", "dBParameterGroupFamily": "aurora-postgresql16",
+   "description": "app cluster parameters"},
+  {"dBClusterParameterGroupName": "aurora-pg16-app", "dBParameterGroupFamily": "aurora-postgresql16",
+   "description": "app cluster parameters",
+   "dBClusterParameterGroupArn": arn("rds", "cluster-pg:aurora-pg16-app")},
+  ["aurora-pg16-app"], f"{RDS} CreateDBClusterParameterGroup (response: DBClusterParameterGroup, recorded "
+  "flattened; the name is stored in lower case)", form="name")
+E("rds-cluster-param-group", "rds", "CopyDBClusterParameterGroup", "responseElements.dBClusterParameterGroupName",
+  {"sourceDBClusterParameterGroupIdentifier": "aurora-pg16-app",
+   "targetDBClusterParameterGroupIdentifier": "aurora-pg16-app-tuned",
+   "targetDBClusterParameterGroupDescription": "tuned copy"},
+  {"dBClusterParameterGroupName": "aurora-pg16-app-tuned", "dBParameterGroupFamily": "aurora-postgresql16",
+   "description": "tuned copy", "dBClusterParameterGroupArn": arn("rds", "cluster-pg:aurora-pg16-app-tuned")},
+  ["aurora-pg16-app-tuned"], f"{RDS} CopyDBClusterParameterGroup (response: DBClusterParameterGroup, recorded "
+  "flattened)", form="name")
+E("rds-param-group", "rds", "CopyDBParameterGroup", "responseElements.dBParameterGroupName",
+  {"sourceDBParameterGroupIdentifier": "postgres16-app", "targetDBParameterGroupIdentifier": "postgres16-app-audit",
+   "targetDBParameterGroupDescription": "with pgaudit"},
+  {"dBParameterGroupName": "postgres16-app-audit", "dBParameterGroupFamily": "postgres16",
+   "description": "with pgaudit", "dBParameterGroupArn": arn("rds", "pg:postgres16-app-audit")},
+  ["postgres16-app-audit"], f"{RDS} CopyDBParameterGroup (response: DBParameterGroup, recorded flattened)",
+  form="name")
+E("rds-global-cluster", "rds", "CreateGlobalCluster", "responseElements.globalClusterIdentifier",
+  {"globalClusterIdentifier": "orders-global", "sourceDBClusterIdentifier": arn("rds", "cluster:orders")},
+  {"globalClusterIdentifier": "orders-global", "globalClusterResourceId": "cluster-7f3a9c1e5b2d4f68",
+   "globalClusterArn": "arn:aws:rds::111122223333:global-cluster:orders-global", "status": "available",
+   "engine": "aurora-postgresql", "engineVersion": "16.2"},
+  ["orders-global"], f"{RDS} CreateGlobalCluster (response: GlobalCluster, recorded flattened)", form="name")
+E("rds-proxy", "rds", "CreateDBProxy", "[responseElements.dBProxy.dBProxyName, responseElements.dBProxyName]",
+  {"dBProxyName": "orders-proxy", "engineFamily": "POSTGRESQL", "roleArn": f"arn:aws:iam::{ACCOUNT}:role/rds-proxy",
+   "auth": [{"authScheme": "SECRETS", "secretArn": arn("secretsmanager", "secret:orders-db-AbCdEf"), "iAMAuth": "DISABLED"}],
+   "vpcSubnetIds": ["subnet-0a2c4e6b8d1f35791", "subnet-0b3d5f7a9c2e46802"]},
+  {"dBProxy": {"dBProxyName": "orders-proxy", "dBProxyArn": arn("rds", "db-proxy:prx-0a1b2c3d4e5f60718"),
+               "status": "creating", "engineFamily": "POSTGRESQL", "vpcId": "vpc-0c2e4a6b8d1f35793"}},
+  ["orders-proxy"], f"{RDS} CreateDBProxy (response: DBProxy; the expression reads it nested or flattened)",
+  form="name")
+E("rds-reserved", "rds", "PurchaseReservedDBInstancesOffering", "responseElements.reservedDBInstanceId",
+  {"reservedDBInstancesOfferingId": "438012d3-4052-4cc7-b2e3-8d3372e0e706", "reservedDBInstanceId": "orders-ri-2024",
+   "dBInstanceCount": 1},
+  {"reservedDBInstanceId": "orders-ri-2024", "reservedDBInstancesOfferingId": "438012d3-4052-4cc7-b2e3-8d3372e0e706",
+   "dBInstanceClass": "db.r6g.large", "duration": 31536000, "state": "payment-pending",
+   "reservedDBInstanceArn": arn("rds", "ri:orders-ri-2024")},
+  ["orders-ri-2024"], f"{RDS} PurchaseReservedDBInstancesOffering (response: ReservedDBInstance, recorded "
+  "flattened)", form="name")
+E("rds-subscription", "rds", "CreateEventSubscription", "responseElements.custSubscriptionId",
+  {"subscriptionName": "orders-failover", "snsTopicArn": arn("sns", "ops-alerts"), "sourceType": "db-cluster",
+   "eventCategories": ["failover"], "enabled": True},
+  {"customerAwsId": ACCOUNT, "custSubscriptionId": "orders-failover", "snsTopicArn": arn("sns", "ops-alerts"),
+   "status": "creating", "sourceType": "db-cluster", "enabled": True,
+   "eventSubscriptionArn": arn("rds", "es:orders-failover")},
+  ["orders-failover"], f"{RDS} CreateEventSubscription (response: EventSubscription, recorded flattened; "
+  "CustSubscriptionId is the subscription name)", form="name")
+E("rds-db-shard-group", "rds", "CreateDBShardGroup", "responseElements.dBShardGroupResourceId",
+  {"dBShardGroupIdentifier": "orders-shards", "dBClusterIdentifier": "orders-limitless", "maxACU": 768.0},
+  {"dBShardGroupResourceId": "shardgroup-8a2c4e6f1b3d5a7c9e0f2b4d6a8c1e3f", "dBShardGroupIdentifier": "orders-shards",
+   "dBClusterIdentifier": "orders-limitless", "maxACU": 768.0, "status": "creating",
+   "dBShardGroupArn": arn("rds", "shard-group:shardgroup-8a2c4e6f1b3d5a7c9e0f2b4d6a8c1e3f")},
+  ["shardgroup-8a2c4e6f1b3d5a7c9e0f2b4d6a8c1e3f"],
+  f"{RDS} CreateDBShardGroup (response: DBShardGroupResourceId, DBShardGroupIdentifier, DBShardGroupArn)",
+  form="id")
+E("rds-cluster", "rds", "RestoreDBClusterFromS3", "responseElements.dBClusterIdentifier",
+  {"dBClusterIdentifier": "Legacy-Import", "engine": "aurora-mysql", "masterUsername": "admin",
+   "sourceEngine": "mysql", "sourceEngineVersion": "8.0.36", "s3BucketName": "acme-db-imports",
+   "s3IngestionRoleArn": f"arn:aws:iam::{ACCOUNT}:role/rds-s3-import"},
+  {"dBClusterIdentifier": "legacy-import", "engine": "aurora-mysql", "status": "creating",
+   "dBClusterArn": arn("rds", "cluster:legacy-import"), "masterUsername": "admin"},
+  ["legacy-import"], f"{RDS} RestoreDBClusterFromS3 (response: DBCluster, recorded flattened; identifiers are "
+  "stored in lower case)", form="name")
+E("redshift-snapshot", "redshift", "CreateClusterSnapshot", "responseElements.snapshotIdentifier",
+  {"snapshotIdentifier": "dwh-pre-resize", "clusterIdentifier": "dwh"},
+  {"snapshotIdentifier": "dwh-pre-resize", "clusterIdentifier": "dwh", "status": "creating",
+   "snapshotType": "manual", "nodeType": "ra3.4xlarge", "numberOfNodes": 4},
+  ["dwh-pre-resize"], "Amazon Redshift API Reference, CreateClusterSnapshot (response: Snapshot, recorded "
+  "flattened)", form="name")
+E("redshift-snapshot", "redshift", "CopyClusterSnapshot", "responseElements.snapshotIdentifier",
+  {"sourceSnapshotIdentifier": "rs:dwh-2024-05-14-02-00-00", "sourceSnapshotClusterIdentifier": "dwh",
+   "targetSnapshotIdentifier": "dwh-2024-05-14-keep"},
+  {"snapshotIdentifier": "dwh-2024-05-14-keep", "clusterIdentifier": "dwh", "status": "available",
+   "snapshotType": "manual"},
+  ["dwh-2024-05-14-keep"], "Amazon Redshift API Reference, CopyClusterSnapshot (response: Snapshot, recorded "
+  "flattened)", form="name")
+E("redshift-subnet-group", "redshift", "CreateClusterSubnetGroup", "responseElements.clusterSubnetGroupName",
+  {"clusterSubnetGroupName": "dwh-private", "description": "warehouse subnets",
+   "subnetIds": ["subnet-0a2c4e6b8d1f35791", "subnet-0b3d5f7a9c2e46802"]},
+  {"clusterSubnetGroupName": "dwh-private", "description": "warehouse subnets", "vpcId": "vpc-0c2e4a6b8d1f35793",
+   "subnetGroupStatus": "Complete"},
+  ["dwh-private"], "Amazon Redshift API Reference, CreateClusterSubnetGroup (response: ClusterSubnetGroup, "
+  "recorded flattened)", form="name")
+DMS = "AWS DMS API Reference"
+E("dms-endpoint", "dms", "CreateEndpoint", "responseElements.endpoint.endpointArn",
+  {"endpointIdentifier": "orders-source", "endpointType": "source", "engineName": "postgres",
+   "serverName": "orders.cluster-c1a2b3c4d5e6.eu-west-1.rds.amazonaws.com", "port": 5432,
+   "databaseName": "orders", "username": "dms", "password": "***"},
+  {"endpoint": {"endpointIdentifier": "orders-source", "endpointType": "SOURCE", "engineName": "postgres",
+                "endpointArn": arn("dms", "endpoint:ORDERSSRC7Q2W4E6R8T0Y1U3I5O7P9A2S"), "status": "active"}},
+  [arn("dms", "endpoint:ORDERSSRC7Q2W4E6R8T0Y1U3I5O7P9A2S")], f"{DMS}, CreateEndpoint (response: Endpoint.EndpointArn)")
+E("dms-instance", "dms", "CreateReplicationInstance", "responseElements.replicationInstance.replicationInstanceIdentifier",
+  {"replicationInstanceIdentifier": "Orders-Migration", "replicationInstanceClass": "dms.r5.large",
+   "allocatedStorage": 100, "multiAZ": False},
+  {"replicationInstance": {"replicationInstanceIdentifier": "orders-migration", "replicationInstanceClass": "dms.r5.large",
+                           "replicationInstanceStatus": "creating",
+                           "replicationInstanceArn": arn("dms", "rep:K7L9M1N3P5Q7R9S1T3U5V7W9X1")}},
+  ["orders-migration"], f"{DMS}, CreateReplicationInstance (response: ReplicationInstance; the identifier is "
+  "stored in lower case)", form="name")
+E("dms-replication-task", "dms", "CreateReplicationTask", "responseElements.replicationTask.replicationTaskArn",
+  {"replicationTaskIdentifier": "orders-full-load", "migrationType": "full-load-and-cdc",
+   "sourceEndpointArn": arn("dms", "endpoint:ORDERSSRC7Q2W4E6R8T0Y1U3I5O7P9A2S"),
+   "targetEndpointArn": arn("dms", "endpoint:ORDERSDST1A3S5D7F9G1H3J5K7L9Z2X"),
+   "replicationInstanceArn": arn("dms", "rep:K7L9M1N3P5Q7R9S1T3U5V7W9X1"), "tableMappings": "{\"rules\":[]}"},
+  {"replicationTask": {"replicationTaskIdentifier": "orders-full-load", "status": "creating",
+                       "replicationTaskArn": arn("dms", "task:B2C4D6E8F0G2H4J6K8L0M2N4P6")}},
+  [arn("dms", "task:B2C4D6E8F0G2H4J6K8L0M2N4P6")], f"{DMS}, CreateReplicationTask (response: ReplicationTask.ReplicationTaskArn)")
+
+# ---------------------------------------------------------------------------------------------
 
 def build():
     with open(MAP_PATH) as fh:
