@@ -776,6 +776,751 @@ E("dms-replication-task", "dms", "CreateReplicationTask", "responseElements.repl
   [arn("dms", "task:B2C4D6E8F0G2H4J6K8L0M2N4P6")], f"{DMS}, CreateReplicationTask (response: ReplicationTask.ReplicationTaskArn)")
 
 # ---------------------------------------------------------------------------------------------
+# Networking and edge: Route 53 Resolver and Domains, Direct Connect, CloudFront, Global
+# Accelerator, Network Firewall, VPC Lattice, Network Manager, WAF Classic (regional)
+# ---------------------------------------------------------------------------------------------
+
+E("resolver-rule", "route53resolver", "CreateResolverRule", "responseElements.resolverRule.id",
+  {"creatorRequestId": "terraform-20240514081000000000000005", "name": "corp-forward", "ruleType": "FORWARD",
+   "domainName": "corp.example.com", "resolverEndpointId": "rslvr-out-0a1b2c3d4e5f60718",
+   "targetIps": [{"ip": "10.10.0.2", "port": 53}]},
+  {"resolverRule": {"id": "rslvr-rr-5b7d9f1a3c5e4680a", "creatorRequestId": "terraform-20240514081000000000000005",
+                    "arn": arn("route53resolver", "resolver-rule/rslvr-rr-5b7d9f1a3c5e4680a"),
+                    "domainName": "corp.example.com.", "status": "COMPLETE", "ruleType": "FORWARD",
+                    "name": "corp-forward", "resolverEndpointId": "rslvr-out-0a1b2c3d4e5f60718", "ownerId": ACCOUNT}},
+  ["rslvr-rr-5b7d9f1a3c5e4680a"], "Amazon Route 53 Resolver API Reference, CreateResolverRule (response: "
+  "ResolverRule.Id)", form="id")
+for _ev in ("RegisterDomain", "TransferDomain"):
+    E("r53domain", "route53domains", _ev, "requestParameters.domainName",
+      {"domainName": "acme-widgets.com", "durationInYears": 1, "autoRenew": True,
+       "adminContact": "HIDDEN_DUE_TO_SECURITY_REASONS", "registrantContact": "HIDDEN_DUE_TO_SECURITY_REASONS",
+       "techContact": "HIDDEN_DUE_TO_SECURITY_REASONS", "privacyProtectAdminContact": True},
+      {"operationId": "c1a3e5b7-9d2f-4a6c-8e0b-2d4f6a8c0e13"}, ["acme-widgets.com"],
+      f"Amazon Route 53 Domains API Reference, {_ev} (request: DomainName; response: OperationId); recorded in "
+      "us-east-1", form="name", region="us-east-1")
+E("readiness-check", "route53-recovery-readiness", "CreateReadinessCheck", "responseElements.readinessCheckName",
+  {"readinessCheckName": "orders-dbs", "resourceSetName": "orders-aurora"},
+  {"readinessCheckArn": f"arn:aws:route53-recovery-readiness::{ACCOUNT}:readiness-check/orders-dbs",
+   "readinessCheckName": "orders-dbs", "resourceSet": "orders-aurora"},
+  ["orders-dbs"], "Amazon Route 53 Recovery Readiness API Reference, CreateReadinessCheck (response: "
+  "ReadinessCheckName, ReadinessCheckArn); recorded in us-west-2", form="name", region="us-west-2")
+DX = "AWS Direct Connect API Reference"
+E("directconnect", "directconnect", "CreateConnection", "responseElements.connectionId",
+  {"location": "EqDC2", "bandwidth": "10Gbps", "connectionName": "dc-frankfurt-1"},
+  {"ownerAccount": ACCOUNT, "connectionId": "dxcon-fg5678gh", "connectionName": "dc-frankfurt-1",
+   "connectionState": "requested", "region": "eu-west-1", "location": "EqDC2", "bandwidth": "10Gbps"},
+  ["dxcon-fg5678gh"], f"{DX}, CreateConnection (response: Connection, recorded flattened: connectionId)", form="id")
+E("directconnect-gateway", "directconnect", "CreateDirectConnectGateway",
+  "responseElements.directConnectGateway.directConnectGatewayId",
+  {"directConnectGatewayName": "corp-dxgw", "amazonSideAsn": 64512},
+  {"directConnectGateway": {"directConnectGatewayId": "5f2a1b3c-7d9e-4f60-8a1b-2c3d4e5f6a7b",
+                            "directConnectGatewayName": "corp-dxgw", "amazonSideAsn": 64512,
+                            "ownerAccount": ACCOUNT, "directConnectGatewayState": "pending"}},
+  ["5f2a1b3c-7d9e-4f60-8a1b-2c3d4e5f6a7b"], f"{DX}, CreateDirectConnectGateway (response: "
+  "directConnectGateway.directConnectGatewayId)", form="id")
+for _ev, _vif in (("CreatePrivateVirtualInterface", "newPrivateVirtualInterface"),
+                  ("CreatePublicVirtualInterface", "newPublicVirtualInterface")):
+    _id = "dxvif-ffab1c2d" if "Private" in _ev else "dxvif-ffcd3e4f"
+    E("directconnect-virtual-interface", "directconnect", _ev, "responseElements.virtualInterfaceId",
+      {"connectionId": "dxcon-fg5678gh", _vif: {"virtualInterfaceName": "corp-vif", "vlan": 101, "asn": 65000}},
+      {"ownerAccount": ACCOUNT, "virtualInterfaceId": _id, "connectionId": "dxcon-fg5678gh",
+       "virtualInterfaceName": "corp-vif", "vlan": 101, "asn": 65000, "virtualInterfaceState": "pending"},
+      [_id], f"{DX}, {_ev} (response: VirtualInterface, recorded flattened: virtualInterfaceId)", form="id")
+E("directconnect-virtual-interface", "directconnect", "CreateTransitVirtualInterface",
+  "responseElements.virtualInterface.virtualInterfaceId",
+  {"connectionId": "dxcon-fg5678gh", "newTransitVirtualInterface": {
+      "virtualInterfaceName": "tgw-vif", "vlan": 102, "asn": 65000,
+      "directConnectGatewayId": "5f2a1b3c-7d9e-4f60-8a1b-2c3d4e5f6a7b"}},
+  {"virtualInterface": {"ownerAccount": ACCOUNT, "virtualInterfaceId": "dxvif-ffef5a6b",
+                        "connectionId": "dxcon-fg5678gh", "virtualInterfaceName": "tgw-vif",
+                        "virtualInterfaceType": "transit", "virtualInterfaceState": "pending"}},
+  ["dxvif-ffef5a6b"], f"{DX}, CreateTransitVirtualInterface (response: virtualInterface.virtualInterfaceId)", form="id")
+CF = "Amazon CloudFront API Reference"
+E("cloudfront-function", "cloudfront", "CreateFunction", "requestParameters.name",
+  {"name": "add-security-headers", "functionConfig": {"comment": "HSTS and friends", "runtime": "cloudfront-js-2.0"},
+   "functionCode": "***"},
+  {"functionSummary": {"name": "add-security-headers", "status": "UNPUBLISHED",
+                       "functionConfig": {"comment": "HSTS and friends", "runtime": "cloudfront-js-2.0"},
+                       "functionMetadata": {"functionARN": f"arn:aws:cloudfront::{ACCOUNT}:function/add-security-headers",
+                                            "stage": "DEVELOPMENT"}},
+   "location": "https://cloudfront.amazonaws.com/2020-05-31/function/add-security-headers", "eTag": "ETVPDKIKX0DER"},
+  ["add-security-headers"], f"{CF}, CreateFunction (request: Name; response: FunctionSummary); global service, "
+  "recorded in us-east-1", form="name", region="us-east-1")
+E("cloudfront-key-value-store", "cloudfront", "CreateKeyValueStore", "requestParameters.name",
+  {"name": "feature-flags", "comment": "edge flags"},
+  {"keyValueStore": {"name": "feature-flags", "id": "a1b2c3d4-5678-90ab-cdef-1234567890ab", "comment": "edge flags",
+                     "aRN": f"arn:aws:cloudfront::{ACCOUNT}:key-value-store/a1b2c3d4-5678-90ab-cdef-1234567890ab",
+                     "status": "PROVISIONING"}, "eTag": "ETVPDKIKX0DER"},
+  ["feature-flags"], f"{CF}, CreateKeyValueStore (request: Name; response: KeyValueStore); recorded in us-east-1",
+  form="name", region="us-east-1")
+for _ev in ("CreateStreamingDistribution", "CreateStreamingDistributionWithTags"):
+    E("streaming-distribution", "cloudfront", _ev, "responseElements.streamingDistribution.id",
+      {"streamingDistributionConfig": {"callerReference": "legacy-rtmp-1", "s3Origin": {
+          "domainName": "acme-media.s3.amazonaws.com", "originAccessIdentity": ""}, "enabled": True, "comment": ""}},
+      {"streamingDistribution": {"id": "EGTXBD79EXAMPLE", "status": "InProgress",
+                                 "domainName": "s5c39gqb8ow64r.cloudfront.net",
+                                 "aRN": f"arn:aws:cloudfront::{ACCOUNT}:streaming-distribution/EGTXBD79EXAMPLE"},
+       "location": "https://cloudfront.amazonaws.com/2020-05-31/streaming-distribution/EGTXBD79EXAMPLE"},
+      ["EGTXBD79EXAMPLE"], f"{CF}, {_ev} (response: StreamingDistribution.Id); recorded in us-east-1",
+      form="id", region="us-east-1")
+E("globalaccelerator", "globalaccelerator", "CreateAccelerator", "responseElements.accelerator.acceleratorArn",
+  {"name": "api-global", "ipAddressType": "IPV4", "enabled": True, "idempotencyToken": "a8f3c2d1-0000-4b5e-9c6d-7e8f9a0b1c2d"},
+  {"accelerator": {"acceleratorArn": f"arn:aws:globalaccelerator::{ACCOUNT}:accelerator/1234abcd-abcd-1234-abcd-1234abcdefgh",
+                   "name": "api-global", "ipAddressType": "IPV4", "enabled": True, "status": "IN_PROGRESS",
+                   "dnsName": "a1234567890abcdef.awsglobalaccelerator.com"}},
+  [f"arn:aws:globalaccelerator::{ACCOUNT}:accelerator/1234abcd-abcd-1234-abcd-1234abcdefgh"],
+  "AWS Global Accelerator API Reference, CreateAccelerator (response: Accelerator.AcceleratorArn); recorded in us-west-2",
+  region="us-west-2")
+E("firewall", "network-firewall", "CreateFirewall", "responseElements.firewall.firewallName",
+  {"firewallName": "egress-fw", "firewallPolicyArn": arn("network-firewall", "firewall-policy/egress"),
+   "vpcId": "vpc-0c2e4a6b8d1f35793", "subnetMappings": [{"subnetId": "subnet-0a2c4e6b8d1f35791"}]},
+  {"firewall": {"firewallName": "egress-fw", "firewallArn": arn("network-firewall", "firewall/egress-fw"),
+                "firewallPolicyArn": arn("network-firewall", "firewall-policy/egress"), "vpcId": "vpc-0c2e4a6b8d1f35793",
+                "firewallId": "2b4d6f8a-1c3e-4a5b-9d7f-0e2a4c6b8d10"},
+   "firewallStatus": {"status": "PROVISIONING"}},
+  ["egress-fw"], "AWS Network Firewall API Reference, CreateFirewall (response: Firewall.FirewallName, FirewallArn)",
+  form="name")
+for _res, _ev, _req, _id in [
+        ("vpc-lattice-service", "CreateService", {"name": "orders"}, "svc-0a1b2c3d4e5f60718"),
+        ("vpc-lattice-service-network", "CreateServiceNetwork", {"name": "internal-apps"}, "sn-0b2c3d4e5f6071829"),
+        ("vpc-lattice-target-group", "CreateTargetGroup", {"name": "orders-tg", "type": "INSTANCE"}, "tg-0c3d4e5f607182930"),
+        ("vpc-lattice-listener", "CreateListener", {"serviceIdentifier": "svc-0a1b2c3d4e5f60718", "name": "https",
+                                                   "protocol": "HTTPS", "port": 443}, "listener-0d4e5f60718293a4b"),
+        ("vpc-lattice-rule", "CreateRule", {"serviceIdentifier": "svc-0a1b2c3d4e5f60718",
+                                           "listenerIdentifier": "listener-0d4e5f60718293a4b", "name": "v2-path",
+                                           "priority": 10}, "rule-0e5f60718293a4b5c"),
+        ("vpc-lattice-service-network-association", "CreateServiceNetworkVpcAssociation",
+         {"serviceNetworkIdentifier": "sn-0b2c3d4e5f6071829", "vpcIdentifier": "vpc-0c2e4a6b8d1f35793"},
+         "snva-0f60718293a4b5c6d")]:
+    E(_res, "vpc-lattice", _ev, "responseElements.id", _req,
+      {"id": _id, "arn": arn("vpc-lattice", f"{_ev[6:].lower()}/{_id}"), "status": "CREATE_IN_PROGRESS"},
+      [_id], f"Amazon VPC Lattice API Reference, {_ev} (response: id, arn)", form="id")
+NM = "AWS Network Manager API Reference"
+E("networkmanager-global", "networkmanager", "CreateGlobalNetwork", "responseElements.globalNetwork.globalNetworkId",
+  {"description": "corp WAN"},
+  {"globalNetwork": {"globalNetworkId": "global-network-01231231231231231",
+                     "globalNetworkArn": f"arn:aws:networkmanager::{ACCOUNT}:global-network/global-network-01231231231231231",
+                     "description": "corp WAN", "state": "PENDING"}},
+  ["global-network-01231231231231231"], f"{NM}, CreateGlobalNetwork (response: GlobalNetwork.GlobalNetworkId); "
+  "recorded in us-west-2", form="id", region="us-west-2")
+E("networkmanager-core", "networkmanager", "CreateCoreNetwork", "responseElements.coreNetwork.coreNetworkId",
+  {"globalNetworkId": "global-network-01231231231231231", "policyDocument": "***"},
+  {"coreNetwork": {"globalNetworkId": "global-network-01231231231231231", "coreNetworkId": "core-network-0fab62fe438d94db6",
+                   "coreNetworkArn": f"arn:aws:networkmanager::{ACCOUNT}:core-network/core-network-0fab62fe438d94db6",
+                   "state": "CREATING"}},
+  ["core-network-0fab62fe438d94db6"], f"{NM}, CreateCoreNetwork (response: CoreNetwork.CoreNetworkId); recorded in "
+  "us-west-2", form="id", region="us-west-2")
+for _res, _ev, _key, _id in [("networkmanager-site", "CreateSite", "site", "site-2a4c6e8b0d1f35791"),
+                             ("networkmanager-device", "CreateDevice", "device", "device-3b5d7f9a1c2e46802"),
+                             ("networkmanager-link", "CreateLink", "link", "link-4c6e8a0b2d3f57913")]:
+    _req = {"globalNetworkId": "global-network-01231231231231231", "description": f"Berlin office {_key}"}
+    if _key != "site":
+        _req["siteId"] = "site-2a4c6e8b0d1f35791"
+    if _key == "link":
+        _req["bandwidth"] = {"uploadSpeed": 100, "downloadSpeed": 100}
+    E(_res, "networkmanager", _ev, f"responseElements.{_key}.{_key}Id", _req,
+      {_key: {f"{_key}Id": _id, f"{_key}Arn": f"arn:aws:networkmanager::{ACCOUNT}:{_key}/global-network-01231231231231231/{_id}",
+              "globalNetworkId": "global-network-01231231231231231", "state": "PENDING"}},
+      [_id], f"{NM}, {_ev} (response: {_key.title()}.{_key.title()}Id); recorded in us-west-2", form="id",
+      region="us-west-2")
+E("waf-regional", "waf-regional", "CreateWebACL", "responseElements.webACL.webACLId",
+  {"name": "legacy-alb-acl", "metricName": "legacyAlbAcl", "defaultAction": {"type": "ALLOW"},
+   "changeToken": "abcd12f2-46da-4fdb-b8d5-fbd4c466928f"},
+  {"webACL": {"webACLId": "5c0a2e4b-7d9f-4a1c-b3e5-6d8f0a2c4e67", "name": "legacy-alb-acl",
+              "metricName": "legacyAlbAcl", "defaultAction": {"type": "ALLOW"}, "rules": [],
+              "webACLArn": arn("waf-regional", "webacl/5c0a2e4b-7d9f-4a1c-b3e5-6d8f0a2c4e67")},
+   "changeToken": "abcd12f2-46da-4fdb-b8d5-fbd4c466928f"},
+  ["5c0a2e4b-7d9f-4a1c-b3e5-6d8f0a2c4e67"], "AWS WAF Classic Regional API Reference, CreateWebACL (response: "
+  "WebACL.WebACLId)", form="id")
+
+# ---------------------------------------------------------------------------------------------
+# Management and operations: CloudWatch, Logs, Synthetics, Config, SSM, DLM, Organizations
+# ---------------------------------------------------------------------------------------------
+
+CW = "Amazon CloudWatch API Reference"
+E("composite-alarm", "monitoring", "PutCompositeAlarm", "requestParameters.alarmName",
+  {"alarmName": "orders-degraded", "alarmRule": "ALARM(orders-5xx) AND ALARM(orders-latency)",
+   "actionsEnabled": True, "alarmActions": [arn("sns", "ops-alerts")]},
+  None, ["orders-degraded"], f"{CW}, PutCompositeAlarm (request: AlarmName; empty response; also recorded for "
+  "updates, as PutMetricAlarm)", form="name")
+E("cloudwatch-dashboard", "monitoring", "PutDashboard", "requestParameters.dashboardName",
+  {"dashboardName": "orders-overview", "dashboardBody": "***"},
+  {"dashboardValidationMessages": []}, ["orders-overview"],
+  f"{CW}, PutDashboard (request: DashboardName; response: DashboardValidationMessages; also recorded for updates)",
+  form="name")
+E("insight-rule", "monitoring", "PutInsightRule", "requestParameters.ruleName",
+  {"ruleName": "top-api-callers", "ruleState": "ENABLED", "ruleDefinition": "***"},
+  None, ["top-api-callers"], f"{CW}, PutInsightRule (request: RuleName; empty response; also recorded for updates)",
+  form="name")
+E("destination", "logs", "PutDestination", "requestParameters.destinationName",
+  {"destinationName": "central-audit", "targetArn": arn("kinesis", "stream/central-audit"),
+   "roleArn": f"arn:aws:iam::{ACCOUNT}:role/cwl-to-kinesis"},
+  {"destination": {"destinationName": "central-audit", "targetArn": arn("kinesis", "stream/central-audit"),
+                   "roleArn": f"arn:aws:iam::{ACCOUNT}:role/cwl-to-kinesis",
+                   "arn": arn("logs", "destination:central-audit"), "creationTime": 1715673600000}},
+  ["central-audit"], "Amazon CloudWatch Logs API Reference, PutDestination (request: destinationName; response: "
+  "destination; also recorded for updates)", form="name")
+E("delivery-destination", "logs", "PutDeliveryDestination", "requestParameters.name",
+  {"name": "vended-logs-s3", "outputFormat": "json",
+   "deliveryDestinationConfiguration": {"destinationResourceArn": "arn:aws:s3:::acme-vended-logs"}},
+  {"deliveryDestination": {"name": "vended-logs-s3", "arn": arn("logs", "delivery-destination:vended-logs-s3"),
+                           "deliveryDestinationType": "S3", "outputFormat": "json"}},
+  ["vended-logs-s3"], "Amazon CloudWatch Logs API Reference, PutDeliveryDestination (request: name; response: "
+  "deliveryDestination; also recorded for updates)", form="name")
+E("cloudwatch-synthetics", "synthetics", "CreateCanary", "responseElements.canary.id",
+  {"name": "checkout-flow", "artifactS3Location": "s3://acme-canaries/checkout/",
+   "executionRoleArn": f"arn:aws:iam::{ACCOUNT}:role/canary-exec", "schedule": {"expression": "rate(5 minutes)"},
+   "runtimeVersion": "syn-nodejs-puppeteer-7.0", "code": {"handler": "index.handler", "s3Bucket": "acme-canaries",
+                                                          "s3Key": "checkout.zip"}},
+  {"canary": {"id": "2f4b6d8a-0c1e-4a3b-9d5f-7e9a1b3c5d70", "name": "checkout-flow", "status": {"state": "CREATING"},
+              "runtimeVersion": "syn-nodejs-puppeteer-7.0"}},
+  ["2f4b6d8a-0c1e-4a3b-9d5f-7e9a1b3c5d70"], "Amazon CloudWatch Synthetics API Reference, CreateCanary (response: "
+  "Canary.Id, Canary.Name; c7n's id is the canary Id)", form="id")
+E("config-rule", "config", "PutConfigRule", "requestParameters.configRule.configRuleName",
+  {"configRule": {"configRuleName": "s3-bucket-versioning-enabled",
+                  "source": {"owner": "AWS", "sourceIdentifier": "S3_BUCKET_VERSIONING_ENABLED"},
+                  "scope": {"complianceResourceTypes": ["AWS::S3::Bucket"]}}},
+  None, ["s3-bucket-versioning-enabled"], "AWS Config API Reference, PutConfigRule (request: "
+  "ConfigRule.ConfigRuleName; empty response; also recorded for updates)", form="name")
+SSM = "AWS Systems Manager API Reference"
+E("ops-item", "ssm", "CreateOpsItem", "responseElements.opsItemId",
+  {"title": "Orders 5xx spike", "source": "CloudWatch", "description": "5xx above 2% for 10 minutes",
+   "priority": 2, "severity": "2"},
+  {"opsItemId": "oi-1a2b3c4d5e6f", "opsItemArn": arn("ssm", "opsitem/oi-1a2b3c4d5e6f")},
+  ["oi-1a2b3c4d5e6f"], f"{SSM}, CreateOpsItem (response: OpsItemId, OpsItemArn)", form="id")
+E("ssm-association", "ssm", "CreateAssociation", "responseElements.associationDescription.associationId",
+  {"name": "AWS-RunPatchBaseline", "associationName": "nightly-patch-scan",
+   "targets": [{"key": "tag:Patch", "values": ["nightly"]}], "scheduleExpression": "cron(0 3 * * ? *)",
+   "parameters": {"Operation": ["Scan"]}},
+  {"associationDescription": {"name": "AWS-RunPatchBaseline", "associationVersion": "1",
+                              "associationId": "8dfe3659-4309-493a-8755-01234EXAMPLE",
+                              "associationName": "nightly-patch-scan", "scheduleExpression": "cron(0 3 * * ? *)",
+                              "overview": {"status": "Pending", "detailedStatus": "Creating"}}},
+  ["8dfe3659-4309-493a-8755-01234EXAMPLE"], f"{SSM}, CreateAssociation (response: "
+  "AssociationDescription.AssociationId)", form="id")
+E("ssm-association", "ssm", "CreateAssociationBatch", "responseElements.successful[].associationId",
+  {"entries": [{"name": "AWS-UpdateSSMAgent", "targets": [{"key": "tag:Env", "values": ["prod"]}]},
+               {"name": "AWS-GatherSoftwareInventory", "targets": [{"key": "InstanceIds", "values": ["*"]}]}]},
+  {"successful": [{"name": "AWS-UpdateSSMAgent", "associationId": "1c3e5a7b-9d2f-4a6c-8e0b-2d4f6aEXAMPLE",
+                   "associationVersion": "1"},
+                  {"name": "AWS-GatherSoftwareInventory", "associationId": "3e5a7c9b-1d4f-4b8e-a0c2-4f6b8cEXAMPLE",
+                   "associationVersion": "1"}], "failed": []},
+  ["1c3e5a7b-9d2f-4a6c-8e0b-2d4f6aEXAMPLE", "3e5a7c9b-1d4f-4b8e-a0c2-4f6b8cEXAMPLE"],
+  f"{SSM}, CreateAssociationBatch (response: Successful[].AssociationId, Failed[])", form="id")
+E("ssm-maintenance-window", "ssm", "CreateMaintenanceWindow", "responseElements.windowId",
+  {"name": "prod-sunday", "schedule": "cron(0 4 ? * SUN *)", "duration": 3, "cutoff": 1,
+   "allowUnassociatedTargets": False},
+  {"windowId": "mw-0c50858d01EXAMPLE"}, ["mw-0c50858d01EXAMPLE"], f"{SSM}, CreateMaintenanceWindow (response: WindowId)",
+  form="id")
+E("ssm-patch-baseline", "ssm", "CreatePatchBaseline", "responseElements.baselineId",
+  {"name": "al2023-prod", "operatingSystem": "AMAZON_LINUX_2023",
+   "approvalRules": {"patchRules": [{"approveAfterDays": 7, "patchFilterGroup": {"patchFilters": [
+       {"key": "CLASSIFICATION", "values": ["Security"]}]}}]}},
+  {"baselineId": "pb-0c10e65780EXAMPLE"}, ["pb-0c10e65780EXAMPLE"], f"{SSM}, CreatePatchBaseline (response: BaselineId)",
+  form="id")
+E("dlm-policy", "dlm", "CreateLifecyclePolicy", "responseElements.policyId",
+  {"executionRoleArn": f"arn:aws:iam::{ACCOUNT}:role/AWSDataLifecycleManagerDefaultRole",
+   "description": "daily EBS snapshots", "state": "ENABLED",
+   "policyDetails": {"resourceTypes": ["VOLUME"], "targetTags": [{"key": "Backup", "value": "daily"}]}},
+  {"policyId": "policy-0123456789abcdef0"}, ["policy-0123456789abcdef0"],
+  "Amazon Data Lifecycle Manager API Reference, CreateLifecyclePolicy (response: PolicyId)", form="id")
+ORG = "AWS Organizations API Reference"
+E("org-policy", "organizations", "CreatePolicy", "responseElements.policy.policySummary.id",
+  {"name": "deny-leave-org", "type": "SERVICE_CONTROL_POLICY", "description": "no leaving", "content": "***"},
+  {"policy": {"policySummary": {"id": "p-examplepolicyid111", "name": "deny-leave-org",
+                                "arn": f"arn:aws:organizations::{ACCOUNT}:policy/o-exampleorgid/service_control_policy/p-examplepolicyid111",
+                                "type": "SERVICE_CONTROL_POLICY", "awsManaged": False}, "content": "***"}},
+  ["p-examplepolicyid111"], f"{ORG}, CreatePolicy (response: Policy.PolicySummary.Id); recorded in us-east-1",
+  form="id", region="us-east-1")
+E("org-unit", "organizations", "CreateOrganizationalUnit", "responseElements.organizationalUnit.id",
+  {"parentId": "r-examplerootid111", "name": "Workloads"},
+  {"organizationalUnit": {"id": "ou-examplerootid111-exampleouid111", "name": "Workloads",
+                          "arn": f"arn:aws:organizations::{ACCOUNT}:ou/o-exampleorgid/ou-examplerootid111-exampleouid111"}},
+  ["ou-examplerootid111-exampleouid111"], f"{ORG}, CreateOrganizationalUnit (response: OrganizationalUnit.Id); "
+  "recorded in us-east-1", form="id", region="us-east-1")
+
+# ---------------------------------------------------------------------------------------------
+# Application, data and developer services
+# ---------------------------------------------------------------------------------------------
+
+E("codedeploy-app", "codedeploy", "CreateApplication", "requestParameters.applicationName",
+  {"applicationName": "orders-api", "computePlatform": "Server"},
+  {"applicationId": "a1b2c3d4-5678-90ab-cdef-11111EXAMPLE"}, ["orders-api"],
+  "AWS CodeDeploy API Reference, CreateApplication (request: applicationName; response: applicationId)", form="name")
+E("codedeploy-group", "codedeploy", "CreateDeploymentGroup", "responseElements.deploymentGroupId",
+  {"applicationName": "orders-api", "deploymentGroupName": "prod",
+   "serviceRoleArn": f"arn:aws:iam::{ACCOUNT}:role/codedeploy", "ec2TagFilters": [{"key": "App", "value": "orders", "type": "KEY_AND_VALUE"}]},
+  {"deploymentGroupId": "c5e7a9b1-3d5f-4a7c-9e1b-3d5f7a9c1e35"}, ["c5e7a9b1-3d5f-4a7c-9e1b-3d5f7a9c1e35"],
+  "AWS CodeDeploy API Reference, CreateDeploymentGroup (response: deploymentGroupId)", form="id")
+E("datasync-agent", "datasync", "CreateAgent", "responseElements.agentArn",
+  {"activationKey": "***", "agentName": "onprem-nas-agent"},
+  {"agentArn": arn("datasync", "agent/agent-0b0addbeef44baca3")}, [arn("datasync", "agent/agent-0b0addbeef44baca3")],
+  "AWS DataSync API Reference, CreateAgent (response: AgentArn)")
+E("datasync-task", "datasync", "CreateTask", "responseElements.taskArn",
+  {"sourceLocationArn": arn("datasync", "location/loc-0a1b2c3d4e5f60718"),
+   "destinationLocationArn": arn("datasync", "location/loc-0b2c3d4e5f6071829"), "name": "nas-to-s3"},
+  {"taskArn": arn("datasync", "task/task-08de6e6697796f026")}, [arn("datasync", "task/task-08de6e6697796f026")],
+  "AWS DataSync API Reference, CreateTask (response: TaskArn)")
+for _ev in ("CreateDirectory", "CreateMicrosoftAD", "ConnectDirectory"):
+    _id = {"CreateDirectory": "d-926example", "CreateMicrosoftAD": "d-936example", "ConnectDirectory": "d-946example"}[_ev]
+    E("directory", "ds", _ev, "responseElements.directoryId",
+      {"name": "corp.example.com", "shortName": "CORP", "password": "***",
+       "size" if _ev != "CreateMicrosoftAD" else "edition": "Small" if _ev != "CreateMicrosoftAD" else "Standard",
+       "vpcSettings": {"vpcId": "vpc-0c2e4a6b8d1f35793",
+                       "subnetIds": ["subnet-0a2c4e6b8d1f35791", "subnet-0b3d5f7a9c2e46802"]}},
+      {"directoryId": _id}, [_id], f"AWS Directory Service API Reference, {_ev} (response: DirectoryId)", form="id")
+E("dsql-cluster", "dsql", "CreateCluster", "responseElements.identifier",
+  {"deletionProtectionEnabled": True, "clientToken": "b7c1c2e3-0000-4d5e-8f9a-0b1c2d3e4f5a"},
+  {"identifier": "abc0def1ghij2klm3nop4qrst5", "arn": arn("dsql", "cluster/abc0def1ghij2klm3nop4qrst5"),
+   "status": "CREATING", "creationTime": "2024-05-14T08:00:00Z", "deletionProtectionEnabled": True},
+  ["abc0def1ghij2klm3nop4qrst5"], "Amazon Aurora DSQL API Reference, CreateCluster (response: identifier, arn, status)",
+  form="id")
+E("elasticbeanstalk-environment", "elasticbeanstalk", "CreateEnvironment", "responseElements.environmentName",
+  {"applicationName": "storefront", "environmentName": "storefront-prod",
+   "solutionStackName": "64bit Amazon Linux 2023 v4.0.10 running Python 3.11"},
+  {"environmentName": "storefront-prod", "environmentId": "e-abcdef1234", "applicationName": "storefront",
+   "status": "Launching", "health": "Grey",
+   "environmentArn": arn("elasticbeanstalk", "environment/storefront/storefront-prod")},
+  ["storefront-prod"], "AWS Elastic Beanstalk API Reference, CreateEnvironment (response: EnvironmentDescription, "
+  "recorded flattened: environmentName)", form="name")
+E("emr-serverless-app", "emr-serverless", "CreateApplication", "responseElements.applicationId",
+  {"name": "spark-adhoc", "releaseLabel": "emr-7.1.0", "type": "SPARK", "clientToken": "3f1c2e4d-0000-4a5b-8c7d-9e0f1a2b3c4d"},
+  {"applicationId": "00fabcdefghij123", "name": "spark-adhoc",
+   "arn": arn("emr-serverless", "/applications/00fabcdefghij123")},
+  ["00fabcdefghij123"], "Amazon EMR Serverless API Reference, CreateApplication (response: applicationId, name, arn)",
+  form="id")
+E("eventbridge-pipes", "pipes", "CreatePipe", "requestParameters.name",
+  {"name": "orders-to-analytics", "source": arn("sqs", "orders-events"), "target": arn("events", "event-bus/analytics"),
+   "roleArn": f"arn:aws:iam::{ACCOUNT}:role/pipes-orders", "desiredState": "RUNNING"},
+  {"arn": arn("pipes", "pipe/orders-to-analytics"), "name": "orders-to-analytics", "desiredState": "RUNNING",
+   "currentState": "CREATING"},
+  ["orders-to-analytics"], "Amazon EventBridge Pipes API Reference, CreatePipe (request: Name; response: Arn, Name)",
+  form="name")
+E("fis-template", "fis", "CreateExperimentTemplate", "responseElements.experimentTemplate.id",
+  {"clientToken": "9a8b7c6d-0000-4e5f-8a9b-0c1d2e3f4a5b", "description": "kill one AZ of orders",
+   "roleArn": f"arn:aws:iam::{ACCOUNT}:role/fis-orders", "stopConditions": [{"source": "none"}]},
+  {"experimentTemplate": {"id": "EXT6oWVA1WrLNy4XS", "arn": arn("fis", "experiment-template/EXT6oWVA1WrLNy4XS"),
+                          "description": "kill one AZ of orders", "roleArn": f"arn:aws:iam::{ACCOUNT}:role/fis-orders"}},
+  ["EXT6oWVA1WrLNy4XS"], "AWS FIS API Reference, CreateExperimentTemplate (response: experimentTemplate.id)", form="id")
+E("fis-experiment", "fis", "StartExperiment", "responseElements.experiment.id",
+  {"clientToken": "1b2c3d4e-0000-4f5a-9b8c-7d6e5f4a3b2c", "experimentTemplateId": "EXT6oWVA1WrLNy4XS"},
+  {"experiment": {"id": "EXPaBcDeFgHiJkLmN", "arn": arn("fis", "experiment/EXPaBcDeFgHiJkLmN"),
+                  "experimentTemplateId": "EXT6oWVA1WrLNy4XS", "state": {"status": "initiating"}}},
+  ["EXPaBcDeFgHiJkLmN"], "AWS FIS API Reference, StartExperiment (response: experiment.id)", form="id")
+FSX = "Amazon FSx API Reference"
+for _ev, _req, _bid in (("CreateBackup", {"fileSystemId": "fs-0498eed5fe91001ec"}, "backup-03e3c82e0183b7b6b"),
+                        ("CopyBackup", {"sourceBackupId": "backup-03e3c82e0183b7b6b", "sourceRegion": "eu-central-1"},
+                         "backup-0a3364eded1014b28")):
+    E("fsx-backup", "fsx", _ev, "responseElements.backup.backupId", _req,
+      {"backup": {"backupId": _bid, "lifecycle": "CREATING", "type": "USER_INITIATED",
+                  "resourceARN": arn("fsx", f"backup/{_bid}")}},
+      [_bid], f"{FSX}, {_ev} (response: Backup.BackupId)", form="id")
+for _ev, _vid in (("CreateVolume", "fsvol-0a1b2c3d4e5f60718"), ("CreateVolumeFromBackup", "fsvol-0b2c3d4e5f6071829")):
+    _req = {"name": "projects", "ontapConfiguration": {"storageVirtualMachineId": "svm-0a1b2c3d4e5f60718",
+                                                       "junctionPath": "/projects", "sizeInMegabytes": 102400}}
+    if _ev == "CreateVolume":
+        _req["volumeType"] = "ONTAP"
+    else:
+        _req["backupId"] = "backup-03e3c82e0183b7b6b"
+    E("fsx-volume", "fsx", _ev, "responseElements.volume.volumeId", _req,
+      {"volume": {"volumeId": _vid, "name": "projects", "volumeType": "ONTAP", "lifecycle": "CREATING",
+                  "fileSystemId": "fs-0498eed5fe91001ec", "resourceARN": arn("fsx", f"volume/fs-0498eed5fe91001ec/{_vid}")}},
+      [_vid], f"{FSX}, {_ev} (response: Volume.VolumeId)", form="id")
+E("graphql-api", "appsync", "CreateGraphqlApi", "responseElements.graphqlApi.apiId",
+  {"name": "storefront", "authenticationType": "AMAZON_COGNITO_USER_POOLS"},
+  {"graphqlApi": {"name": "storefront", "apiId": "w5b2ndkxm5eplcw5lxaakeo6ny", "authenticationType": "AMAZON_COGNITO_USER_POOLS",
+                  "arn": arn("appsync", "apis/w5b2ndkxm5eplcw5lxaakeo6ny")}},
+  ["w5b2ndkxm5eplcw5lxaakeo6ny"], "AWS AppSync API Reference, CreateGraphqlApi (response: graphqlApi.apiId)", form="id")
+E("iot-policy", "iot", "CreatePolicy", "requestParameters.policyName",
+  {"policyName": "sensor-publish", "policyDocument": "***"},
+  {"policyName": "sensor-publish", "policyArn": arn("iot", "policy/sensor-publish"), "policyVersionId": "1"},
+  ["sensor-publish"], "AWS IoT API Reference, CreatePolicy (request: policyName; response: policyName, policyArn)",
+  form="name")
+E("iot-ota-update", "iot", "CreateOTAUpdate", "responseElements.otaUpdateId",
+  {"otaUpdateId": "sensor-fw-2-4-0", "targets": [arn("iot", "thinggroup/sensors")],
+   "roleArn": f"arn:aws:iam::{ACCOUNT}:role/iot-ota", "files": [{"fileName": "fw.bin"}]},
+  {"otaUpdateId": "sensor-fw-2-4-0", "otaUpdateArn": arn("iot", "otaupdate/sensor-fw-2-4-0"),
+   "otaUpdateStatus": "CREATE_PENDING"},
+  ["sensor-fw-2-4-0"], "AWS IoT API Reference, CreateOTAUpdate (response: otaUpdateId, otaUpdateArn)", form="name")
+E("kendra", "kendra", "CreateIndex", "responseElements.id",
+  {"name": "intranet", "edition": "DEVELOPER_EDITION", "roleArn": f"arn:aws:iam::{ACCOUNT}:role/kendra-index"},
+  {"id": "4a7c9e1b-3d5f-4b8a-9c0e-2f4a6c8e0b13"}, ["4a7c9e1b-3d5f-4b8a-9c0e-2f4a6c8e0b13"],
+  "Amazon Kendra API Reference, CreateIndex (response: Id)", form="id")
+E("keyspace", "cassandra", "CreateKeyspace", "requestParameters.keyspaceName",
+  {"keyspaceName": "telemetry", "replicationSpecification": {"replicationStrategy": "SINGLE_REGION"}},
+  {"resourceArn": arn("cassandra", "/keyspace/telemetry/")}, ["telemetry"],
+  "Amazon Keyspaces API Reference, CreateKeyspace (request: keyspaceName; response: resourceArn)", form="name")
+E("kinesis-analytics", "kinesisanalytics", "CreateApplication", "responseElements.applicationSummary.applicationARN",
+  {"applicationName": "clickstream-sql", "applicationCode": "***"},
+  {"applicationSummary": {"applicationName": "clickstream-sql",
+                          "applicationARN": arn("kinesisanalytics", "application/clickstream-sql"),
+                          "applicationStatus": "READY"}},
+  [arn("kinesisanalytics", "application/clickstream-sql")],
+  "Amazon Kinesis Data Analytics (SQL) API Reference, CreateApplication (response: ApplicationSummary.ApplicationARN; "
+  "the v2 API records the same eventSource and eventName with ApplicationDetail instead)")
+E("kinesis-analyticsv2", "kinesisanalytics", "CreateApplication", "responseElements.applicationDetail.applicationARN",
+  {"applicationName": "clickstream-flink", "runtimeEnvironment": "FLINK-1_18",
+   "serviceExecutionRole": f"arn:aws:iam::{ACCOUNT}:role/flink-clickstream"},
+  {"applicationDetail": {"applicationARN": arn("kinesisanalytics", "application/clickstream-flink"),
+                         "applicationName": "clickstream-flink", "runtimeEnvironment": "FLINK-1_18",
+                         "applicationStatus": "READY", "applicationVersionId": 1}},
+  [arn("kinesisanalytics", "application/clickstream-flink")],
+  "Amazon Managed Service for Apache Flink API Reference, CreateApplication (response: ApplicationDetail.ApplicationARN)")
+E("kinesis-video", "kinesisvideo", "CreateStream", "requestParameters.streamName",
+  {"streamName": "doorbell-cam-1", "dataRetentionInHours": 24, "mediaType": "video/h264"},
+  {"streamARN": arn("kinesisvideo", "stream/doorbell-cam-1/1715673600000")}, ["doorbell-cam-1"],
+  "Amazon Kinesis Video Streams API Reference, CreateStream (request: StreamName; response: StreamARN)", form="name")
+E("lambda-event-source-mapping", "lambda", "CreateEventSourceMapping20150331",
+  "[responseElements.uUID, responseElements.uuid]",
+  {"eventSourceArn": arn("sqs", "orders-events"), "functionName": "orders-consumer", "batchSize": 10, "enabled": True},
+  {"uUID": "a1b2c3d4-5678-90ab-cdef-11111EXAMPLE", "batchSize": 10, "eventSourceArn": arn("sqs", "orders-events"),
+   "functionArn": arn("lambda", "function:orders-consumer"), "state": "Creating",
+   "eventSourceMappingArn": arn("lambda", "event-source-mapping:a1b2c3d4-5678-90ab-cdef-11111EXAMPLE")},
+  ["a1b2c3d4-5678-90ab-cdef-11111EXAMPLE"], "AWS Lambda API Reference, CreateEventSourceMapping (response: UUID; "
+  "event name CreateEventSourceMapping20150331 as for CreateFunction20150331; the member UUID is written uUID "
+  "with a lower-case first letter, the expression also reads uuid)", form="id")
+E("opensearch-serverless", "aoss", "CreateCollection", "responseElements.createCollectionDetail.id",
+  {"name": "logs-search", "type": "TIMESERIES"},
+  {"createCollectionDetail": {"id": "07tjusf2h91cunochc", "name": "logs-search", "status": "CREATING",
+                              "type": "TIMESERIES", "arn": arn("aoss", "collection/07tjusf2h91cunochc")}},
+  ["07tjusf2h91cunochc"], "Amazon OpenSearch Serverless API Reference, CreateCollection (response: "
+  "createCollectionDetail.id)", form="id")
+E("opensearch-ingestion", "osis", "CreatePipeline", "requestParameters.pipelineName",
+  {"pipelineName": "app-logs", "minUnits": 1, "maxUnits": 4, "pipelineConfigurationBody": "***"},
+  {"pipeline": {"pipelineName": "app-logs", "pipelineArn": arn("osis", "pipeline/app-logs"), "status": "CREATING"}},
+  ["app-logs"], "Amazon OpenSearch Ingestion API Reference, CreatePipeline (request: PipelineName; response: Pipeline)",
+  form="name")
+E("payment-cryptography-key", "payment-cryptography", "CreateKey", "responseElements.key.keyArn",
+  {"exportable": True, "keyAttributes": {"keyAlgorithm": "TDES_3KEY", "keyClass": "SYMMETRIC_KEY",
+                                         "keyUsage": "TR31_P0_PIN_ENCRYPTION_KEY"}},
+  {"key": {"keyArn": arn("payment-cryptography", "key/ivi5ksfsuplneuyt"), "keyState": "CREATE_COMPLETE",
+           "enabled": True, "exportable": True}},
+  [arn("payment-cryptography", "key/ivi5ksfsuplneuyt")], "AWS Payment Cryptography API Reference, CreateKey "
+  "(response: Key.KeyArn)", host="controlplane.payment-cryptography")
+E("payment-cryptography-key", "payment-cryptography", "ImportKey", "responseElements.key.keyArn",
+  {"keyMaterial": "***", "enabled": True},
+  {"key": {"keyArn": arn("payment-cryptography", "key/2mmkomxu3wkhsqev"), "keyState": "CREATE_COMPLETE",
+           "enabled": True}},
+  [arn("payment-cryptography", "key/2mmkomxu3wkhsqev")], "AWS Payment Cryptography API Reference, ImportKey "
+  "(response: Key.KeyArn; key material withheld)", host="controlplane.payment-cryptography")
+QB = "Amazon Q Business API Reference"
+for _res, _ev, _field, _id, _req in [
+        ("qbusiness-application", "CreateApplication", "applicationId", "a1b2c3d4-1111-2222-3333-444455556666",
+         {"displayName": "helpdesk-assistant", "identityCenterInstanceArn": "arn:aws:sso:::instance/ssoins-1234567890abcdef"}),
+        ("qbusiness-index", "CreateIndex", "indexId", "b2c3d4e5-2222-3333-4444-555566667777",
+         {"applicationId": "a1b2c3d4-1111-2222-3333-444455556666", "displayName": "helpdesk-index"}),
+        ("qbusiness-data-source", "CreateDataSource", "dataSourceId", "c3d4e5f6-3333-4444-5555-666677778888",
+         {"applicationId": "a1b2c3d4-1111-2222-3333-444455556666", "indexId": "b2c3d4e5-2222-3333-4444-555566667777",
+          "displayName": "confluence"}),
+        ("qbusiness-plugin", "CreatePlugin", "pluginId", "d4e5f6a7-4444-5555-6666-777788889999",
+         {"applicationId": "a1b2c3d4-1111-2222-3333-444455556666", "displayName": "jira", "type": "JIRA"}),
+        ("qbusiness-data-accessor", "CreateDataAccessor", "dataAccessorId", "e5f6a7b8-5555-6666-7777-88889999aaaa",
+         {"applicationId": "a1b2c3d4-1111-2222-3333-444455556666", "displayName": "partner-isv",
+          "principal": f"arn:aws:iam::{ACCOUNT}:role/isv-access"})]:
+    E(_res, "qbusiness", _ev, f"responseElements.{_field}", _req,
+      {_field: _id, _field.replace("Id", "Arn"): arn("qbusiness", f"application/a1b2c3d4-1111-2222-3333-444455556666/{_field[:-2].lower()}/{_id}")},
+      [_id], f"{QB}, {_ev} (response: {_field[0].upper() + _field[1:]})", form="id")
+QS = "Amazon QuickSight API Reference"
+E("quicksight-dashboard", "quicksight", "CreateDashboard", "responseElements.dashboardId",
+  {"awsAccountId": ACCOUNT, "dashboardId": "sales-weekly", "name": "Sales weekly"},
+  {"arn": arn("quicksight", "dashboard/sales-weekly"), "versionArn": arn("quicksight", "dashboard/sales-weekly/version/1"),
+   "dashboardId": "sales-weekly", "creationStatus": "CREATION_IN_PROGRESS", "status": 202,
+   "requestId": "7c9e1a3b-5d7f-4a9c-b1e3-5f7a9c1e3b57"},
+  ["sales-weekly"], f"{QS}, CreateDashboard (request: DashboardId; response: DashboardId, Arn)", form="id")
+E("quicksight-datasource", "quicksight", "CreateDataSource", "responseElements.dataSourceId",
+  {"awsAccountId": ACCOUNT, "dataSourceId": "athena-sales", "name": "Athena sales", "type": "ATHENA"},
+  {"arn": arn("quicksight", "datasource/athena-sales"), "dataSourceId": "athena-sales",
+   "creationStatus": "CREATION_IN_PROGRESS", "status": 202, "requestId": "8d0f2b4c-6e8a-4b0d-c2f4-6a8b0d2f4c68"},
+  ["athena-sales"], f"{QS}, CreateDataSource (request: DataSourceId; response: DataSourceId, Arn)", form="id")
+E("quicksight-user", "quicksight", "RegisterUser", "responseElements.user.userName",
+  {"awsAccountId": ACCOUNT, "namespace": "default", "identityType": "QUICKSIGHT", "email": "lena.schmidt@example.com",
+   "userRole": "AUTHOR", "userName": "lena.schmidt"},
+  {"user": {"arn": arn("quicksight", "user/default/lena.schmidt", region="us-east-1"), "userName": "lena.schmidt",
+            "email": "lena.schmidt@example.com", "role": "AUTHOR", "identityType": "QUICKSIGHT", "active": False},
+   "status": 201, "requestId": "9e1a3c5d-7f9b-4c1e-d3a5-7b9c1e3a5d79"},
+  ["lena.schmidt"], f"{QS}, RegisterUser (response: User.UserName; users live in the identity region)", form="name",
+  region="us-east-1")
+E("s3-table-bucket", "s3tables", "CreateTableBucket", "responseElements.arn",
+  {"name": "analytics-tables"}, {"arn": arn("s3tables", "bucket/analytics-tables")},
+  [arn("s3tables", "bucket/analytics-tables")], "Amazon S3 Tables API Reference, CreateTableBucket (response: arn)")
+E("s3-table", "s3tables", "CreateTable", "responseElements.tableARN",
+  {"tableBucketARN": arn("s3tables", "bucket/analytics-tables"), "namespace": "sales", "name": "orders", "format": "ICEBERG"},
+  {"tableARN": arn("s3tables", "bucket/analytics-tables/table/0d1e2f3a-4b5c-6d7e-8f9a-0b1c2d3e4f5a"),
+   "versionToken": "8f9a0b1c2d3e"},
+  [arn("s3tables", "bucket/analytics-tables/table/0d1e2f3a-4b5c-6d7e-8f9a-0b1c2d3e4f5a")],
+  "Amazon S3 Tables API Reference, CreateTable (response: tableARN, versionToken)")
+for _ev, _extra in (("CreateHttpNamespace", {}), ("CreatePrivateDnsNamespace", {"vpc": "vpc-0c2e4a6b8d1f35793"}),
+                    ("CreatePublicDnsNamespace", {})):
+    _name = {"CreateHttpNamespace": "orders-http", "CreatePrivateDnsNamespace": "orders.internal",
+             "CreatePublicDnsNamespace": "svc.example.com"}[_ev]
+    E("servicediscovery-namespace", "servicediscovery", _ev, "requestParameters.name",
+      {"name": _name, "creatorRequestId": f"terraform-{_ev}", **_extra},
+      {"operationId": "gv4g5meo7ndmkqjrhpn39wk42xmpuhb3-example"}, [_name],
+      f"AWS Cloud Map API Reference, {_ev} (request: Name; response: only OperationId)", form="name")
+SES = "Amazon SES API Reference"
+_CS_IDS = "[requestParameters.configurationSet.name, requestParameters.configurationSetName]"
+E("ses-configuration-set", "ses", "CreateConfigurationSet", _CS_IDS,
+  {"configurationSet": {"name": "transactional"}}, None, ["transactional"],
+  f"{SES} (v1), CreateConfigurationSet (request: ConfigurationSet.Name; empty response). SES v1 and v2 record "
+  "the same eventSource and eventName; both types read both request forms, as one set is visible to both APIs",
+  form="name")
+E("ses-configuration-set-v2", "ses", "CreateConfigurationSet", _CS_IDS,
+  {"configurationSetName": "marketing", "sendingOptions": {"sendingEnabled": True}}, None, ["marketing"],
+  f"{SES} v2, CreateConfigurationSet (request: ConfigurationSetName; empty response)", form="name")
+E("ses-dedicated-ip-pool", "ses", "CreateDedicatedIpPool", "requestParameters.poolName",
+  {"poolName": "bulk-mail", "scalingMode": "MANAGED"}, None, ["bulk-mail"],
+  f"{SES} v2, CreateDedicatedIpPool (request: PoolName; empty response)", form="name")
+E("ses-email-identity", "ses", "CreateEmailIdentity", "requestParameters.emailIdentity",
+  {"emailIdentity": "mail.example.com"},
+  {"identityType": "DOMAIN", "verifiedForSendingStatus": False,
+   "dkimAttributes": {"signingEnabled": True, "status": "PENDING", "signingAttributesOrigin": "AWS_SES"}},
+  ["mail.example.com"], f"{SES} v2, CreateEmailIdentity (request: EmailIdentity; response: IdentityType, "
+  "DkimAttributes)", form="name")
+E("ses-email-identity", "ses", "VerifyDomainIdentity", "requestParameters.domain",
+  {"domain": "news.example.com"}, {"verificationToken": "QTKknzFg2J4ygwa+XvHAxUl1hyHoY0gVfZdfjIedHZ0="},
+  ["news.example.com"], f"{SES} (v1), VerifyDomainIdentity (request: Domain; response: VerificationToken)", form="name")
+E("ses-email-identity", "ses", "VerifyEmailIdentity", "requestParameters.emailAddress",
+  {"emailAddress": "noreply@example.com"}, None, ["noreply@example.com"],
+  f"{SES} (v1), VerifyEmailIdentity (request: EmailAddress; empty response)", form="name")
+E("shield-protection", "shield", "CreateProtection", "responseElements.protectionId",
+  {"name": "storefront-cdn", "resourceArn": f"arn:aws:cloudfront::{ACCOUNT}:distribution/E2QWRUHEXAMPLE"},
+  {"protectionId": "a1b2c3d4-5678-90ab-cdef-EXAMPLE11111"}, ["a1b2c3d4-5678-90ab-cdef-EXAMPLE11111"],
+  "AWS Shield API Reference, CreateProtection (response: ProtectionId); recorded in us-east-1", form="id",
+  region="us-east-1")
+E("storage-gateway", "storagegateway", "ActivateGateway", "responseElements.gatewayARN",
+  {"activationKey": "***", "gatewayName": "branch-file-gw", "gatewayTimezone": "GMT+1:00",
+   "gatewayRegion": "eu-west-1", "gatewayType": "FILE_S3"},
+  {"gatewayARN": arn("storagegateway", "gateway/sgw-12A3456B")}, [arn("storagegateway", "gateway/sgw-12A3456B")],
+  "AWS Storage Gateway API Reference, ActivateGateway (response: GatewayARN)")
+E("swf-domain", "swf", "RegisterDomain", "requestParameters.name",
+  {"name": "order-workflows", "workflowExecutionRetentionPeriodInDays": "30"}, None, ["order-workflows"],
+  "Amazon SWF API Reference, RegisterDomain (request: name; empty response)", form="name")
+TS = "Amazon Timestream API Reference"
+E("timestream-database", "timestream", "CreateDatabase", "responseElements.database.arn",
+  {"databaseName": "iot"},
+  {"database": {"arn": arn("timestream", "database/iot"), "databaseName": "iot", "tableCount": 0,
+                "kmsKeyId": arn("kms", "key/1234abcd-12ab-34cd-56ef-1234567890ab")}},
+  [arn("timestream", "database/iot")], f"{TS} (LiveAnalytics), CreateDatabase (response: Database.Arn)",
+  host="ingest.timestream")
+E("timestream-table", "timestream", "CreateTable", "responseElements.table.arn",
+  {"databaseName": "iot", "tableName": "readings",
+   "retentionProperties": {"memoryStoreRetentionPeriodInHours": 24, "magneticStoreRetentionPeriodInDays": 365}},
+  {"table": {"arn": arn("timestream", "database/iot/table/readings"), "tableName": "readings", "databaseName": "iot",
+             "tableStatus": "ACTIVE"}},
+  [arn("timestream", "database/iot/table/readings")], f"{TS} (LiveAnalytics), CreateTable (response: Table.Arn)",
+  host="ingest.timestream")
+E("timestream-influxdb", "timestream-influxdb", "CreateDbInstance", "responseElements.arn",
+  {"name": "metrics", "dbInstanceType": "db.influx.medium", "allocatedStorage": 50, "password": "***",
+   "vpcSubnetIds": ["subnet-0a2c4e6b8d1f35791"], "vpcSecurityGroupIds": ["sg-0a1b2c3d4e5f60718"]},
+  {"id": "a1b2c3d4e5", "name": "metrics", "arn": arn("timestream-influxdb", "db-instance/a1b2c3d4e5"),
+   "status": "CREATING"},
+  [arn("timestream-influxdb", "db-instance/a1b2c3d4e5")], f"{TS} for InfluxDB, CreateDbInstance (response: id, name, arn)")
+E("timestream-influxdb-cluster", "timestream-influxdb", "CreateDbCluster", "responseElements.dbClusterId",
+  {"name": "metrics-ha", "dbInstanceType": "db.influx.large", "password": "***",
+   "vpcSubnetIds": ["subnet-0a2c4e6b8d1f35791", "subnet-0b3d5f7a9c2e46802"]},
+  {"dbClusterId": "f1e2d3c4b5", "dbClusterStatus": "CREATING"}, ["f1e2d3c4b5"],
+  f"{TS} for InfluxDB, CreateDbCluster (response: dbClusterId, dbClusterStatus)", form="id")
+E("transfer-web-app", "transfer", "CreateWebApp", "responseElements.webAppId",
+  {"identityProviderDetails": {"identityCenterConfig": {"instanceArn": "arn:aws:sso:::instance/ssoins-1234567890abcdef",
+                                                        "role": f"arn:aws:iam::{ACCOUNT}:role/transfer-webapp"}}},
+  {"webAppId": "webapp-0a1b2c3d4e5f60718"}, ["webapp-0a1b2c3d4e5f60718"],
+  "AWS Transfer Family API Reference, CreateWebApp (response: WebAppId)", form="id")
+E("user-pool", "cognito-idp", "CreateUserPool", "responseElements.userPool.id",
+  {"poolName": "storefront-customers", "mfaConfiguration": "OPTIONAL", "autoVerifiedAttributes": ["email"]},
+  {"userPool": {"id": "eu-west-1_Ab12Cd34E", "name": "storefront-customers", "status": "Enabled",
+                "mfaConfiguration": "OPTIONAL", "arn": arn("cognito-idp", "userpool/eu-west-1_Ab12Cd34E"),
+                "creationDate": "May 14, 2024, 8:00:00 AM"}},
+  ["eu-west-1_Ab12Cd34E"], "Amazon Cognito user pools API Reference, CreateUserPool (response: UserPool.Id)", form="id")
+WS = "Amazon WorkSpaces API Reference"
+E("workspaces", "workspaces", "CreateWorkspaces", "responseElements.pendingRequests[].workspaceId",
+  {"workspaces": [{"directoryId": "d-926example", "userName": "lena.schmidt", "bundleId": "wsb-1a2b3c4d5"},
+                  {"directoryId": "d-926example", "userName": "jonas.weber", "bundleId": "wsb-1a2b3c4d5"}]},
+  {"failedRequests": [], "pendingRequests": [
+      {"workspaceId": "ws-0a1b2c3d4", "directoryId": "d-926example", "userName": "lena.schmidt",
+       "bundleId": "wsb-1a2b3c4d5", "state": "PENDING"},
+      {"workspaceId": "ws-1b2c3d4e5", "directoryId": "d-926example", "userName": "jonas.weber",
+       "bundleId": "wsb-1a2b3c4d5", "state": "PENDING"}]},
+  ["ws-0a1b2c3d4", "ws-1b2c3d4e5"], f"{WS}, CreateWorkspaces (response: PendingRequests[].WorkspaceId, FailedRequests)",
+  form="id")
+E("workspaces-bundle", "workspaces", "CreateWorkspaceBundle", "responseElements.workspaceBundle.bundleId",
+  {"bundleName": "dev-standard", "bundleDescription": "developer image", "imageId": "wsi-2b3c4d5e6",
+   "computeType": {"name": "STANDARD"}, "userStorage": {"capacity": "100"}},
+  {"workspaceBundle": {"bundleId": "wsb-3c4d5e6f7", "name": "dev-standard", "imageId": "wsi-2b3c4d5e6",
+                       "owner": ACCOUNT, "state": "PENDING"}},
+  ["wsb-3c4d5e6f7"], f"{WS}, CreateWorkspaceBundle (response: WorkspaceBundle.BundleId)", form="id")
+for _ev, _req, _img in (("CreateWorkspaceImage", {"name": "dev-2024-05", "description": "May dev image",
+                                                 "workspaceId": "ws-0a1b2c3d4"}, "wsi-4d5e6f7a8"),
+                        ("CopyWorkspaceImage", {"name": "dev-2024-05", "sourceImageId": "wsi-4d5e6f7a8",
+                                                "sourceRegion": "eu-central-1"}, "wsi-5e6f7a8b9"),
+                        ("ImportWorkspaceImage", {"ec2ImageId": "ami-0f5d2c81a4b6e9370", "ingestionProcess": "BYOL_REGULAR",
+                                                  "imageName": "byol-win11", "imageDescription": "BYOL Windows 11"},
+                         "wsi-6f7a8b9c0")):
+    E("workspaces-image", "workspaces", _ev, "responseElements.imageId", _req,
+      {"imageId": _img, **({"name": _req["name"], "state": "PENDING", "ownerAccountId": ACCOUNT}
+                           if _ev == "CreateWorkspaceImage" else {})},
+      [_img], f"{WS}, {_ev} (response: ImageId)", form="id")
+E("workspaces-directory", "workspaces", "RegisterWorkspaceDirectory", "requestParameters.directoryId",
+  {"directoryId": "d-926example", "enableWorkDocs": False, "tenancy": "SHARED",
+   "subnetIds": ["subnet-0a2c4e6b8d1f35791", "subnet-0b3d5f7a9c2e46802"]},
+  {"directoryId": "d-926example", "state": "REGISTERING"}, ["d-926example"],
+  f"{WS}, RegisterWorkspaceDirectory (request: DirectoryId; response: DirectoryId, State)", form="id")
+E("workspaces-web", "workspaces-web", "CreatePortal", "responseElements.portalArn",
+  {"displayName": "partner-portal", "authenticationType": "IAM_Identity_Center"},
+  {"portalArn": arn("workspaces-web", "portal/a1b2c3d4-5678-90ab-cdef-0123456789ab"),
+   "portalEndpoint": "a1b2c3d4.workspaces-web.com"},
+  [arn("workspaces-web", "portal/a1b2c3d4-5678-90ab-cdef-0123456789ab")],
+  "Amazon WorkSpaces Secure Browser API Reference, CreatePortal (response: portalArn, portalEndpoint)")
+E("xray-group", "xray", "CreateGroup", "requestParameters.groupName",
+  {"groupName": "orders-errors", "filterExpression": "service(\"orders\") { fault }"},
+  {"group": {"groupName": "orders-errors", "groupARN": arn("xray", "group/orders-errors/ABCDEF1234567890"),
+             "filterExpression": "service(\"orders\") { fault }"}},
+  ["orders-errors"], "AWS X-Ray API Reference, CreateGroup (request: GroupName; response: Group)", form="name")
+E("xray-rule", "xray", "CreateSamplingRule", "requestParameters.samplingRule.ruleName",
+  {"samplingRule": {"ruleName": "orders-checkout", "priority": 100, "fixedRate": 0.2, "reservoirSize": 5,
+                    "serviceName": "orders", "serviceType": "*", "host": "*", "hTTPMethod": "POST",
+                    "uRLPath": "/checkout", "resourceARN": "*", "version": 1}},
+  {"samplingRuleRecord": {"samplingRule": {"ruleName": "orders-checkout",
+                                           "ruleARN": arn("xray", "sampling-rule/orders-checkout"), "priority": 100}}},
+  ["orders-checkout"], "AWS X-Ray API Reference, CreateSamplingRule (request: SamplingRule.RuleName; response: "
+  "SamplingRuleRecord)", form="name")
+E("airflow", "airflow", "CreateEnvironment", "requestParameters.name",
+  {"name": "data-platform", "executionRoleArn": f"arn:aws:iam::{ACCOUNT}:role/mwaa-exec",
+   "sourceBucketArn": "arn:aws:s3:::acme-mwaa-dags", "dagS3Path": "dags", "airflowVersion": "2.8.1",
+   "networkConfiguration": {"subnetIds": ["subnet-0a2c4e6b8d1f35791", "subnet-0b3d5f7a9c2e46802"]}},
+  {"arn": arn("airflow", "environment/data-platform")}, ["data-platform"],
+  "Amazon MWAA API Reference, CreateEnvironment (request: Name; response: Arn)", form="name")
+E("apigw-domain-name", "apigateway", "CreateDomainName", "responseElements.domainName",
+  {"domainName": "api.example.com", "regionalCertificateArn": arn("acm", "certificate/4c2e8a1b-6d3f-4e9a-b0c7-1f5d9e3a7b20"),
+   "endpointConfiguration": {"types": ["REGIONAL"]}, "securityPolicy": "TLS_1_2"},
+  {"domainName": "api.example.com", "regionalDomainName": "d-abcde12345.execute-api.eu-west-1.amazonaws.com",
+   "regionalHostedZoneId": "ZLY8HYME6SFDD", "domainNameStatus": "AVAILABLE",
+   "endpointConfiguration": {"types": ["REGIONAL"]}, "securityPolicy": "TLS_1_2"},
+  ["api.example.com"], "Amazon API Gateway REST API Reference, CreateDomainName (response: DomainName)", form="name")
+E("app-flow", "appflow", "CreateFlow", "requestParameters.flowName",
+  {"flowName": "salesforce-accounts", "triggerConfig": {"triggerType": "Scheduled"},
+   "sourceFlowConfig": {"connectorType": "Salesforce", "connectorProfileName": "sfdc-prod"},
+   "destinationFlowConfigList": [{"connectorType": "S3"}]},
+  {"flowArn": arn("appflow", "flow/salesforce-accounts"), "flowStatus": "Active"}, ["salesforce-accounts"],
+  "Amazon AppFlow API Reference, CreateFlow (request: flowName; response: flowArn, flowStatus)", form="name")
+AM = "AWS App Mesh API Reference"
+E("appmesh-mesh", "appmesh", "CreateMesh", "requestParameters.meshName",
+  {"meshName": "storefront", "spec": {"egressFilter": {"type": "DROP_ALL"}}},
+  {"mesh": {"meshName": "storefront", "metadata": {"arn": arn("appmesh", "mesh/storefront"), "version": 1,
+                                                   "uid": "a1b2c3d4-5678-90ab-cdef-0123456789ab"},
+            "status": {"status": "ACTIVE"}}},
+  ["storefront"], f"{AM}, CreateMesh (request: meshName; response: mesh)", form="name")
+for _res, _ev, _key, _name in (("appmesh-virtualgateway", "CreateVirtualGateway", "virtualGateway", "ingress-gw"),
+                               ("appmesh-virtualnode", "CreateVirtualNode", "virtualNode", "orders-v1")):
+    _path = f"{_key.lower()}/{_name}"
+    E(_res, "appmesh", _ev, f"responseElements.{_key}.metadata.arn",
+      {"meshName": "storefront", f"{_key}Name": _name, "spec": {"listeners": [{"portMapping": {"port": 8080, "protocol": "http"}}]}},
+      {_key: {"meshName": "storefront", f"{_key}Name": _name,
+              "metadata": {"arn": arn("appmesh", f"mesh/storefront/{_path}"), "version": 1,
+                           "uid": "b2c3d4e5-6789-0abc-def0-123456789abc"}, "status": {"status": "ACTIVE"}}},
+      [arn("appmesh", f"mesh/storefront/{_path}")], f"{AM}, {_ev} (response: {_key}.metadata.arn, c7n's id)")
+AS = "Amazon AppStream 2.0 API Reference"
+E("appstream-fleet", "appstream", "CreateFleet", "responseElements.fleet.name",
+  {"name": "design-tools", "instanceType": "stream.standard.medium", "fleetType": "ON_DEMAND",
+   "computeCapacity": {"desiredInstances": 2}, "imageName": "design-tools-2024-05"},
+  {"fleet": {"arn": arn("appstream", "fleet/design-tools"), "name": "design-tools", "state": "STOPPED",
+             "instanceType": "stream.standard.medium"}},
+  ["design-tools"], f"{AS}, CreateFleet (response: Fleet.Name, Fleet.Arn)", form="name")
+E("appstream-stack", "appstream", "CreateStack", "responseElements.stack.name",
+  {"name": "design-stack", "displayName": "Design tools"},
+  {"stack": {"arn": arn("appstream", "stack/design-stack"), "name": "design-stack", "displayName": "Design tools"}},
+  ["design-stack"], f"{AS}, CreateStack (response: Stack.Name, Stack.Arn)", form="name")
+SC = "AWS Service Catalog API Reference"
+E("catalog-portfolio", "servicecatalog", "CreatePortfolio", "responseElements.portfolioDetail.id",
+  {"displayName": "Platform blueprints", "providerName": "Platform team", "idempotencyToken": "portfolio-0514"},
+  {"portfolioDetail": {"id": "port-2s6wuabcdefgh", "aRN": arn("catalog", "portfolio/port-2s6wuabcdefgh"),
+                       "displayName": "Platform blueprints", "providerName": "Platform team"}},
+  ["port-2s6wuabcdefgh"], f"{SC}, CreatePortfolio (response: PortfolioDetail.Id)", form="id")
+E("catalog-product", "servicecatalog", "CreateProduct", "responseElements.productViewDetail.productViewSummary.productId",
+  {"name": "vpc-baseline", "owner": "Platform team", "productType": "CLOUD_FORMATION_TEMPLATE",
+   "idempotencyToken": "product-0514",
+   "provisioningArtifactParameters": {"name": "v1", "type": "CLOUD_FORMATION_TEMPLATE",
+                                      "info": {"LoadTemplateFromURL": "https://acme-templates.s3.amazonaws.com/vpc.yaml"}}},
+  {"productViewDetail": {"productViewSummary": {"id": "prodview-abcdefghijklm", "productId": "prod-abcdefghijklm",
+                                                "name": "vpc-baseline", "owner": "Platform team",
+                                                "type": "CLOUD_FORMATION_TEMPLATE"},
+                         "status": "CREATED", "productARN": arn("catalog", "product/prod-abcdefghijklm")},
+   "provisioningArtifactDetail": {"id": "pa-abcdefghijklm", "name": "v1", "active": True}},
+  ["prod-abcdefghijklm"], f"{SC}, CreateProduct (response: ProductViewDetail.ProductViewSummary.ProductId)", form="id")
+CR = "AWS Clean Rooms API Reference"
+for _res, _ev, _key, _id, _req in (
+        ("cleanrooms-collaboration", "CreateCollaboration", "collaboration", "a1b2c3d4-1111-4a5b-8c9d-0e1f2a3b4c5d",
+         {"name": "retail-measurement", "creatorDisplayName": "Acme", "creatorMemberAbilities": ["CAN_QUERY"],
+          "members": [], "queryLogStatus": "ENABLED"}),
+        ("cleanrooms-configured-table", "CreateConfiguredTable", "configuredTable", "b2c3d4e5-2222-4b6c-9d0e-1f2a3b4c5d6e",
+         {"name": "orders", "tableReference": {"glue": {"tableName": "orders", "databaseName": "sales"}},
+          "allowedColumns": ["order_id", "hashed_email"], "analysisMethod": "DIRECT_QUERY"}),
+        ("cleanrooms-membership", "CreateMembership", "membership", "c3d4e5f6-3333-4c7d-0e1f-2a3b4c5d6e7f",
+         {"collaborationIdentifier": "a1b2c3d4-1111-4a5b-8c9d-0e1f2a3b4c5d", "queryLogStatus": "ENABLED"})):
+    E(_res, "cleanrooms", _ev, f"responseElements.{_key}.id", _req,
+      {_key: {"id": _id, "arn": arn("cleanrooms", f"{_key.lower()}/{_id}")}},
+      [_id], f"{CR}, {_ev} (response: {_key}.id)", form="id")
+E("cloud-directory", "clouddirectory", "CreateDirectory", "responseElements.directoryArn",
+  {"name": "device-registry", "schemaArn": arn("clouddirectory", "schema/published/devices/1.0")},
+  {"directoryArn": arn("clouddirectory", "directory/AXQXDXvdgkOWktRXV4HnRa8"), "name": "device-registry",
+   "objectIdentifier": "AXQXDXvdgkOWktRXV4HnRa8",
+   "appliedSchemaArn": arn("clouddirectory", "directory/AXQXDXvdgkOWktRXV4HnRa8/schema/devices/1.0")},
+  [arn("clouddirectory", "directory/AXQXDXvdgkOWktRXV4HnRa8")], "Amazon Cloud Directory API Reference, "
+  "CreateDirectory (response: DirectoryArn)")
+E("cloudhsm-cluster", "cloudhsm", "CreateCluster", "responseElements.cluster.clusterId",
+  {"hsmType": "hsm2m.medium", "subnetIds": ["subnet-0a2c4e6b8d1f35791", "subnet-0b3d5f7a9c2e46802"]},
+  {"cluster": {"clusterId": "cluster-igklspoyj5v", "hsmType": "hsm2m.medium", "state": "CREATE_IN_PROGRESS",
+               "vpcId": "vpc-0c2e4a6b8d1f35793", "subnetMapping": {"eu-west-1a": "subnet-0a2c4e6b8d1f35791"}}},
+  ["cluster-igklspoyj5v"], "AWS CloudHSM v2 API Reference, CreateCluster (response: Cluster.ClusterId)", form="id",
+  host="cloudhsmv2")
+E("datapipeline", "datapipeline", "CreatePipeline", "responseElements.pipelineId",
+  {"name": "nightly-export", "uniqueId": "nightly-export-token"}, {"pipelineId": "df-06372391ZG65EXAMPLE"},
+  ["df-06372391ZG65EXAMPLE"], "AWS Data Pipeline API Reference, CreatePipeline (response: pipelineId)", form="id")
+E("devicefarm-project", "devicefarm", "CreateProject", "responseElements.project.arn",
+  {"name": "mobile-app"},
+  {"project": {"arn": "arn:aws:devicefarm:us-west-2:111122223333:project:5e01a8c7-c861-4c0a-b1d5-12345EXAMPLE",
+               "name": "mobile-app", "defaultJobTimeoutMinutes": 150}},
+  ["arn:aws:devicefarm:us-west-2:111122223333:project:5e01a8c7-c861-4c0a-b1d5-12345EXAMPLE"],
+  "AWS Device Farm API Reference, CreateProject (response: project.arn); the service runs in us-west-2",
+  region="us-west-2")
+E("savings-plan", "savingsplans", "CreateSavingsPlan", "responseElements.savingsPlanId",
+  {"savingsPlanOfferingId": "0f4ac2c0-3e1d-4a8b-9c7d-5e6f7a8b9c0d", "commitment": "10.0"},
+  {"savingsPlanId": "5e4d3c2b-1a09-4f8e-7d6c-5b4a39281706"}, ["5e4d3c2b-1a09-4f8e-7d6c-5b4a39281706"],
+  "AWS Savings Plans API Reference, CreateSavingsPlan (response: savingsPlanId); recorded in us-east-1", form="id",
+  region="us-east-1")
+E("security-lake", "securitylake", "CreateDataLake", "responseElements.dataLakes[].dataLakeArn",
+  {"configurations": [{"region": "eu-west-1"}],
+   "metaStoreManagerRoleArn": f"arn:aws:iam::{ACCOUNT}:role/AmazonSecurityLakeMetaStoreManager"},
+  {"dataLakes": [{"dataLakeArn": arn("securitylake", "data-lake/default"), "region": "eu-west-1",
+                  "createStatus": "INITIALIZED", "s3BucketArn": "arn:aws:s3:::aws-security-data-lake-eu-west-1-abcdef"}]},
+  [arn("securitylake", "data-lake/default")], "Amazon Security Lake API Reference, CreateDataLake (response: "
+  "dataLakes[].dataLakeArn)")
+E("security-lake-subscriber", "securitylake", "CreateSubscriber", "responseElements.subscriber.subscriberId",
+  {"subscriberName": "siem", "sources": [{"awsLogSource": {"sourceName": "CLOUD_TRAIL_MGMT"}}],
+   "subscriberIdentity": {"principal": "444455556666", "externalId": "siem-ext"}},
+  {"subscriber": {"subscriberId": "1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d", "subscriberName": "siem",
+                  "subscriberArn": arn("securitylake", "subscriber/1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d"),
+                  "subscriberStatus": "ACTIVE"}},
+  ["1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d"], "Amazon Security Lake API Reference, CreateSubscriber (response: "
+  "subscriber.subscriberId)", form="id")
+E("aiops-investigation-group", "aiops", "CreateInvestigationGroup", "responseElements.arn",
+  {"name": "prod-investigations", "roleArn": f"arn:aws:iam::{ACCOUNT}:role/aiops-investigations"},
+  {"arn": arn("aiops", "investigation-group/a1b2c3d4e5f6g7h8")}, [arn("aiops", "investigation-group/a1b2c3d4e5f6g7h8")],
+  "Amazon CloudWatch investigations API Reference, CreateInvestigationGroup (response: arn)")
+for _ev in ("RunTask", "StartTask"):
+    _tid = "0a1b2c3d4e5f60718293a4b5c6d7e8f9" if _ev == "RunTask" else "1b2c3d4e5f60718293a4b5c6d7e8f90a"
+    _req = {"cluster": "web", "taskDefinition": "orders-migrate:4", "count": 1}
+    if _ev == "RunTask":
+        _req["launchType"] = "FARGATE"
+    else:
+        _req = {"cluster": "web", "taskDefinition": "orders-migrate:4",
+                "containerInstances": ["arn:aws:ecs:eu-west-1:111122223333:container-instance/web/7f1e2d3c4b5a69788796a5b4c3d2e1f0"]}
+    E("ecs-task", "ecs", _ev, "responseElements.tasks[].taskArn", _req,
+      {"tasks": [{"taskArn": arn("ecs", f"task/web/{_tid}"), "clusterArn": arn("ecs", "cluster/web"),
+                  "taskDefinitionArn": arn("ecs", "task-definition/orders-migrate:4"), "lastStatus": "PROVISIONING",
+                  "desiredStatus": "RUNNING", "group": "family:orders-migrate"}], "failures": []},
+      [arn("ecs", f"task/web/{_tid}")], f"Amazon ECS API Reference, {_ev} (response: tasks[].taskArn, failures)")
+
+# ---------------------------------------------------------------------------------------------
 
 def build():
     with open(MAP_PATH) as fh:
