@@ -1520,6 +1520,21 @@ for _ev in ("RunTask", "StartTask"):
                   "desiredStatus": "RUNNING", "group": "family:orders-migrate"}], "failures": []},
       [arn("ecs", f"task/web/{_tid}")], f"Amazon ECS API Reference, {_ev} (response: tasks[].taskArn, failures)")
 
+E("dsql-stream", "dsql", "CreateStream", "responseElements.streamIdentifier",
+  {"clusterIdentifier": "abc0def1ghij2klm3nop4qrst5", "clientToken": "c2d3e4f5-0000-4a6b-8c9d-0e1f2a3b4c5d"},
+  {"clusterIdentifier": "abc0def1ghij2klm3nop4qrst5", "streamIdentifier": "st-5f6g7h8j9k0l1m2n3p",
+   "arn": arn("dsql", "cluster/abc0def1ghij2klm3nop4qrst5/stream/st-5f6g7h8j9k0l1m2n3p"), "status": "CREATING"},
+  ["st-5f6g7h8j9k0l1m2n3p"], "Amazon Aurora DSQL API Reference, CreateStream (response: clusterIdentifier, "
+  "streamIdentifier, arn)", form="id")
+E("resource-share-self", "ram", "CreateResourceShare", "responseElements.resourceShare.resourceShareArn",
+  {"name": "shared-subnets", "resourceArns": [arn("ec2", "subnet/subnet-0a2c4e6b8d1f35791")],
+   "principals": ["o-exampleorgid"], "allowExternalPrincipals": False},
+  {"resourceShare": {"resourceShareArn": arn("ram", "resource-share/3ab63985-99d9-1cd2-7d24-75e93EXAMPLE"),
+                     "name": "shared-subnets", "owningAccountId": ACCOUNT, "allowExternalPrincipals": False,
+                     "status": "ACTIVE"}},
+  [arn("ram", "resource-share/3ab63985-99d9-1cd2-7d24-75e93EXAMPLE")],
+  "AWS RAM API Reference, CreateResourceShare (response: resourceShare.resourceShareArn)")
+
 # ---------------------------------------------------------------------------------------------
 
 def build():
