@@ -32,6 +32,8 @@ NOT_COVERED = {
                               "models have no API for it",
     "cloudhsm-backup": "created by the service: CloudHSM takes backups itself; CopyBackupToRegion returns no id "
                        "for the copy",
+    "ec2-instance-ami": "mapped as ec2: the same instances by the same InstanceId (RunInstances); a second "
+                        "creator row per instance would only repeat ec2's",
     "ec2-host": "layout not confirmed: AllocateHosts returns a list of bare host ids and no published record "
                 "shows how CloudTrail writes it (wrapped or not)",
     "ecs-container-instance": "no user create event: the ECS agent registers the instance with the instance's "
@@ -193,8 +195,7 @@ LIMITS = """## Known limits and doubtful points
   make them the creator.
 - **ecs-task-definition, batch-definition.** Every ECS revision has its own ARN, so each revision gets its
   registrant; c7n's batch-definition id is the bare name, so the latest registrant of any revision wins.
-- **Several types from one call.** `RunInstances` feeds ec2, ec2-instance-ami (the same instances) and the
-  instances' primary eni; `CreateReplicationGroup` feeds elasticache-group and its member cache clusters;
+- **Several types from one call.** `RunInstances` feeds ec2 and the instances' primary eni; `CreateReplicationGroup` feeds elasticache-group and its member cache clusters;
   classic ELB and ELBv2 share `CreateLoadBalancer`, and Kinesis Analytics v1 and v2 share
   `kinesisanalytics` `CreateApplication`, each reading fields only its own record has. SES v1 and v2 share
   `CreateConfigurationSet`; one configuration set is visible to both APIs, so ses-configuration-set and

@@ -147,17 +147,6 @@ E("key-pair", "ec2", "ImportKeyPair", "responseElements.keyPairId",
   ["key-0d2f4a6c8e0b13579"],
   "Amazon EC2 API Reference, ImportKeyPair (response elements: keyName, keyFingerprint, keyPairId)",
   form="id")
-E("ec2-instance-ami", "ec2", "RunInstances", "responseElements.instancesSet.items[].instanceId",
-  {"instancesSet": {"items": [{"imageId": "ami-0f5d2c81a4b6e9370", "minCount": 1, "maxCount": 1}]},
-   "instanceType": "t3.micro", "subnetId": "subnet-0a2c4e6b8d1f35791"},
-  {"requestId": REQ, "reservationId": "r-0b1d3f5a7c9e24680", "ownerId": ACCOUNT,
-   "groupSet": {}, "instancesSet": {"items": [
-       {"instanceId": "i-0c4e6a8b0d2f13579", "imageId": "ami-0f5d2c81a4b6e9370",
-        "instanceState": {"code": 0, "name": "pending"}, "instanceType": "t3.micro",
-        "subnetId": "subnet-0a2c4e6b8d1f35791", "vpcId": "vpc-0c2e4a6b8d1f35793"}]}},
-  ["i-0c4e6a8b0d2f13579"],
-  "Amazon EC2 API Reference, RunInstances (response elements: instancesSet.item.instanceId; "
-  "ec2-instance-ami lists the same instances as ec2, by InstanceId)", form="id")
 E("ec2-capacity-reservation", "ec2", "CreateCapacityReservation",
   "[responseElements.CreateCapacityReservationResponse.capacityReservation.capacityReservationId, "
   "responseElements.capacityReservation.capacityReservationId]",
