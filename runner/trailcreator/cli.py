@@ -114,6 +114,8 @@ def _common_load_options(f):
         click.option("--creator-format", type=click.Choice(CREATOR_FORMATS), default="name", show_default=True,
                      help="What the creator column holds for role sessions and others."),
         click.option("--full-refresh", is_flag=True, help="Forget what was read and read the whole trail again."),
+        click.option("--follow/--no-follow", "follow_links", default=True, show_default=True,
+                     help="Follow role chains, stacks, instances and groups back to a person (README: How a creator is found)."),
         click.option("--max-object-size", type=click.IntRange(min=1), default=1024, show_default=True,
                      help="MiB an object may inflate to; a larger one is skipped and named."),
         click.option("--profile", help="AWS profile for S3."),
@@ -124,14 +126,14 @@ def _common_load_options(f):
 
 
 def _run_load(trail_root, resource_map_path, db_path, duckdb_path, accounts, regions, org_id, creator_format,
-              full_refresh, max_object_size, profile, assume, day, month, year, start, end):
+              full_refresh, max_object_size, profile, assume, day, month, year, start, end, follow_links=True):
     from . import load, trail
 
     window = trail.parse_window(day=day, month=month, year=year, start=start, end=end)
     spec = trail.make_spec(trail_root, accounts, regions, org_id, window)
     session = load.boto3_session(profile, assume) if spec.is_s3 and (profile or assume) else None
     summary = load.run_load(spec, resource_map_path, db_path, duckdb_path, creator_format, full_refresh, session,
-                            max_object_size * 2**20)
+                            max_object_size * 2**20, follow_links=follow_links)
     for key, reason in summary.run.skipped:
         log.warning("skipped object:%s reason:%s", key, reason)
     for key, n, reasons in summary.run.unusable:

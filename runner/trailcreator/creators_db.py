@@ -28,10 +28,6 @@ LOCK_TIMEOUT_SECONDS = 5.0
 
 _REQUIRED_CREATORS = ("account_id", "region", "resource_type", "resource_id", "is_global", "event_time")
 _REQUIRED_EVENTS = ("account_id", "region", "event_date", "user_id", "rtype", "resource_ids")
-_IDENTITY_FIELDS = (
-    "identity_type", "principal_arn", "principal_id", "user_name", "session_name",
-    "session_issuer_arn", "session_issuer_name", "on_behalf_of_user_id",
-)
 
 LAYOUT_TRAILCREATOR = "resource_creators"
 LAYOUT_UPSTREAM = "events"
@@ -206,7 +202,7 @@ class CreatorsDB:
         sql = f"select {', '.join(wanted)} from resource_creators where account_id = ?"
         for r in conn.execute(sql, (account_id,)):
             r = dict(r)
-            identity = {k: r.get(k) for k in _IDENTITY_FIELDS + ("invoked_by",)}
+            identity = attribution.person(r)  # the person a link found, else the principal
             if not identity.get("identity_type") and not identity.get("principal_arn") and r.get("creator"):
                 # a row without identity fields: trust the stored value (name format only).
                 identity = {"identity_type": None, "user_name": r.get("creator_raw") or r["creator"]}

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from . import dbt_run, engine, export, ingest, resource_map, scan, trail
+from . import attribution, dbt_run, engine, export, ingest, resource_map, scan, trail
 from .errors import TrailcreatorError
 
 log = logging.getLogger("trailcreator")
@@ -117,6 +117,7 @@ def run_load(
     full_refresh: bool = False,
     session=None,
     max_object_size: int | None = None,
+    follow_links: bool = True,
 ) -> LoadSummary:
     """Read the new trail objects, build the models when anything changed, write the SQLite file."""
     started = time.monotonic()
@@ -125,16 +126,18 @@ def run_load(
     summary = LoadSummary()
     con = _connect(duckdb_path)
     try:
+        pairs = [*rmap.event_pairs, *(attribution.LINK_EVENT_PAIRS if follow_links else ())]
         summary.run = ingest.ingest(
-            con, spec, rmap.event_pairs, session=session, full_refresh=full_refresh,
+            con, spec, pairs, session=session, full_refresh=full_refresh,
             max_inflated=max_object_size or scan.DEFAULT_MAX_INFLATED,
         )
-        key = f"{build_key(rmap, creator_format)}:{ingest.generation(con)}"
+        key = f"{build_key(rmap, creator_format)}:{ingest.generation(con)}:follow={follow_links}"
         summary.built = ingest.get_state(con, "built") != key or not _has_table(con, "resource_creators")
     finally:
         con.close()
     if summary.built:
-        env = {**dbt_env(spec, creator_format), "TRAILCREATOR_INGESTED": "1"}
+        env = {**dbt_env(spec, creator_format), "TRAILCREATOR_INGESTED": "1",
+               "TRAILCREATOR_FOLLOW_LINKS": "true" if follow_links else "false"}
         engine.use_boto3_session(session)  # None: boto3's default chain
         try:
             dbt_run.build(duckdb_path, env)
