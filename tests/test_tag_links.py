@@ -153,3 +153,27 @@ def test_from_plan_bad_input_is_one_line(aws, tmp_path):
         assert result.exit_code == 1, (args, result.output)
         assert len(error_lines(result.stderr)) == 1 and message in result.stderr, (args, result.stderr)
         assert "Traceback" not in result.output
+
+
+def test_a_resource_without_a_creator_gets_its_stacks_creator(aws, tmp_path):
+    a, clients, built, rows = iam_users([("stacked", "alice"), ("orphan", "alice"), ("other", "alice")])
+    iam = clients(a, "iam")
+    stack = f"arn:aws:cloudformation:us-east-1:{a}:stack/web/8a1b2c3d-0000-11ef-9f00-0a1b2c3d4e5f"
+    iam.tag_user(UserName="stacked", Tags=[{"Key": "aws:cloudformation:stack-id", "Value": stack}])
+    iam.tag_user(UserName="orphan", Tags=[{"Key": "aws:cloudformation:stack-id",
+                                           "Value": stack.replace("/web/", "/unknown/")}])
+    dave = aws_world.identity_columns({"type": "IAMUser", "arn": f"arn:aws:iam::{a}:user/dave", "userName": "dave",
+                                       "principalId": "AIDAEXAMPLEDAVE"})
+    stack_row = dict(rows[0], resource_type="cfn", resource_id="web", is_global=0, creator="dave", creator_raw="dave",
+                     excluded_reason=None, event_name="CreateStack", event_source="cloudformation.amazonaws.com",
+                     event_id="stack-1", **{k: v for k, v in dave.items()})
+    # the database knows the stack and "other", not the two users CloudFormation made
+    db = write_creators_db(tmp_path / "c.db", [stack_row] + [r for r in rows if r["resource_id"] == "other"])
+    result = run("tag", "--db", db, "--region", "us-east-1", "--assume", aws_world.role_arn(a),
+                 "--creator-tag", "Owner", "--type", "iam-user", "--plan", tmp_path / "p.csv")
+    assert result.exit_code == 0, result.output
+    assert user_tags(clients, a, "stacked")["Owner"] == "dave"
+    assert "Owner" not in user_tags(clients, a, "orphan")
+    assert user_tags(clients, a, "other")["Owner"] == "alice"
+    assert "from-stack:1" in result.stdout
+    assert plan_actions(read_plan(tmp_path / "p.csv"))[(a, "iam-user", "orphan")] == "no-creator"

@@ -196,6 +196,31 @@ class CreatorsDB:
         except sqlite3.Error as e:
             raise _db_error(self.path, e) from None
 
+    def stack_creators(self, account_id: str, *, creator_format: str = "name",
+                       user_suffix: str | None = None) -> dict[tuple[str, str], CreatorRecord]:
+        """The creators of the account's CloudFormation stacks (type ``cfn``), every region:
+        ``{(region, stack name): record}`` (a stack recorded by its id is found by its name)."""
+        out: dict[tuple[str, str], CreatorRecord] = {}
+        try:
+            conn = _connect(self.path)
+            try:
+                rows = (self._creator_rows(conn, account_id) if self.layout == LAYOUT_TRAILCREATOR
+                        else self._upstream_rows(conn, account_id))
+                for rtype, rid, region, _glob, when, identity, stored_reason in rows:
+                    if rtype != "cfn":
+                        continue
+                    name = rid.split(":stack/", 1)[1].split("/", 1)[0] if ":stack/" in rid else rid
+                    current = out.get((region, name))
+                    if current is not None and current.event_time > (when or ""):
+                        continue
+                    creator, reason = _decide(identity, stored_reason, creator_format, user_suffix)
+                    out[(region, name)] = CreatorRecord(rtype, rid, region, False, when or "", creator, reason)
+            finally:
+                conn.close()
+        except sqlite3.Error as e:
+            raise _db_error(self.path, e) from None
+        return out
+
     def _creator_rows(self, conn, account_id):
         present = _columns(conn, "resource_creators")
         wanted = [c for c, _ in RESOURCE_CREATORS_COLUMNS if c in present]

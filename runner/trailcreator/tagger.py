@@ -162,6 +162,7 @@ class TypeResult:
     users: set = field(default_factory=set)
     skipped: str | None = None
     changed: list = field(default_factory=list)   # --from-plan: (resource id, what changed) skipped
+    from_stack: int = 0                           # creators taken from the resource's stack at tag time
 
     @property
     def failed(self) -> int:
@@ -370,7 +371,32 @@ def _in_region(rtype: str, resource: dict, region: str) -> bool:
     return get_region(resource) == region
 
 
-def tag_type(target: Target, rtype: str, records: dict[str, CreatorRecord], opts: TagOptions, result: RegionResult):
+STACK_ID_TAG = "aws:cloudformation:stack-id"
+
+
+def resource_tag(resource: dict, key: str) -> str | None:
+    """A tag's value on a resource as c7n lists it (``Tags`` as a list of Key/Value, or a dict)."""
+    tags = resource.get("Tags") or resource.get("tags") or []
+    if isinstance(tags, dict):
+        return tags.get(key)
+    for t in tags if isinstance(tags, list) else []:
+        if isinstance(t, dict) and (t.get("Key") or t.get("key")) == key:
+            return t.get("Value") if "Value" in t else t.get("value")
+    return None
+
+
+def stack_record(resource: dict, stacks: dict | None) -> CreatorRecord | None:
+    """The creator of the CloudFormation stack whose aws:cloudformation:stack-id tag the resource
+    carries (the create event may not have carried tags; CloudFormation tags what it creates)."""
+    if not stacks:
+        return None
+    stack_id = resource_tag(resource, STACK_ID_TAG)
+    m = re.match(r"^arn:[^:]*:cloudformation:([^:]*):[0-9]*:stack/([^/]+)/", stack_id or "")
+    return stacks.get((m.group(1), m.group(2))) if m else None
+
+
+def tag_type(target: Target, rtype: str, records: dict[str, CreatorRecord], opts: TagOptions, result: RegionResult,
+             stacks: dict | None = None):
     tr = TypeResult(rtype, records=len(records))
     result.types.append(tr)
     klass = load_c7n_aws().get(rtype)
@@ -420,6 +446,10 @@ def tag_type(target: Target, rtype: str, records: dict[str, CreatorRecord], opts
         keys = keys_of(r)
         rid = keys[0]
         rec = index.lookup(keys)
+        if rec is None and not opts.from_plan:
+            rec = stack_record(r, stacks)  # no create event of its own: its stack's creator
+            if rec is not None:
+                tr.from_stack += 1
         creator = rec.creator if rec else None
         if opts.from_plan:
             if rec is None:
@@ -507,13 +537,19 @@ def tag_account_region(target: Target, db: CreatorsDB, opts: TagOptions) -> Regi
             is_global_type=is_global_type,
             creator_format=opts.creator_format, user_suffix=opts.user_suffix,
         )
-        types = sorted(t for t in by_type if not opts.types or t in opts.types)
+        stacks = None
+        if not opts.from_plan and hasattr(db, "stack_creators"):
+            stacks = db.stack_creators(target.account_id, creator_format=opts.creator_format,
+                                       user_suffix=opts.user_suffix)
+        # with stack creators, a type asked for by --type is listed even without records of its own
+        names = set(by_type) | (set(opts.types) if stacks else set())
+        types = sorted(t for t in names if not opts.types or t in opts.types)
         if not types:
             log.warning("account:%s region:%s no creators in the database for this account and region%s",
                         target.account_id, target.region, " and --type" if opts.types else "")
         done_resources = 0
         for n, rtype in enumerate(types, 1):
-            tr = tag_type(target, rtype, by_type[rtype], opts, result)
+            tr = tag_type(target, rtype, by_type.get(rtype, {}), opts, result, stacks)
             done_resources += tr.population
             log.info("progress account:%s region:%s types:%d/%d resources:%d",
                      target.account_id, target.region, n, len(types), done_resources)
@@ -540,6 +576,7 @@ def type_lines(result: RegionResult) -> list[str]:
         lines.append(
             f"account:{result.account_id} region:{result.region} {verb} {n} {t.resource_type} resources "
             f"users:{len(t.users)} population:{t.population} not-found:{t.no_creator} records:{t.records}"
+            + (f" from-stack:{t.from_stack}" if t.from_stack else "")
         )
         for code, count in sorted(t.failures.items()):
             lines.append(f"account:{result.account_id} region:{result.region} failed {count} "
