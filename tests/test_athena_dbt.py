@@ -53,6 +53,10 @@ def test_compile_for_athena_offline(athena_env):
         "models/staging/stg_resource_map__entries.sql", "models/staging/stg_cloudtrail__events.sql",
         "models/intermediate/int_resource_ids_extracted.sql", "models/marts/creator_events.sql",
         "models/marts/resource_creators.sql",
+        # the links (How a creator is found)
+        "models/staging/stg_cloudtrail__role_sessions.sql", "models/intermediate/int_link_nodes.sql",
+        "models/intermediate/int_link_steps.sql", "models/intermediate/int_instances_launched.sql",
+        "models/intermediate/int_creators_linked.sql",
     }  # no stg_cloudtrail__objects: the DuckDB Python model is disabled on Athena
     for name, text in sql.items():
         statements = sqlglot.parse(text, read="trino")
@@ -68,6 +72,29 @@ def test_compile_for_athena_offline(athena_env):
     assert "cross join unnest(" in ids and "json_extract(doc, '$.requestParameters.bucketName')" in ids
     assert "qualify row_number" not in models["models/marts/resource_creators.sql"].lower()
     assert "to_unixtime(event_time)" in models["models/marts/resource_creators.sql"]
+    # the links on Athena: the STS records from the table, Trino's JSON functions, no DuckDB syntax
+    sessions = models["models/staging/stg_cloudtrail__role_sessions.sql"]
+    assert "eventname in ('AssumeRole', 'AssumeRoleWithSAML', 'AssumeRoleWithWebIdentity')" in sessions
+    assert "json_extract_scalar(responseelements, '$.credentials.accessKeyId')" in sessions
+    assert "cast(null as varchar) as source_identity" in sessions  # the guide's table has no sourceidentity
+    assert "select 'cloudformation.amazonaws.com', 'UpdateStack'" in events
+    assert "cross join unnest(" in models["models/intermediate/int_instances_launched.sql"]
+    assert "json_format(request_parameters)" in models["models/intermediate/int_link_nodes.sql"]
+    for name in ("stg_cloudtrail__role_sessions", "int_link_nodes", "int_link_steps", "int_creators_linked",
+                 "int_instances_launched"):
+        text = next(v for k, v in models.items() if k.endswith(f"/{name}.sql"))
+        assert "->>" not in text and "qualify" not in text.lower() and "semi join" not in text, name
+        assert sqlglot.parse_one(text, read="trino") is not None
+
+
+def test_links_off_on_athena(athena_env):
+    res = dbt(athena_env, "compile", "--no-populate-cache", "--select", "stg_cloudtrail__events int_link_steps",
+              vars_={"follow_links": False, "cloudtrail_source_identity": True})
+    assert res.success, res.exception
+    sql = compiled(athena_env)
+    assert "UpdateStack" not in sql["models/staging/stg_cloudtrail__events.sql"]
+    assert "nullif(useridentity.sessioncontext.sourceidentity, '')" in sql["models/staging/stg_cloudtrail__events.sql"]
+    assert "and false  -- follow_links is off" in sql["models/intermediate/int_link_steps.sql"]
 
 
 @pytest.mark.parametrize("vars_, message", [

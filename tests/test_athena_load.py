@@ -174,6 +174,12 @@ def test_export_from_the_athena_target(cli, engine, s3, tmp_path):
     service = [A, "us-east-1", "dynamodb-table", "stack-table", "false", "2024-05-01 10:00:00.000", "CreateTable",
                "dynamodb.amazonaws.com", "e2", None, None, "AWSService", None, None, None, None, None, None, None,
                "cloudformation.amazonaws.com", None, None, "aws-service", None]
+    # the links' columns (none followed here): the person is the principal itself
+    link_header = ["source_identity", "via", "via_path", "link_hops", "link_note", "person_event_id",
+                   *(f"person_{c}" for c in ce_header[11:20])]
+    ce_header = ce_header + link_header
+    alice = alice + [None, None, None, "0", None, None, *alice[11:20]]
+    service = service + [None, None, None, "0", None, None, *service[11:20]]
     engine.by_text['"creator_events"'] = (ce_header, [alice, service])
     engine.by_text['"resource_creators"'] = (ce_header, [alice, service])  # one row per resource here too
     db = tmp_path / "athena.db"

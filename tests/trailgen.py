@@ -31,13 +31,21 @@ def identity_iam_user(account: str, name: str, path: str = "/") -> dict:
     }
 
 
-def identity_assumed_role(account: str, role: str, session: str, path: str = "/") -> dict:
+def identity_assumed_role(account: str, role: str, session: str, path: str = "/",
+                          access_key_id: str = "ASIAEXAMPLEEXAMPLE12", source_identity: str | None = None) -> dict:
+    ui = _assumed_role(account, role, session, path, access_key_id)
+    if source_identity is not None:
+        ui["sessionContext"]["sourceIdentity"] = source_identity
+    return ui
+
+
+def _assumed_role(account: str, role: str, session: str, path: str, access_key_id: str) -> dict:
     return {
         "type": "AssumedRole",
         "principalId": f"AROAEXAMPLEROLEID:{session}",
         "arn": f"arn:aws:sts::{account}:assumed-role/{role}/{session}",
         "accountId": account,
-        "accessKeyId": "ASIAEXAMPLEEXAMPLE12",
+        "accessKeyId": access_key_id,
         "sessionContext": {
             "sessionIssuer": {
                 "type": "Role",
@@ -57,6 +65,20 @@ def identity_root(account: str) -> dict:
 
 def identity_aws_service(service: str = "cloudformation.amazonaws.com") -> dict:
     return {"type": "AWSService", "invokedBy": service}
+
+
+def assume_role(account: str, caller: dict, when: dt.datetime, role: str, session: str, issued_key: str,
+                name: str = "AssumeRole", event_id: str | None = None) -> dict:
+    """An STS call that issued role-session credentials (``issued_key``) to ``caller``."""
+    return event(
+        account, "us-east-1", "sts.amazonaws.com", name, caller, when,
+        {"roleArn": f"arn:aws:iam::{account}:role/{role}", "roleSessionName": session, "durationSeconds": 3600},
+        {"credentials": {"accessKeyId": issued_key, "sessionToken": "FwoGZXIvYXdzEXAMPLE",
+                         "expiration": "May 1, 2024, 10:00:00 PM"},
+         "assumedRoleUser": {"assumedRoleId": f"AROAEXAMPLEROLEID:{session}",
+                             "arn": f"arn:aws:sts::{account}:assumed-role/{role}/{session}"}},
+        event_id=event_id,
+    )
 
 
 def event(

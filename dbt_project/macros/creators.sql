@@ -1,7 +1,8 @@
 {#-
   The creator rules in SQL.  They mirror runner/trailcreator/attribution.py, which the tagger
   applies at tag time; tests/test_attribution.py checks the two agree row by row.
-  Each macro expects the identity columns of stg_cloudtrail__events in scope.
+  Each macro expects the identity columns of stg_cloudtrail__events in scope, named with the
+  prefix `p` ('' for the event's own principal, 'person_' for the person a link found).
 -#}
 
 {% macro last_segment(arn) %}
@@ -9,58 +10,65 @@
     nullif(regexp_extract({{ arn }}, '/([^/]*)$', 1), '')
 {% endmacro %}
 
-{% macro session_name_sql() %}
+{% macro session_name_sql(p='') %}
     {#- The role session name of an AssumedRole identity: the ARN's last segment. -#}
-    case when identity_type = 'AssumedRole'
-         then coalesce({{ last_segment('principal_arn') }},
-                       nullif(split_part(principal_id, ':', 2), ''))
+    case when {{ p }}identity_type = 'AssumedRole'
+         then coalesce({{ last_segment(p ~ 'principal_arn') }},
+                       nullif(split_part({{ p }}principal_id, ':', 2), ''))
     end
 {% endmacro %}
 
-{% macro role_name_sql() %}
+{% macro role_name_sql(p='') %}
     {#- The role behind an assumed-role session. -#}
-    coalesce(session_issuer_name, nullif(regexp_extract(principal_arn, '^arn:[^:]*:sts::[^:]*:assumed-role/([^/]+)/', 1), ''))
+    coalesce({{ p }}session_issuer_name, nullif(regexp_extract({{ p }}principal_arn, '^arn:[^:]*:sts::[^:]*:assumed-role/([^/]+)/', 1), ''))
 {% endmacro %}
 
-{% macro creator_raw(fmt='name') %}
-    {#- The creator before tag-value cleaning, for fmt in name | role | role-session | arn. -#}
-    {%- if fmt not in ['name', 'role', 'role-session', 'arn'] -%}
-        {{ exceptions.raise_compiler_error("creator_format '" ~ fmt ~ "' is not one of name, role, role-session, arn: set the var or TRAILCREATOR_CREATOR_FORMAT to one of them") }}
+{% macro creator_formats() %}
+    {#- The values of creator_format (attribution.CREATOR_FORMATS). -#}
+    {{ return(['name', 'role', 'role-session', 'arn', 'principal-id']) }}
+{% endmacro %}
+
+{% macro creator_raw(fmt='name', p='') %}
+    {#- The creator before tag-value cleaning, for fmt in name | role | role-session | arn | principal-id. -#}
+    {%- if fmt not in trailcreator.creator_formats() -%}
+        {{ exceptions.raise_compiler_error("creator_format '" ~ fmt ~ "' is not one of " ~ trailcreator.creator_formats() | join(', ') ~ ": set the var or TRAILCREATOR_CREATOR_FORMAT to one of them") }}
     {%- endif -%}
     {%- if fmt == 'arn' -%}
-    coalesce(principal_arn, {{ creator_raw('name') }})
+    coalesce({{ p }}principal_arn, {{ creator_raw('name', p) }})
+    {%- elif fmt == 'principal-id' -%}
+    coalesce({{ p }}principal_id, {{ creator_raw('name', p) }})
     {%- else -%}
-    case identity_type
+    case {{ p }}identity_type
         when 'Root' then 'root'
-        when 'IAMUser' then coalesce(user_name, {{ last_segment('principal_arn') }})
+        when 'IAMUser' then coalesce({{ p }}user_name, {{ last_segment(p ~ 'principal_arn') }})
         {%- if fmt == 'role' %}
-        when 'AssumedRole' then coalesce({{ role_name_sql() }}, session_name)
+        when 'AssumedRole' then coalesce({{ role_name_sql(p) }}, {{ p }}session_name)
         {%- elif fmt == 'role-session' %}
-        when 'AssumedRole' then case when {{ role_name_sql() }} is not null and session_name is not null
-                                     then {{ role_name_sql() }} || '/' || session_name else session_name end
+        when 'AssumedRole' then case when {{ role_name_sql(p) }} is not null and {{ p }}session_name is not null
+                                     then {{ role_name_sql(p) }} || '/' || {{ p }}session_name else {{ p }}session_name end
         {%- else %}
-        when 'AssumedRole' then session_name
+        when 'AssumedRole' then {{ p }}session_name
         {%- endif %}
-        when 'FederatedUser' then coalesce({{ last_segment('principal_arn') }}, user_name)
-        when 'SAMLUser' then coalesce(user_name, {{ last_segment('principal_arn') }})
-        when 'WebIdentityUser' then coalesce(user_name, {{ last_segment('principal_arn') }})
-        when 'IdentityCenterUser' then on_behalf_of_user_id
-        when 'AWSAccount' then principal_id
+        when 'FederatedUser' then coalesce({{ last_segment(p ~ 'principal_arn') }}, {{ p }}user_name)
+        when 'SAMLUser' then coalesce({{ p }}user_name, {{ last_segment(p ~ 'principal_arn') }})
+        when 'WebIdentityUser' then coalesce({{ p }}user_name, {{ last_segment(p ~ 'principal_arn') }})
+        when 'IdentityCenterUser' then {{ p }}on_behalf_of_user_id
+        when 'AWSAccount' then {{ p }}principal_id
         when 'AWSService' then null
-        else coalesce(user_name, {{ last_segment('principal_arn') }})
+        else coalesce({{ p }}user_name, {{ last_segment(p ~ 'principal_arn') }})
     end
     {%- endif -%}
 {% endmacro %}
 
-{% macro exclusion_reason() %}
+{% macro exclusion_reason(p='') %}
     {#- Why an identity is not a person to tag with; null when it is one. -#}
     case
-        when identity_type = 'AWSService' then 'aws-service'
-        when {{ trailcreator.str_contains("coalesce(principal_arn, '')", "'aws-service-role/'") }}
-          or {{ trailcreator.str_contains("coalesce(session_issuer_arn, '')", "'aws-service-role/'") }}
-          or {{ trailcreator.str_contains("coalesce(principal_arn, '')", "'AWSServiceRole'") }} then 'service-linked-role'
-        when identity_type = 'AssumedRole' and {{ trailcreator.regexp_full_match("coalesce(session_name, '')", 'i-[0-9a-f]{8,17}') }} then 'instance-profile'
-        when ({{ creator_raw('name') }}) is null then 'no-identity'
+        when {{ p }}identity_type = 'AWSService' then 'aws-service'
+        when {{ trailcreator.str_contains("coalesce(" ~ p ~ "principal_arn, '')", "'aws-service-role/'") }}
+          or {{ trailcreator.str_contains("coalesce(" ~ p ~ "session_issuer_arn, '')", "'aws-service-role/'") }}
+          or {{ trailcreator.str_contains("coalesce(" ~ p ~ "principal_arn, '')", "'AWSServiceRole'") }} then 'service-linked-role'
+        when {{ p }}identity_type = 'AssumedRole' and {{ trailcreator.regexp_full_match("coalesce(" ~ p ~ "session_name, '')", 'i-[0-9a-f]{8,17}') }} then 'instance-profile'
+        when ({{ creator_raw('name', p) }}) is null then 'no-identity'
     end
 {% endmacro %}
 

@@ -40,6 +40,9 @@ records as (
         ) as r
     from {{ source('ingest', 'records') }} as records
     semi join objects using (object_key)
+    -- role-session credentials are the links' (stg_cloudtrail__role_sessions), not resource events
+    where not (records."eventSource" = 'sts.amazonaws.com'
+               and records."eventName" in ('{{ trailcreator.role_session_event_names() | join("', '") }}'))
 ),
 
 renamed as (
@@ -65,6 +68,7 @@ renamed as (
         nullif(r.userIdentity -> 'onBehalfOf' ->> 'userId', '') as on_behalf_of_user_id,
         nullif(r.userIdentity ->> 'invokedBy', '') as invoked_by,
         nullif(r.userIdentity ->> 'accessKeyId', '') as access_key_id,
+        nullif(r.userIdentity -> 'sessionContext' ->> 'sourceIdentity', '') as source_identity,
         r.requestParameters as request_parameters,
         r.responseElements as response_elements,
         r.additionalEventData as additional_event_data,
@@ -102,6 +106,12 @@ with source as (
 map_pairs as (
     select distinct event_source, event_name
     from {{ ref('stg_resource_map__entries') }}
+    {%- if trailcreator.follow_links() %}
+    {%- for source, name in trailcreator.link_event_pairs() %}
+    union
+    select '{{ source }}', '{{ name }}'
+    {%- endfor %}
+    {%- endif %}
 ),
 
 mapped as (
@@ -135,6 +145,7 @@ renamed as (
         nullif(useridentity.onbehalfof.userid, '') as on_behalf_of_user_id,
         nullif(useridentity.invokedby, '') as invoked_by,
         nullif(useridentity.accesskeyid, '') as access_key_id,
+        {{ trailcreator.athena_source_identity() }} as source_identity,
         try(json_parse(requestparameters)) as request_parameters,
         try(json_parse(responseelements)) as response_elements,
         try(json_parse(additionaleventdata)) as additional_event_data,
@@ -160,7 +171,7 @@ deduplicated as (
     select
         event_id, account_id, region, event_time, event_source, event_name, user_agent, source_ip,
         identity_type, principal_arn, principal_id, user_name, session_issuer_arn, session_issuer_name,
-        on_behalf_of_user_id, invoked_by, access_key_id, request_parameters, response_elements,
+        on_behalf_of_user_id, invoked_by, access_key_id, source_identity, request_parameters, response_elements,
         additional_event_data, service_event_details, resources, object_key, session_name
     from ranked
     where delivery_rank = 1

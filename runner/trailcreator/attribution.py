@@ -1,6 +1,6 @@
 """Who created a resource: the creator rules and the tag value they produce.
 
-The dbt models compute the same rules in SQL (macro ``trailcreator_creator``) so the
+The dbt models compute the same rules in SQL (macros/creators.sql) so the
 ``resource_creators`` table is readable on its own; the tagger applies these Python rules
 to the identity fields stored with each row, which is what lets ``--creator-format`` change
 at tag time without reloading the trail.  ``tests/test_attribution.py`` checks both agree.
@@ -13,7 +13,29 @@ import re
 import unicodedata
 from typing import Mapping
 
-CREATOR_FORMATS = ("name", "role", "role-session", "arn")
+CREATOR_FORMATS = ("name", "role", "role-session", "arn", "principal-id")
+
+# The events the links read besides the resource map's (macros/links.sql names the same):
+# STS calls that issue role-session credentials (role chains), stack operations (CloudFormation
+# with a service role), launches (instance profiles) and group creations (Auto Scaling).
+ROLE_SESSION_EVENT_PAIRS = (
+    ("sts.amazonaws.com", "AssumeRole"),
+    ("sts.amazonaws.com", "AssumeRoleWithSAML"),
+    ("sts.amazonaws.com", "AssumeRoleWithWebIdentity"),
+)
+LINK_EVENT_PAIRS = ROLE_SESSION_EVENT_PAIRS + (
+    ("cloudformation.amazonaws.com", "CreateStack"),
+    ("cloudformation.amazonaws.com", "UpdateStack"),
+    ("cloudformation.amazonaws.com", "ExecuteChangeSet"),
+    ("ec2.amazonaws.com", "RunInstances"),
+    ("autoscaling.amazonaws.com", "CreateAutoScalingGroup"),
+)
+
+# The identity fields of the person a link found, in resource_creators as person_<field>.
+PERSON_FIELDS = (
+    "identity_type", "principal_arn", "principal_id", "user_name", "session_name",
+    "session_issuer_arn", "session_issuer_name", "on_behalf_of_user_id", "invoked_by",
+)
 
 TAG_VALUE_MAX = 256
 _TAG_VALUE_PUNCT = set("_.:/=+-@")
@@ -100,6 +122,8 @@ def creator_raw(row: Mapping, fmt: str = "name") -> str | None:
     arn = row.get("principal_arn")
     if fmt == "arn":
         return arn or creator_raw(row, "name")
+    if fmt == "principal-id":
+        return row.get("principal_id") or creator_raw(row, "name")
     if itype == "Root":
         return "root"
     if itype == "IAMUser":
@@ -124,6 +148,14 @@ def creator_raw(row: Mapping, fmt: str = "name") -> str | None:
         return None
     # Unknown or missing type: the most specific field there is.
     return row.get("user_name") or _last_segment(arn) or None
+
+
+def person(row: Mapping) -> dict:
+    """The identity the creator is taken from: the person a link found (``via`` set, fields
+    ``person_<field>``), else the row's own principal."""
+    if row.get("via"):
+        return {f: row.get(f"person_{f}") for f in PERSON_FIELDS}
+    return {f: row.get(f) for f in PERSON_FIELDS}
 
 
 def tag_value(raw: str | None) -> str | None:

@@ -17,6 +17,7 @@ from .org import DEFAULT_WORKERS, filter_accounts, load_accounts, plan_targets, 
 from .redact import RedactingFilter, redact
 from .sessions import AccountSessionFactory, caller_account, check_credentials, check_region
 from .tagger import (
+    PlanCreators,
     RegionResult,
     TagOptions,
     Target,
@@ -114,6 +115,8 @@ def _common_load_options(f):
         click.option("--creator-format", type=click.Choice(CREATOR_FORMATS), default="name", show_default=True,
                      help="What the creator column holds for role sessions and others."),
         click.option("--full-refresh", is_flag=True, help="Forget what was read and read the whole trail again."),
+        click.option("--follow/--no-follow", "follow_links", default=True, show_default=True,
+                     help="Follow role chains, stacks, instances and groups back to a person (README: How a creator is found)."),
         click.option("--max-object-size", type=click.IntRange(min=1), default=1024, show_default=True,
                      help="MiB an object may inflate to; a larger one is skipped and named."),
         click.option("--profile", help="AWS profile for S3."),
@@ -124,14 +127,14 @@ def _common_load_options(f):
 
 
 def _run_load(trail_root, resource_map_path, db_path, duckdb_path, accounts, regions, org_id, creator_format,
-              full_refresh, max_object_size, profile, assume, day, month, year, start, end):
+              full_refresh, max_object_size, profile, assume, day, month, year, start, end, follow_links):
     from . import load, trail
 
     window = trail.parse_window(day=day, month=month, year=year, start=start, end=end)
     spec = trail.make_spec(trail_root, accounts, regions, org_id, window)
     session = load.boto3_session(profile, assume) if spec.is_s3 and (profile or assume) else None
     summary = load.run_load(spec, resource_map_path, db_path, duckdb_path, creator_format, full_refresh, session,
-                            max_object_size * 2**20)
+                            max_object_size * 2**20, follow_links=follow_links)
     for key, reason in summary.run.skipped:
         log.warning("skipped object:%s reason:%s", key, reason)
     for key, n, reasons in summary.run.unusable:
@@ -362,8 +365,9 @@ def query_cmd(duckdb_path, sql):
 def _tag_options(f):
     """Options shared by ``tag`` and ``tag-org``."""
     for option in reversed([
-        click.option("--db", required=True, type=click.Path(dir_okay=False),
-                     help="Creators database (SQLite) written by `trailcreator load` (or load-s3, load-athena, export-athena) or by c7n-trailcreator."),
+        click.option("--db", type=click.Path(dir_okay=False),
+                     help="Creators database (SQLite) written by `trailcreator load` (or load-s3, load-athena, "
+                          "export-athena) or by c7n-trailcreator (required unless --from-plan)."),
         click.option("--creator-tag", required=True, help="Tag key to write the creator into, e.g. Owner."),
         click.option("--type", "types", multiple=True,
                      help="Only this Cloud Custodian resource type (repeatable), e.g. --type iam-role --type s3."),
@@ -373,19 +377,45 @@ def _tag_options(f):
         click.option("--dryrun", is_flag=True, help="Write no tag; print and plan what would be tagged."),
         click.option("--plan", "plan_path", type=click.Path(dir_okay=False),
                      help="Write one row per resource considered to this .csv or .json file."),
+        click.option("--created-at-tag", metavar="KEY",
+                     help="Also write the create event's time (ISO 8601 UTC) under KEY, where KEY is absent."),
+        click.option("--from-plan", "from_plan", type=click.Path(dir_okay=False),
+                     help="Apply exactly the would-tag rows of this reviewed plan (.csv or .json from --dryrun --plan), "
+                          "re-checking each; --db is not read."),
     ]):
         f = option(f)
     return f
 
 
-def _options(creator_tag, types, user_suffix, creator_format, dryrun) -> TagOptions:
+def _options(creator_tag, types, user_suffix, creator_format, dryrun, created_at_tag=None,
+             from_plan=None) -> TagOptions:
+    created_at_tag = check_tag_key(created_at_tag, "--created-at-tag") if created_at_tag is not None else None
+    if created_at_tag is not None and created_at_tag == creator_tag:
+        raise TrailcreatorError(f"--created-at-tag {created_at_tag}: the same key as --creator-tag; pick another key")
     return TagOptions(
         creator_tag=check_tag_key(creator_tag),
         creator_format=creator_format,
         user_suffix=user_suffix or None,
         dryrun=dryrun,
         types=resolve_types(types),
+        created_at_tag=created_at_tag,
+        from_plan=bool(from_plan),
     )
+
+
+def _creators(db, from_plan, opts: TagOptions):
+    """The creators to tag with: the reviewed plan's rows, or the database."""
+    if from_plan:
+        if db:
+            raise TrailcreatorError("--from-plan and --db: give one; the plan already says what to tag")
+        plan = PlanCreators.open(from_plan)
+        if opts.created_at_tag and not plan.has_created_at:
+            raise TrailcreatorError(f"--from-plan {from_plan}: the plan has no created_at column; "
+                                    f"write it with --dryrun --created-at-tag {opts.created_at_tag} --plan")
+        return plan
+    if not db:
+        raise TrailcreatorError("--db is required (or --from-plan with a reviewed plan)")
+    return CreatorsDB.open(db)
 
 
 def _report(result: RegionResult) -> None:
@@ -394,13 +424,20 @@ def _report(result: RegionResult) -> None:
     click.echo(summary_line(result))
 
 
-def _finish(results: list[RegionResult], dryrun: bool, plan) -> None:
+def _finish(results: list[RegionResult], dryrun: bool, plan, opts: TagOptions | None = None, creators=None) -> None:
     for line in total_lines(results, dryrun):
         click.echo(line)
     if plan:
-        write_plan(plan, [row for r in results for row in r.plan])
+        write_plan(plan, [row for r in results for row in r.plan], created_at=bool(opts and opts.created_at_tag))
         log.info("plan written path:%s rows:%d", plan, sum(len(r.plan) for r in results))
     problem = failure_message(results)
+    left = creators.unserved() if isinstance(creators, PlanCreators) else {}
+    for (account, region), n in sorted(left.items()):
+        click.echo(f"account:{account} region:{region} skip {n} plan rows reason:not-in-this-run")
+    if left:
+        rows = sum(left.values())
+        problem = "; ".join(p for p in (problem, f"{rows} would-tag row(s) of the plan were not applied: "
+                                                  f"their account/region is not in this run") if p)
     if problem:
         raise TrailcreatorError(problem)
 
@@ -410,17 +447,18 @@ def _finish(results: list[RegionResult], dryrun: bool, plan) -> None:
 @click.option("--region", required=True, help="AWS region to tag in; global types (IAM) are tagged here too.")
 @click.option("--profile", help="AWS profile for the credentials.")
 @click.option("--assume", help="Role ARN to assume for tagging (in the account to tag).")
-def tag(db, creator_tag, types, user_suffix, creator_format, dryrun, plan_path, region, profile, assume):
+def tag(db, creator_tag, types, user_suffix, creator_format, dryrun, plan_path, created_at_tag, from_plan,
+        region, profile, assume):
     """Tag one account's resources in REGION with their creator, where the tag is absent.
 
     \b
     Example:
       trailcreator-tag --db creators.db --creator-tag Owner --region us-east-1 --dryrun --plan plan.csv
     """
-    opts = _options(creator_tag, types, user_suffix, creator_format, dryrun)
+    opts = _options(creator_tag, types, user_suffix, creator_format, dryrun, created_at_tag, from_plan)
     check_region(region)
     plan = check_plan_path(plan_path)
-    creators = CreatorsDB.open(db)
+    creators = _creators(db, from_plan, opts)
     check_credentials(profile)
     factory = AccountSessionFactory(region, profile=profile, roles=[assume] if assume else ())
     account_id = caller_account(factory)
@@ -428,7 +466,7 @@ def tag(db, creator_tag, types, user_suffix, creator_format, dryrun, plan_path, 
              account_id, region, db, creators.layout, dryrun)
     result = tag_account_region(Target(account_id, region, factory), creators, opts)
     _report(result)
-    _finish([result], dryrun, plan)
+    _finish([result], dryrun, plan, opts, creators)
 
 
 @cli.command("tag-org")
@@ -442,22 +480,22 @@ def tag(db, creator_tag, types, user_suffix, creator_format, dryrun, plan_path, 
 @click.option("--workers", type=click.IntRange(1, 64), default=DEFAULT_WORKERS, show_default=True,
               help="Account/regions tagged in parallel.")
 def tag_org_command(config, db, creator_tag, types, user_suffix, creator_format, dryrun, plan_path,
-                    regions, accounts, tags, workers):
+                    created_at_tag, from_plan, regions, accounts, tags, workers):
     """Tag the resources of every account in a c7n-org accounts file, accounts x regions in parallel.
 
     \b
     Example:
       trailcreator tag-org -c accounts.yml --db creators.db --creator-tag Owner -r us-east-1 -r eu-west-1
     """
-    opts = _options(creator_tag, types, user_suffix, creator_format, dryrun)
+    opts = _options(creator_tag, types, user_suffix, creator_format, dryrun, created_at_tag, from_plan)
     for region in regions:
         check_region(region, "-r")
     plan = check_plan_path(plan_path)
     selected = filter_accounts(load_accounts(config), accounts, tags)
     plan_targets(selected, regions)  # every account has a region, before anything runs
-    creators = CreatorsDB.open(db)
+    creators = _creators(db, from_plan, opts)
     results = tag_org(selected, regions, creators, opts, workers=workers, on_result=_report)
-    _finish(results, dryrun, plan)
+    _finish(results, dryrun, plan, opts, creators)
 
 
 def main() -> None:

@@ -28,10 +28,6 @@ LOCK_TIMEOUT_SECONDS = 5.0
 
 _REQUIRED_CREATORS = ("account_id", "region", "resource_type", "resource_id", "is_global", "event_time")
 _REQUIRED_EVENTS = ("account_id", "region", "event_date", "user_id", "rtype", "resource_ids")
-_IDENTITY_FIELDS = (
-    "identity_type", "principal_arn", "principal_id", "user_name", "session_name",
-    "session_issuer_arn", "session_issuer_name", "on_behalf_of_user_id",
-)
 
 LAYOUT_TRAILCREATOR = "resource_creators"
 LAYOUT_UPSTREAM = "events"
@@ -200,13 +196,38 @@ class CreatorsDB:
         except sqlite3.Error as e:
             raise _db_error(self.path, e) from None
 
+    def stack_creators(self, account_id: str, *, creator_format: str = "name",
+                       user_suffix: str | None = None) -> dict[tuple[str, str], CreatorRecord]:
+        """The creators of the account's CloudFormation stacks (type ``cfn``), every region:
+        ``{(region, stack name): record}`` (a stack recorded by its id is found by its name)."""
+        out: dict[tuple[str, str], CreatorRecord] = {}
+        try:
+            conn = _connect(self.path)
+            try:
+                rows = (self._creator_rows(conn, account_id) if self.layout == LAYOUT_TRAILCREATOR
+                        else self._upstream_rows(conn, account_id))
+                for rtype, rid, region, _glob, when, identity, stored_reason in rows:
+                    if rtype != "cfn":
+                        continue
+                    name = rid.split(":stack/", 1)[1].split("/", 1)[0] if ":stack/" in rid else rid
+                    current = out.get((region, name))
+                    if current is not None and current.event_time > (when or ""):
+                        continue
+                    creator, reason = _decide(identity, stored_reason, creator_format, user_suffix)
+                    out[(region, name)] = CreatorRecord(rtype, rid, region, False, when or "", creator, reason)
+            finally:
+                conn.close()
+        except sqlite3.Error as e:
+            raise _db_error(self.path, e) from None
+        return out
+
     def _creator_rows(self, conn, account_id):
         present = _columns(conn, "resource_creators")
         wanted = [c for c, _ in RESOURCE_CREATORS_COLUMNS if c in present]
         sql = f"select {', '.join(wanted)} from resource_creators where account_id = ?"
         for r in conn.execute(sql, (account_id,)):
             r = dict(r)
-            identity = {k: r.get(k) for k in _IDENTITY_FIELDS + ("invoked_by",)}
+            identity = attribution.person(r)  # the person a link found, else the principal
             if not identity.get("identity_type") and not identity.get("principal_arn") and r.get("creator"):
                 # a row without identity fields: trust the stored value (name format only).
                 identity = {"identity_type": None, "user_name": r.get("creator_raw") or r["creator"]}

@@ -26,10 +26,10 @@ select
     event_source,
     user_agent,
     source_ip as client_ip,
-    case
-        when identity_type = 'Root' then 'root'
-        when identity_type = 'SAMLUser' then coalesce(user_name, principal_arn)
-        else coalesce(principal_arn, user_name, principal_id)
+    case  -- the person the creator was taken from (the principal unless a link found one)
+        when person_identity_type = 'Root' then 'root'
+        when person_identity_type in ('SAMLUser', 'SourceIdentity') then coalesce(person_user_name, person_principal_arn)
+        else coalesce(person_principal_arn, person_user_name, person_principal_id)
     end as user_id,
     resource_type as rtype,
     resource_id as resource_ids

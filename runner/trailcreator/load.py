@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from . import dbt_run, export, ingest, outputs, resource_map, scan, trail, workspace
+from . import attribution, dbt_run, export, ingest, outputs, resource_map, scan, trail, workspace
 from .errors import TrailcreatorError
 
 log = logging.getLogger("trailcreator")
@@ -89,7 +89,7 @@ def compile_map(map_path: str | None, duckdb_path: str | None = None, check_c7n:
     return rmap
 
 
-def dbt_env(spec: trail.TrailSpec, creator_format: str = "name") -> dict[str, str]:
+def dbt_env(spec: trail.TrailSpec, creator_format: str = "name", follow_links: bool = True) -> dict[str, str]:
     """The trail settings as the TRAILCREATOR_* variables the dbt project reads.
 
     Environment variables rather than --vars: dbt re-parses only the files that use a changed
@@ -103,6 +103,7 @@ def dbt_env(spec: trail.TrailSpec, creator_format: str = "name") -> dict[str, st
         "TRAILCREATOR_START_DATE": window.start.isoformat() if window else "",
         "TRAILCREATOR_END_DATE": window.end.isoformat() if window else "",
         "TRAILCREATOR_CREATOR_FORMAT": creator_format,
+        "TRAILCREATOR_FOLLOW_LINKS": "true" if follow_links else "false",
     }
 
 
@@ -127,6 +128,7 @@ def run_load(
     full_refresh: bool = False,
     session=None,
     max_object_size: int | None = None,
+    follow_links: bool = True,
 ) -> LoadSummary:
     """Check the output paths and hold the DuckDB file's workspace; read the new trail objects,
     build the models when anything changed, write the SQLite file."""
@@ -138,16 +140,18 @@ def run_load(
         summary = LoadSummary()
         con = _connect(duckdb_path)
         try:
+            # the map's creates, and the events a link from automation to a person follows
+            pairs = [*rmap.event_pairs, *(attribution.LINK_EVENT_PAIRS if follow_links else ())]
             summary.run = ingest.ingest(
-                con, spec, rmap.event_pairs, session=session, full_refresh=full_refresh,
+                con, spec, pairs, session=session, full_refresh=full_refresh,
                 max_inflated=max_object_size or scan.DEFAULT_MAX_INFLATED,
             )
-            key = f"{build_key(rmap, creator_format)}:{ingest.generation(con)}"
+            key = f"{build_key(rmap, creator_format)}:{ingest.generation(con)}:follow={follow_links}"
             summary.built = ingest.get_state(con, "built") != key or not _has_table(con, "resource_creators")
         finally:
             con.close()
         if summary.built:
-            dbt_run.build(duckdb_path, {**dbt_env(spec, creator_format), "TRAILCREATOR_INGESTED": "1"})
+            dbt_run.build(duckdb_path, {**dbt_env(spec, creator_format, follow_links), "TRAILCREATOR_INGESTED": "1"})
         con = _connect(duckdb_path)
         try:
             if summary.built:

@@ -45,6 +45,23 @@ RESOURCE_CREATORS_COLUMNS = (
     ("event_id", "text"),
     ("user_agent", "text"),
     ("source_ip", "text"),
+    # How the person behind an automation identity was found (README: How a creator is found);
+    # the identity columns above stay the direct principal's.
+    ("source_identity", "text"),           # userIdentity.sessionContext.sourceIdentity
+    ("via", "text"),                       # null: the creator is the principal itself
+    ("via_path", "text"),                  # every link followed, ' > ' between them
+    ("link_hops", "integer"),
+    ("link_note", "text"),                 # cycle | too-many-hops | no-person: a chain that gave nothing
+    ("person_event_id", "text"),           # the event the person was found in
+    ("person_identity_type", "text"),      # the person's identity fields, the creator's source
+    ("person_principal_arn", "text"),
+    ("person_principal_id", "text"),
+    ("person_user_name", "text"),
+    ("person_session_name", "text"),
+    ("person_session_issuer_arn", "text"),
+    ("person_session_issuer_name", "text"),
+    ("person_on_behalf_of_user_id", "text"),
+    ("person_invoked_by", "text"),
 )
 
 RESOURCE_CREATORS_DDL = (

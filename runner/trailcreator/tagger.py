@@ -20,6 +20,7 @@ Safety, by construction:
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import functools
 import json
 import logging
@@ -51,19 +52,32 @@ CFN_STEADY_STATES = ["UPDATE_COMPLETE", "CREATE_COMPLETE"]
 # --- inputs ---------------------------------------------------------------------------------
 
 
-def check_tag_key(key: str) -> str:
-    """The creator tag key, or a TrailcreatorError saying why AWS would refuse it."""
+def check_tag_key(key: str, option: str = "--creator-tag") -> str:
+    """The tag key, or a TrailcreatorError saying why AWS would refuse it."""
     if not key or not key.strip():
-        raise TrailcreatorError("--creator-tag: the tag key is empty")
+        raise TrailcreatorError(f"{option}: the tag key is empty")
     if key.lower().startswith("aws:"):
-        raise TrailcreatorError(f"--creator-tag {key}: keys starting with 'aws:' are reserved by AWS; pick another key")
+        raise TrailcreatorError(f"{option} {key}: keys starting with 'aws:' are reserved by AWS; pick another key")
     if len(key) > 128:
-        raise TrailcreatorError(f"--creator-tag: the key is {len(key)} characters long; AWS allows at most 128")
+        raise TrailcreatorError(f"{option}: the key is {len(key)} characters long; AWS allows at most 128")
     if not _TAG_KEY_CHARS.fullmatch(key):
         raise TrailcreatorError(
-            f"--creator-tag {key!r}: AWS tag keys allow letters, digits, spaces and _ . : / = + - @ only"
+            f"{option} {key!r}: AWS tag keys allow letters, digits, spaces and _ . : / = + - @ only"
         )
     return key
+
+
+def iso_utc(when: str | None) -> str | None:
+    """A stored event time as ISO 8601 UTC (``2024-05-01T09:00:00Z``); None when it is not a time."""
+    if not when:
+        return None
+    try:
+        t = dt.datetime.fromisoformat(when.strip().replace("Z", "+00:00").replace(" ", "T"))
+    except ValueError:
+        return None
+    if t.tzinfo is not None:
+        t = t.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @functools.lru_cache(maxsize=1)
@@ -107,6 +121,8 @@ class TagOptions:
     user_suffix: str | None = None
     dryrun: bool = False
     types: tuple[str, ...] = ()
+    created_at_tag: str | None = None   # also write the create event's time under this key
+    from_plan: bool = False             # the creators are a reviewed plan's would-tag rows
 
 
 @dataclass
@@ -129,6 +145,7 @@ class PlanRow:
     resource_id: str
     creator: str
     action: str
+    created_at: str = ""
 
 
 @dataclass
@@ -144,6 +161,8 @@ class TypeResult:
     failures: Counter = field(default_factory=Counter)   # error code -> resources
     users: set = field(default_factory=set)
     skipped: str | None = None
+    changed: list = field(default_factory=list)   # --from-plan: (resource id, what changed) skipped
+    from_stack: int = 0                           # creators taken from the resource's stack at tag time
 
     @property
     def failed(self) -> int:
@@ -352,7 +371,32 @@ def _in_region(rtype: str, resource: dict, region: str) -> bool:
     return get_region(resource) == region
 
 
-def tag_type(target: Target, rtype: str, records: dict[str, CreatorRecord], opts: TagOptions, result: RegionResult):
+STACK_ID_TAG = "aws:cloudformation:stack-id"
+
+
+def resource_tag(resource: dict, key: str) -> str | None:
+    """A tag's value on a resource as c7n lists it (``Tags`` as a list of Key/Value, or a dict)."""
+    tags = resource.get("Tags") or resource.get("tags") or []
+    if isinstance(tags, dict):
+        return tags.get(key)
+    for t in tags if isinstance(tags, list) else []:
+        if isinstance(t, dict) and (t.get("Key") or t.get("key")) == key:
+            return t.get("Value") if "Value" in t else t.get("value")
+    return None
+
+
+def stack_record(resource: dict, stacks: dict | None) -> CreatorRecord | None:
+    """The creator of the CloudFormation stack whose aws:cloudformation:stack-id tag the resource
+    carries (the create event may not have carried tags; CloudFormation tags what it creates)."""
+    if not stacks:
+        return None
+    stack_id = resource_tag(resource, STACK_ID_TAG)
+    m = re.match(r"^arn:[^:]*:cloudformation:([^:]*):[0-9]*:stack/([^/]+)/", stack_id or "")
+    return stacks.get((m.group(1), m.group(2))) if m else None
+
+
+def tag_type(target: Target, rtype: str, records: dict[str, CreatorRecord], opts: TagOptions, result: RegionResult,
+             stacks: dict | None = None):
     tr = TypeResult(rtype, records=len(records))
     result.types.append(tr)
     klass = load_c7n_aws().get(rtype)
@@ -362,18 +406,25 @@ def tag_type(target: Target, rtype: str, records: dict[str, CreatorRecord], opts
                     target.account_id, target.region, rtype, tr.skipped, len(records))
         return tr
 
-    def plan(rid, creator, action):
-        result.plan.append(PlanRow(target.account_id, target.region, rtype, rid, creator or "", action))
+    def created_value(rec):
+        return (iso_utc(rec.event_time) or "") if rec is not None and opts.created_at_tag else ""
+
+    def plan(rid, creator, action, rec=None):
+        result.plan.append(PlanRow(target.account_id, target.region, rtype, rid, creator or "", action, created_value(rec)))
 
     try:
         lister = _policy(rtype, target)
         absent = _policy(rtype, target, [{f"tag:{opts.creator_tag}": "absent"}])
+        no_created_at = (_policy(rtype, target, [{f"tag:{opts.created_at_tag}": "absent"}])
+                         if opts.created_at_tag else None)
         steady = _policy(rtype, target, [{"type": "value", "key": "StackStatus", "op": "in",
                                          "value": CFN_STEADY_STATES}]) if rtype == "cfn" else None
         rm = lister.resource_manager
         population = [r for r in rm.resources() if _in_region(rtype, r, target.region)]
         untagged = absent.resource_manager.filter_resources(list(population))
         eligible = steady.resource_manager.filter_resources(list(untagged)) if steady else untagged
+        lacks_created_at = (no_created_at.resource_manager.filter_resources(list(untagged))
+                            if no_created_at else [])
     except Exception as e:  # noqa: BLE001 - a type that cannot be listed fails alone
         code = _error_code(e)
         log.error("account:%s region:%s list type:%s error:%s detail:%s",
@@ -386,14 +437,29 @@ def tag_type(target: Target, rtype: str, records: dict[str, CreatorRecord], opts
     keys_of = lambda r: resource_keys(rm, r)  # noqa: E731
     untagged_ids = {keys_of(r)[0] for r in untagged}
     eligible_ids = {keys_of(r)[0] for r in eligible}
+    lacks_created_at_ids = {keys_of(r)[0] for r in lacks_created_at}
     index = CreatorIndex(records)
     tr.population = len(population)
-    candidates: dict[str, list[dict]] = {}
+    candidates: dict[tuple[str, str], list[dict]] = {}   # (creator, created-at value) -> resources
+    seen: set[int] = set()
     for r in population:
         keys = keys_of(r)
         rid = keys[0]
         rec = index.lookup(keys)
+        if rec is None and not opts.from_plan:
+            rec = stack_record(r, stacks)  # no create event of its own: its stack's creator
+            if rec is not None:
+                tr.from_stack += 1
         creator = rec.creator if rec else None
+        if opts.from_plan:
+            if rec is None:
+                continue  # not in the reviewed plan: not this run's business
+            seen.add(id(rec))
+            if rid not in untagged_ids or rid not in eligible_ids:
+                what = "has-tag" if rid not in untagged_ids else "not-steady-state"
+                tr.changed.append((rid, what))
+                plan(rid, creator, f"skipped:{what}", rec)
+                continue
         if rid not in untagged_ids:
             tr.has_tag += 1
             plan(rid, creator, "has-tag")
@@ -411,8 +477,18 @@ def tag_type(target: Target, rtype: str, records: dict[str, CreatorRecord], opts
             tr.failures["AccessDenied"] += 1
             plan(rid, creator, "failed:AccessDenied")
         else:
-            candidates.setdefault(creator, []).append(r)
-    tr.users = set(candidates)
+            # the created-at tag too, where it is absent (never overwritten)
+            created = created_value(rec) if rid in lacks_created_at_ids else ""
+            candidates.setdefault((creator, created), []).append(r)
+    if opts.from_plan:
+        for rid, rec in sorted(records.items()):
+            if id(rec) not in seen:
+                tr.changed.append((rid, "gone"))
+                plan(rid, rec.creator, "skipped:gone", rec)
+    tr.users = {creator for creator, _ in candidates}
+
+    def plan_tagged(rid, creator, created, action):
+        result.plan.append(PlanRow(target.account_id, target.region, rtype, rid, creator or "", action, created))
 
     if candidates and not opts.dryrun:
         from c7n.tags import UniversalTag
@@ -424,10 +500,13 @@ def tag_type(target: Target, rtype: str, records: dict[str, CreatorRecord], opts
             client = tagger.get_client()
         except Exception as e:  # noqa: BLE001 - reported per resource below
             client_error = _error_code(e)
-        for creator in sorted(candidates):
-            tags = ({opts.creator_tag: creator} if isinstance(tagger, UniversalTag)
-                    else [{"Key": opts.creator_tag, "Value": creator}])
-            for batch in chunks(candidates[creator], tagger.batch_size):
+        for creator, created in sorted(candidates):
+            values = {opts.creator_tag: creator}
+            if created:
+                values[opts.created_at_tag] = created
+            tags = (dict(values) if isinstance(tagger, UniversalTag)
+                    else [{"Key": k, "Value": v} for k, v in values.items()])
+            for batch in chunks(candidates[(creator, created)], tagger.batch_size):
                 if client is None:
                     outcome = {keys_of(r)[0]: client_error for r in batch}
                 else:
@@ -435,15 +514,15 @@ def tag_type(target: Target, rtype: str, records: dict[str, CreatorRecord], opts
                 for rid, status in outcome.items():
                     if status == "ok":
                         tr.tagged += 1
-                        plan(rid, creator, "tag")
+                        plan_tagged(rid, creator, created, "tag")
                     else:
                         tr.failures[status] += 1
-                        plan(rid, creator, f"failed:{status}")
+                        plan_tagged(rid, creator, created, f"failed:{status}")
     else:
-        for creator, resources in candidates.items():
+        for (creator, created), resources in candidates.items():
             for r in resources:
                 tr.would_tag += 1
-                plan(keys_of(r)[0], creator, "would-tag")
+                plan_tagged(keys_of(r)[0], creator, created, "would-tag")
     return tr
 
 
@@ -458,13 +537,19 @@ def tag_account_region(target: Target, db: CreatorsDB, opts: TagOptions) -> Regi
             is_global_type=is_global_type,
             creator_format=opts.creator_format, user_suffix=opts.user_suffix,
         )
-        types = sorted(t for t in by_type if not opts.types or t in opts.types)
+        stacks = None
+        if not opts.from_plan and hasattr(db, "stack_creators"):
+            stacks = db.stack_creators(target.account_id, creator_format=opts.creator_format,
+                                       user_suffix=opts.user_suffix)
+        # with stack creators, a type asked for by --type is listed even without records of its own
+        names = set(by_type) | (set(opts.types) if stacks else set())
+        types = sorted(t for t in names if not opts.types or t in opts.types)
         if not types:
             log.warning("account:%s region:%s no creators in the database for this account and region%s",
                         target.account_id, target.region, " and --type" if opts.types else "")
         done_resources = 0
         for n, rtype in enumerate(types, 1):
-            tr = tag_type(target, rtype, by_type[rtype], opts, result)
+            tr = tag_type(target, rtype, by_type.get(rtype, {}), opts, result, stacks)
             done_resources += tr.population
             log.info("progress account:%s region:%s types:%d/%d resources:%d",
                      target.account_id, target.region, n, len(types), done_resources)
@@ -491,10 +576,14 @@ def type_lines(result: RegionResult) -> list[str]:
         lines.append(
             f"account:{result.account_id} region:{result.region} {verb} {n} {t.resource_type} resources "
             f"users:{len(t.users)} population:{t.population} not-found:{t.no_creator} records:{t.records}"
+            + (f" from-stack:{t.from_stack}" if t.from_stack else "")
         )
         for code, count in sorted(t.failures.items()):
             lines.append(f"account:{result.account_id} region:{result.region} failed {count} "
                          f"{t.resource_type} resources error:{code}")
+        for rid, what in t.changed:
+            lines.append(f"account:{result.account_id} region:{result.region} skip {t.resource_type} {rid} "
+                         f"reason:changed-since-plan:{what}")
     return lines
 
 
@@ -553,22 +642,98 @@ def check_plan_path(path: str | None) -> Path | None:
     return p
 
 
-def write_plan(path: Path, rows: list[PlanRow]) -> None:
-    """Write the plan atomically: CSV with a header, or a JSON array of objects."""
+def write_plan(path: Path, rows: list[PlanRow], created_at: bool = False) -> None:
+    """Write the plan atomically: CSV with a header, or a JSON array of objects.  With
+    ``created_at`` (``--created-at-tag``) a last column holds the created-at value written."""
     rows = sorted(rows, key=lambda r: (r.account, r.region, r.resource_type, r.resource_id))
+    fields = PLAN_FIELDS + (("created_at",) if created_at else ())
     fd, tmp = tempfile.mkstemp(prefix=".plan-", dir=str(path.parent or "."))
     try:
         with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
             if path.suffix.lower() == ".json":
-                json.dump([{f: getattr(r, f) for f in PLAN_FIELDS} for r in rows], fh, indent=1)
+                json.dump([{f: getattr(r, f) for f in fields} for r in rows], fh, indent=1)
                 fh.write("\n")
             else:
                 w = csv.writer(fh)
-                w.writerow(PLAN_FIELDS)
+                w.writerow(fields)
                 for r in rows:
-                    w.writerow([getattr(r, f) for f in PLAN_FIELDS])
+                    w.writerow([getattr(r, f) for f in fields])
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+# --- a reviewed plan as the creators (--from-plan) --------------------------------------------
+
+
+class PlanCreators:
+    """The ``would-tag`` rows of a plan written by ``--dryrun --plan``, served like a creators
+    database: each account and region gets exactly its rows, with the plan's creator (and
+    created-at) values.  ``unserved()`` names the rows no account/region of the run asked for."""
+
+    layout = "plan"
+
+    def __init__(self, path: Path, rows: list[dict], has_created_at: bool):
+        self.path = path
+        self.rows = rows
+        self.has_created_at = has_created_at
+        self.served: set[tuple[str, str]] = set()
+
+    @classmethod
+    def open(cls, path: str) -> "PlanCreators":
+        p = Path(path)
+        if p.suffix.lower() not in (".csv", ".json"):
+            raise TrailcreatorError(f"--from-plan {path}: name a .csv or .json plan written by --dryrun --plan")
+        try:
+            text = p.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise TrailcreatorError(f"--from-plan {path}: no such file") from None
+        except (OSError, UnicodeDecodeError) as e:
+            raise TrailcreatorError(f"--from-plan {path}: cannot read the plan ({e})") from None
+        try:
+            if p.suffix.lower() == ".json":
+                rows = json.loads(text)
+                if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+                    raise ValueError("not a JSON array of objects")
+                columns = set().union(*(r.keys() for r in rows)) if rows else set(PLAN_FIELDS)
+            else:
+                reader = csv.DictReader(text.splitlines())
+                columns = set(reader.fieldnames or ())
+                rows = list(reader)
+        except (ValueError, csv.Error) as e:
+            raise TrailcreatorError(f"--from-plan {path}: not a plan file ({e})") from None
+        missing = [f for f in PLAN_FIELDS if f not in columns]
+        if missing:
+            raise TrailcreatorError(f"--from-plan {path}: not a plan file: no {', '.join(missing)} column(s)")
+        wanted = []
+        for n, r in enumerate(rows, 1):
+            if r.get("action") != "would-tag":
+                continue
+            if not all(isinstance(r.get(f), str) and r.get(f) for f in ("account", "region", "resource_type",
+                                                                          "resource_id", "creator")):
+                raise TrailcreatorError(f"--from-plan {path}: row {n} is a would-tag row without account, region, "
+                                        f"resource_type, resource_id or creator")
+            wanted.append(r)
+        if not wanted:
+            raise TrailcreatorError(f"--from-plan {path}: the plan has no would-tag rows; nothing to apply")
+        return cls(p, wanted, "created_at" in columns)
+
+    def records(self, account_id: str, region: str, **_ignored) -> dict[str, dict[str, CreatorRecord]]:
+        self.served.add((account_id, region))
+        out: dict[str, dict[str, CreatorRecord]] = {}
+        for r in self.rows:
+            if r["account"] == account_id and r["region"] == region:
+                out.setdefault(r["resource_type"], {})[r["resource_id"]] = CreatorRecord(
+                    r["resource_type"], r["resource_id"], region, False, r.get("created_at") or "", r["creator"], None)
+        return out
+
+    def unserved(self) -> dict[tuple[str, str], int]:
+        """(account, region) -> would-tag rows this run did not reach."""
+        left: dict[tuple[str, str], int] = {}
+        for r in self.rows:
+            key = (r["account"], r["region"])
+            if key not in self.served:
+                left[key] = left.get(key, 0) + 1
+        return left

@@ -1,10 +1,20 @@
-{#- One row per (create event, resource type, resource id), every identity field kept. -#}
+{#-
+  One row per (create event, resource type, resource id), every identity field kept.  The
+  direct principal's columns are the event's own; person_* are the identity the creator is
+  taken from: the person a link found (via says how, int_creators_linked), else the principal.
+-#}
+{%- set person_fields = ['identity_type', 'principal_arn', 'principal_id', 'user_name', 'session_name',
+                         'session_issuer_arn', 'session_issuer_name', 'on_behalf_of_user_id', 'invoked_by'] %}
 with ids as (
     select * from {{ ref('int_resource_ids_extracted') }}
 ),
 
 events as (
     select * from {{ ref('stg_cloudtrail__events') }}
+),
+
+linked as (
+    select * from {{ ref('int_creators_linked') }}
 ),
 
 joined as (
@@ -29,16 +39,26 @@ joined as (
         events.session_issuer_name,
         events.on_behalf_of_user_id,
         events.invoked_by,
-        events.access_key_id
+        events.access_key_id,
+        events.source_identity,
+        linked.via,
+        linked.via_path,
+        coalesce(linked.link_hops, 0) as link_hops,
+        linked.link_note,
+        linked.person_event_id,
+        {%- for f in person_fields %}
+        case when linked.via is not null then linked.person_{{ f }} else events.{{ f }} end as person_{{ f }}{{ ',' if not loop.last }}
+        {%- endfor %}
     from ids
     inner join events using (event_id)
+    left join linked using (event_id)
 ),
 
 attributed as (
     select
         *,
-        {{ creator_raw(var('creator_format', env_var('TRAILCREATOR_CREATOR_FORMAT', 'name'))) }} as creator_raw,
-        {{ exclusion_reason() }} as excluded_reason
+        {{ creator_raw(var('creator_format', env_var('TRAILCREATOR_CREATOR_FORMAT', 'name')), 'person_') }} as creator_raw,
+        {{ exclusion_reason('person_') }} as excluded_reason
     from joined
 ),
 

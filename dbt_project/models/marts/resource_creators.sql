@@ -32,7 +32,10 @@ final as (
         creator, creator_raw, excluded_reason,
         identity_type, principal_arn, principal_id, user_name, session_name,
         session_issuer_arn, session_issuer_name, on_behalf_of_user_id, invoked_by, access_key_id,
-        event_time, event_name, event_source, event_id, user_agent, source_ip
+        event_time, event_name, event_source, event_id, user_agent, source_ip,
+        source_identity, via, via_path, link_hops, link_note, person_event_id,
+        person_identity_type, person_principal_arn, person_principal_id, person_user_name, person_session_name,
+        person_session_issuer_arn, person_session_issuer_name, person_on_behalf_of_user_id, person_invoked_by
     from latest
 )
 

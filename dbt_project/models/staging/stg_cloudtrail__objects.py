@@ -20,6 +20,14 @@ def model(dbt, session):
         "read_all_again": dbt.config.get("read_all_again"),
         "ingested": dbt.config.get("ingested"),
         "athena_result": dbt.config.get("athena_result"),
+        "follow_links": dbt.config.get("follow_links"),
     }
     entries = dbt.ref("stg_resource_map__entries")
+    if str(dbt.config.get("follow_links") or "true").strip().lower() not in ("false", "0", "no", "off"):
+        # The links read a few more events than the map names (attribution.LINK_EVENT_PAIRS).
+        from trailcreator.attribution import LINK_EVENT_PAIRS
+
+        values = ", ".join(f"('{s}', '{n}')" for s, n in LINK_EVENT_PAIRS)
+        entries = entries.select("event_source, event_name").union(
+            session.sql(f"select * from (values {values}) as links (event_source, event_name)"))
     return run_model(dbt, session, config, entries)
