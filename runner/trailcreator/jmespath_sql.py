@@ -218,16 +218,23 @@ def parse_ids(expression: str) -> dict:
 # --- SQL text helpers ----------------------------------------------------------------------------
 
 
+#: Characters a SQL string literal never holds as themselves: control characters (a literal stays on
+#: one line) and the braces, so that no user string can form ``{{``, ``{%`` or ``{#`` in SQL that dbt
+#: renders as Jinja (``chr`` is spelled alike in DuckDB and Trino).
+_SPLICED = frozenset([chr(c) for c in range(0x20)] + [chr(0x7F), "{", "}"])
+
+
 def sql_string_literal(s: str) -> str:
-    """A SQL string literal for ``s`` that can never end early: quotes doubled, control characters
-    spliced in with ``chr(n)``.  Backslashes need nothing (standard SQL strings have no escapes)."""
+    """A SQL string literal for ``s`` that can never end early and never holds a brace: quotes
+    doubled; control characters, ``{`` and ``}`` spliced in with ``chr(n)``.  Backslashes need
+    nothing (standard SQL strings have no escapes)."""
     if not isinstance(s, str):
         raise TypeError("sql_string_literal takes a str")
     _check_text(s, s)
     parts: list[str] = []
     buf: list[str] = []
     for ch in s:
-        if ord(ch) < 0x20 or ord(ch) == 0x7F:
+        if ch in _SPLICED:
             if buf:
                 parts.append("'" + "".join(buf).replace("'", "''") + "'")
                 buf = []
@@ -583,15 +590,15 @@ class Athena(Dialect):
         if not whens:
             return default if rest is None else rest
         subject = self._first(x, null_too=branches.get("null", default) != default)
-        return (f"CASE {subject} " + " ".join(f"WHEN '{c}' THEN {sql}" for c, sql in whens)
+        return (f"CASE {subject} " + " ".join(f"WHEN {self.string(c)} THEN {sql}" for c, sql in whens)
                 + (f" ELSE {rest}" if rest is not None else "") + " END")
 
     def is_kind(self, x: str, *kinds: str) -> str:
         chars = [c for k in kinds for c in _TRINO_FIRST.get(k, "")]
         terms = []
         if chars:
-            terms.append(f"{self._first(x)} = '{chars[0]}'" if len(chars) == 1
-                         else f"{self._first(x)} IN (" + ", ".join(f"'{c}'" for c in chars) + ")")
+            terms.append(f"{self._first(x)} = {self.string(chars[0])}" if len(chars) == 1
+                         else f"{self._first(x)} IN (" + ", ".join(self.string(c) for c in chars) + ")")
         if "integer" in kinds or "double" in kinds:
             pattern = (_TRINO_NUMBER if "integer" in kinds and "double" in kinds
                        else _TRINO_INTEGER if "integer" in kinds else _TRINO_DOUBLE)
