@@ -15,8 +15,7 @@ Result rule (``normalize_ids``, and what the SQL returns, element for element an
   gives ``a, b``);
 * duplicates are kept; the caller deduplicates.
 
-Supported JMESPath (anything else raises :class:`UnsupportedExpression` naming the construct, when the
-map is loaded): identifiers and quoted identifiers, sub-expressions ``a.b``, index ``[0]`` / ``[-1]``,
+Every valid JMESPath expression is accepted.  What the compiler translates to plain SQL: identifiers and quoted identifiers, sub-expressions ``a.b``, index ``[0]`` / ``[-1]``,
 slices ``[1:3]`` / ``[::-1]``, flatten ``[]``, list projection ``[*]``, object-value projection
 ``.*``, filter projection ``[?cond]``, multiselect list ``[a, b]`` and ``a.[b, c]``, pipe ``a | b``,
 ``@``, raw string literals ``'x'`` and JSON literals, ``&&``, ``||``, ``!``, parentheses, comparisons
@@ -25,6 +24,11 @@ slices ``[1:3]`` / ``[::-1]``, flatten ``[]``, list projection ``[*]``, object-v
 null literal on one side (``state.name == 'running'``; comparing two arbitrary values would need deep
 equality of lists and objects), and the search argument of ``contains`` must be a string literal.
 Ordering compares numbers with numbers and strings with strings (code point order), as jmespath does.
+Anything else (the other functions, multiselect hashes, expression references, equality of two
+arbitrary values) is evaluated on DuckDB by the jmespath library itself, through the scalar function
+:data:`UDF_NAME` that :func:`register` defines on a connection (the dbt profile's plugin
+``trailcreator.dbt_plugin`` does so under ``dbt build``); on Athena it raises
+:class:`UnsupportedExpression` naming the construct, when the map is compiled for Athena.
 
 Where jmespath raises a type error at run time (``join`` on a list that is not all strings,
 ``length`` of a number, ``starts_with`` of null, ``'a' < `1```), the SQL yields null for that
@@ -32,8 +36,9 @@ sub-expression, so the record gives no ids from it instead of failing the whole 
 
 Known differences from jmespath, none reachable from a CloudTrail record in practice:
 
-* ``to_string`` of an array or object gives null (jmespath gives JSON text whose spelling of numbers
-  and non-ASCII characters DuckDB does not reproduce exactly);
+* ``to_string`` of an array or object is jmespath's own text on DuckDB; on Athena it stops the query
+  with an error naming the expression (Trino does not spell numbers and non-ASCII characters as
+  Python's ``json.dumps`` does);
 * an object with duplicate keys: DuckDB reads the first, Python the last;
 * integers beyond 64 bits are compared and printed as doubles, and an integer compared with a
   fractional number is compared as doubles (Python compares exactly);
@@ -54,12 +59,14 @@ Only the standard library, ``jmespath`` and the project's error type are importe
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
 from dataclasses import dataclass
 
 import jmespath
+import jmespath.functions
 from jmespath import exceptions as jmespath_exceptions
 
 from .errors import TrailcreatorError
@@ -73,6 +80,9 @@ __all__ = [
     "normalize_sql",
     "normalize_ids",
     "sql_string_literal",
+    "sql_construct_missing",
+    "register",
+    "UDF_NAME",
     "MAX_NESTING",
 ]
 
@@ -151,7 +161,44 @@ def _is_scalar_literal(node: dict) -> bool:
     return node["type"] == "literal" and not isinstance(node["value"], (list, dict))
 
 
+def _arity(name: str) -> tuple[int, int | None]:
+    """(min, max or None) arguments of a jmespath built-in function."""
+    signature = _JMESPATH_FUNCTIONS[name]["signature"]
+    if signature and signature[-1].get("variadic"):
+        return len(signature), None
+    return len(signature), len(signature)
+
+
+_JMESPATH_FUNCTIONS = jmespath.functions.Functions().FUNCTION_TABLE
+
+
+def _validate(node: dict, expression: str) -> None:
+    """What jmespath itself would refuse on every document: unknown functions, wrong argument counts,
+    a slice step of 0.  Raises :class:`InvalidExpression`."""
+    t = node["type"]
+    if t == "function_expression":
+        name = node["value"]
+        if name not in _JMESPATH_FUNCTIONS:
+            raise InvalidExpression(f"ids expression {expression!r}: unknown function {name}()")
+        lo, hi = _arity(name)
+        n = len(node["children"])
+        if n < lo or (hi is not None and n > hi):
+            want = f"{lo}" if lo == hi else f"at least {lo}"
+            raise InvalidExpression(
+                f"ids expression {expression!r}: {name}() takes {want} argument(s), got {n}"
+            )
+    elif t == "slice":
+        if node["children"][2] == 0:
+            raise InvalidExpression(f"ids expression {expression!r}: slice step cannot be 0")
+    for child in node.get("children", []):
+        if isinstance(child, dict):
+            _validate(child, expression)
+
+
 def _check(node: dict, expression: str) -> None:
+    """Raises :class:`UnsupportedExpression` naming the first construct the SQL compiler does not
+    translate (the expression is then evaluated by jmespath itself where the engine can, see
+    :func:`register`)."""
     t = node["type"]
     if t in _NODE_NAMES:
         raise _unsupported(expression, _NODE_NAMES[t])
@@ -159,13 +206,6 @@ def _check(node: dict, expression: str) -> None:
         name = node["value"]
         if name not in _FUNCTIONS:
             raise _unsupported(expression, f"the function {name}()")
-        lo, hi = _FUNCTIONS[name]
-        n = len(node["children"])
-        if n < lo or (hi is not None and n > hi):
-            want = f"{lo}" if lo == hi else f"at least {lo}"
-            raise InvalidExpression(
-                f"ids expression {expression!r}: {name}() takes {want} argument(s), got {n}"
-            )
         if name == "contains" and not (
             node["children"][1]["type"] == "literal" and isinstance(node["children"][1]["value"], str)
         ):
@@ -179,9 +219,6 @@ def _check(node: dict, expression: str) -> None:
                 expression, "an equality comparison without a string, number, boolean or null literal on "
                 "one side (such as 'running' or `1`)"
             )
-    elif t == "slice":
-        if node["children"][2] == 0:
-            raise InvalidExpression(f"ids expression {expression!r}: slice step cannot be 0")
     elif t == "field":
         _check_text(node["value"], expression)
     elif t == "literal":
@@ -201,8 +238,11 @@ def _check_text(s: str, expression: str) -> None:
 def parse_ids(expression: str) -> dict:
     """Parse and validate an ``ids`` expression; returns the jmespath AST.
 
-    Call at map-load time: raises :class:`InvalidExpression` for a JMESPath syntax error and
-    :class:`UnsupportedExpression` for a construct :func:`compile_ids` does not translate.
+    Call at map-load time: raises :class:`InvalidExpression` for a JMESPath syntax error, an unknown
+    function or a wrong argument count, and :class:`UnsupportedExpression` for an expression that
+    cannot be written into SQL text at all (a lone UTF-16 surrogate).  Whether the SQL compiler
+    translates it is :func:`sql_construct_missing`'s question: on DuckDB the rest is evaluated by
+    jmespath itself (:func:`register`), on Athena it is refused.
     """
     if not isinstance(expression, str) or not expression.strip():
         raise InvalidExpression(f"ids expression {expression!r}: must be a non-empty string")
@@ -211,8 +251,21 @@ def parse_ids(expression: str) -> dict:
     except jmespath_exceptions.JMESPathError as e:
         reason = getattr(e, "msg", None) or str(e).splitlines()[0]
         raise InvalidExpression(f"ids expression {expression!r} is not valid JMESPath: {reason}") from None
-    _check(ast, expression)
+    _validate(ast, expression)
+    _check_text(expression, expression)
     return ast
+
+
+def sql_construct_missing(expression: str, dialect: str = "duckdb") -> str | None:
+    """None if ``expression`` compiles to plain SQL of ``dialect``; else the message naming the
+    construct that does not (DuckDB then evaluates the expression with jmespath, Athena refuses it)."""
+    ast = parse_ids(expression)
+    try:
+        _check(ast, expression)
+        _Compiler(expression, _dialect(dialect)).value(ast, "doc")
+    except UnsupportedExpression as e:
+        return str(e)
+    return None
 
 
 # --- SQL text helpers ----------------------------------------------------------------------------
@@ -361,6 +414,14 @@ class Dialect:
         """A LIST of JSON items."""
         return self.varchar_list(items)
 
+    #: Whether the engine can call jmespath itself (:meth:`jmespath_value`).
+    evaluates_jmespath = False
+
+    def jmespath_value(self, expression: str, x: str) -> str:
+        """JSON: ``expression`` evaluated by the jmespath library on the JSON value ``x``, where the
+        engine can call it (DuckDB, through :func:`register`); elsewhere the expression is refused."""
+        raise UnsupportedExpression(f"ids expression {expression!r}: not supported on {self.name}")
+
     # what an engine must supply (see DuckDB for the meaning of each)
     def _abstract(self, *args, **kwargs):
         raise NotImplementedError(f"the {self.name} dialect does not write this operation")
@@ -398,6 +459,11 @@ class DuckDB(Dialect):
             return body(sql)
         v = self.var()
         return f"list_transform([CAST({sql} AS {self.SQL_TYPES[kind]})], lambda {v}: {body(v)})[1]"
+
+    evaluates_jmespath = True
+
+    def jmespath_value(self, expression: str, x: str) -> str:
+        return f"CAST({UDF_NAME}({self.string(expression)}, CAST({x} AS VARCHAR)) AS JSON)"
 
     # --- inspecting a JSON value
     def kind_case(self, x: str, branches: dict[str, str], else_: str | None = None) -> str:
@@ -1044,14 +1110,26 @@ class _Compiler:
             return Val(d.coalesce(d.num_text(v.sql), "'null'"), STR)
         if v.kind == BOOL:
             return Val(d.coalesce(d.bool_text(v.sql), "'null'"), STR)
-        if v.kind == LIST:  # a list: null (the module doc says why)
-            return Val(d.case([(d.is_sql_null(v.sql), "'null'")]), STR)
+        # An array or object: jmespath's JSON text (Python's json.dumps spelling of numbers and
+        # escapes), which only jmespath itself writes exactly.
+        # Where the engine cannot call jmespath (Athena), such a value stops the query with an error
+        # naming the expression: never a different text.
+        def json_text(x):
+            if d.evaluates_jmespath:
+                return d.string_of(d.jmespath_value("to_string(@)", x))
+            return d.error(f"trailcreator: to_string() of an array or object is not supported on {d.name} "
+                           f"(ids expression {self.expression!r})", STR)
+
+        if v.kind == LIST:
+            return Val(d.case([(d.is_sql_null(v.sql), "'null'")], json_text(d.to_json(v.sql))), STR)
         return Val(d.let(v.sql, lambda x: d.kind_case(x, {
             "string": d.string_of(x),
             "integer": d.int_text(x),
             "double": d.double_text(x),
             "boolean": d.bool_text(d.bool_of(x)),
             "null": "'null'",
+            "array": json_text(x),
+            "object": json_text(x),
         })), STR)
 
     def _if_string(self, v: Val, body) -> str:
@@ -1118,12 +1196,31 @@ def _dialect(name: str) -> Dialect:
     return _DIALECTS[name]()
 
 
+def _compile(expression: str, doc_sql: str, dialect: str, ids: bool) -> str:
+    ast = parse_ids(expression)
+    d = _dialect(dialect)
+    try:
+        _check(ast, expression)
+        c = _Compiler(expression, d)
+        return c.ids(ast, doc_sql) if ids else c.value(ast, doc_sql)
+    except UnsupportedExpression as e:
+        refusal = e
+    # Beyond the SQL the compiler writes: jmespath itself, where the engine can call it.
+    d = _dialect(dialect)
+    c = _Compiler(expression, d)
+    try:
+        return c._on(doc_sql, lambda doc: c.normalize(Val(d.jmespath_value(expression, doc), JSON)) if ids
+                     else d.jmespath_value(expression, doc))
+    except UnsupportedExpression:
+        raise refusal from None
+
+
 def compile_ids(expression: str, doc_sql: str, dialect: str = "duckdb") -> str:
     """SQL expression (a list of strings, never NULL) of the ids ``expression`` yields on the JSON
     value ``doc_sql`` (a SQL expression of type JSON holding the whole record, e.g. a column name).
-    See the module doc for the rule.  Raises what :func:`parse_ids` raises."""
-    ast = parse_ids(expression)
-    return _Compiler(expression, _dialect(dialect)).ids(ast, doc_sql)
+    See the module doc for the rule.  Raises what :func:`parse_ids` raises, and on Athena
+    :class:`UnsupportedExpression` for what the compiler does not translate."""
+    return _compile(expression, doc_sql, dialect, ids=True)
 
 
 def compile_value(expression: str, doc_sql: str, dialect: str = "duckdb") -> str:
@@ -1131,11 +1228,48 @@ def compile_value(expression: str, doc_sql: str, dialect: str = "duckdb") -> str
     into ids: ``normalize_sql(compile_value(e, doc))`` gives the ids ``compile_ids(e, doc)`` gives.
     Splitting them lets one query apply the (long) normalization once to the values of many
     expressions, which keeps Athena's query text small."""
-    ast = parse_ids(expression)
-    return _Compiler(expression, _dialect(dialect)).value(ast, doc_sql)
+    return _compile(expression, doc_sql, dialect, ids=False)
 
 
 def normalize_sql(value_sql: str, dialect: str = "duckdb") -> str:
     """SQL expression (a list of strings, never NULL) of the ids in the JSON value ``value_sql``."""
     c = _Compiler("", _dialect(dialect))
     return c._on(value_sql, lambda v: c.normalize(Val(v, JSON)))
+
+
+# --- jmespath inside DuckDB ----------------------------------------------------------------------
+
+#: The DuckDB scalar function (VARCHAR expression, VARCHAR JSON document) -> VARCHAR JSON result that
+#: the SQL calls for what it does not compile.  :func:`register` defines it on a connection; the dbt
+#: project's profile does so through ``trailcreator.dbt_plugin``.
+UDF_NAME = "trailcreator_jmespath"
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed(expression: str):
+    return jmespath.compile(expression)
+
+
+def jmespath_json(expression: str | None, document: str | None) -> str | None:
+    """``expression`` on the JSON text ``document``, by jmespath, as JSON text ('null' for null).
+    Where jmespath raises at run time (a type error), the result is null, as in the compiled SQL."""
+    if expression is None or document is None:
+        return None
+    try:
+        value = _parsed(expression).search(json.loads(document))
+    except (jmespath_exceptions.JMESPathError, ValueError, TypeError, RecursionError):
+        return "null"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def register(con) -> None:
+    """Define :data:`UDF_NAME` on the DuckDB connection ``con`` (idempotent): every connection that
+    runs SQL from :func:`compile_ids` / :func:`compile_value` needs it."""
+    import duckdb
+
+    varchar = duckdb.sqltype("VARCHAR")
+    try:
+        con.create_function(UDF_NAME, jmespath_json, [varchar, varchar], varchar)
+    except duckdb.Error as e:  # already defined on this connection
+        if "already" not in str(e).lower():
+            raise

@@ -16,9 +16,12 @@ from importlib import resources as importlib_resources
 from pathlib import Path
 
 import jsonschema
+import logging
 
 from . import jmespath_sql
 from .errors import TrailcreatorError
+
+log = logging.getLogger("trailcreator")
 
 DEFAULT_MAP = "default.json"
 GENERATED_MACROS = Path("macros") / "generated" / "resource_map.sql"
@@ -146,7 +149,12 @@ def render_macros(rmap: ResourceMap) -> str:
         for e in rmap.entries
     ), "the map's rows")
     duckdb = render_extraction(rmap, "duckdb")
-    athena = render_extraction(rmap, "athena")
+    try:
+        athena = render_extraction(rmap, "athena")
+    except jmespath_sql.UnsupportedExpression:
+        # DuckDB evaluates these with jmespath itself; Athena cannot, so `dbt build --target athena`
+        # stops at compile time.  A fixed message: no map text ever reaches Jinja.
+        athena = ATHENA_REFUSED
     # The file name goes into a Jinja comment: keep only characters that cannot end it.
     name = _SAFE_NAME.sub("_", os.path.basename(rmap.source))
     return f"""{{#-
@@ -173,6 +181,24 @@ def render_macros(rmap: ResourceMap) -> str:
 """
 
 
+ATHENA_REFUSED = (
+    "    {{ exceptions.raise_compiler_error(\"trailcreator: the resource map has an ids expression that cannot "
+    "be compiled to Athena SQL: trailcreator compile-map MAP names it\") }}"
+)
+
+
+def athena_refusals(rmap: ResourceMap) -> list[str]:
+    """One line per map entry whose ids expression cannot be compiled to Athena SQL, naming the
+    construct (DuckDB evaluates such an expression with jmespath itself)."""
+    out = []
+    for e in rmap.entries:
+        missing = jmespath_sql.sql_construct_missing(e.ids, "athena")
+        if missing:
+            out.append(f"resource map {rmap.source}: {e.resource_type} {e.event_source} {e.event_name}: "
+                       f"on Athena: {missing}")
+    return out
+
+
 def render_extraction(rmap: ResourceMap, dialect: str) -> str:
     """The body of extract_resource_ids for one engine (``duckdb`` or ``athena``).
 
@@ -181,7 +207,12 @@ def render_extraction(rmap: ResourceMap, dialect: str) -> str:
     SQL small (Athena limits query text to 262,144 bytes) for maps of hundreds of events."""
     selects = []
     for e in rmap.entries:
-        value_sql = _no_jinja(jmespath_sql.compile_value(e.ids, "doc", dialect=dialect), repr(e.ids))
+        try:
+            value_sql = _no_jinja(jmespath_sql.compile_value(e.ids, "doc", dialect=dialect), repr(e.ids))
+        except jmespath_sql.UnsupportedExpression as err:
+            raise jmespath_sql.UnsupportedExpression(
+                f"resource map {rmap.source}: {e.resource_type} {e.event_source} {e.event_name}: "
+                f"on {dialect.capitalize()}: {err}") from None
         selects.append(
             f"        select event_id, {sql_str(e.resource_type)} as resource_type, {value_sql} as ids_value\n"
             f"        from {{{{ events }}}}\n"
@@ -200,6 +231,8 @@ def render_extraction(rmap: ResourceMap, dialect: str) -> str:
 
 def write_dbt_macros(rmap: ResourceMap, project_dir: str) -> str:
     """Write the generated macros atomically; return the path written."""
+    for line in athena_refusals(rmap):
+        log.warning(line)
     target = Path(project_dir) / GENERATED_MACROS
     target.parent.mkdir(parents=True, exist_ok=True)
     text = render_macros(rmap)

@@ -1,0 +1,52 @@
+"""What the SQL compiler does not translate is evaluated by jmespath inside DuckDB: through
+`trailcreator load` (dbt build, the profile's plugin registers the function), the same ids as
+jmespath gives; the Athena form of such a map stops `dbt build --target athena` at compile time."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import jmespath
+
+import trailgen as tg
+from conftest import rows
+from trailcreator import jmespath_sql, resource_map
+
+A = "111111111111"
+T0 = dt.datetime(2024, 5, 1, 9, 0, 0)
+REQUEST = {"items": [{"name": "b-2", "n": 2}, {"name": "b-1", "n": 1}, {"name": "b-3", "n": 3}],
+           "tags": {"Name": "tagged-bucket", "Team": "x"}}
+EXPRESSIONS = {
+    "s3": "sort_by(requestParameters.items, &n)[*].name",            # expression reference
+    "sns": "values({k: requestParameters.tags.Name})",              # multiselect hash
+    "sqs": "to_string(requestParameters.items[?n > `2`].n)",        # to_string of an array
+}
+
+
+def test_uncompiled_expressions_load_through_dbt_as_jmespath_gives_them(cli, project, tmp_path):
+    for expression in EXPRESSIONS.values():
+        assert jmespath_sql.sql_construct_missing(expression, "duckdb") is not None or "to_string" in expression
+    rmap = {"resources": [{"resource": rtype, "events": [
+        {"event": "CreateBucket", "service": "s3.amazonaws.com", "ids": ids}]} for rtype, ids in EXPRESSIONS.items()]}
+    path = tmp_path / "map.json"
+    path.write_text(json.dumps(rmap))
+    trail = tg.Trail()
+    trail.add([tg.event(A, "us-east-1", "s3.amazonaws.com", "CreateBucket", tg.identity_iam_user(A, "alice"), T0,
+                        REQUEST, None)])
+    root = trail.write_dir(str(tmp_path / "trail"))
+    db = tmp_path / "c.db"
+    result = cli("load", "--trail", root, "--db", db, "--resource-map", path)
+
+    got = sorted((r["resource_type"], r["resource_id"]) for r in rows(db, "select * from resource_creators"))
+    record = {"requestParameters": REQUEST}
+    want = sorted((rtype, i) for rtype, ids in EXPRESSIONS.items()
+                  for i in jmespath_sql.normalize_ids(jmespath.search(ids, record)))
+    assert got == want
+    assert ("sqs", "[3]") in got and ("s3", "b-1") in got
+    # Athena cannot: one warning line per such entry, and its macro stops a build at compile time.
+    refusals = [line for line in result.stderr.splitlines() if "on Athena" in line]
+    assert len(refusals) == 2, result.stderr
+    assert any("sort_by()" in m for m in refusals) and any("values()" in m for m in refusals)
+    generated = (project / "dbt_project" / resource_map.GENERATED_MACROS).read_text()
+    assert resource_map.ATHENA_REFUSED in generated
