@@ -20,7 +20,9 @@ slices ``[1:3]`` / ``[::-1]``, flatten ``[]``, list projection ``[*]``, object-v
 ``.*``, filter projection ``[?cond]``, multiselect list ``[a, b]`` and ``a.[b, c]``, pipe ``a | b``,
 ``@``, raw string literals ``'x'`` and JSON literals, ``&&``, ``||``, ``!``, parentheses, comparisons
 ``== != < <= > >=``, and the functions ``length``, ``to_string``, ``join``, ``not_null``,
-``starts_with`` and ``contains``.  Two restrictions: an equality needs a string, number, boolean or
+``starts_with`` and ``contains``; on DuckDB also multiselect hashes ``{a: b}`` and the functions
+``type``, ``abs``, ``ceil``, ``floor``, ``ends_with``, ``keys``, ``values``, ``to_array``, ``reverse``
+and ``map(&expr, list)`` (``ceil``/``floor`` beyond 4e18 and ``reverse`` of a string ask jmespath).  Two restrictions: an equality needs a string, number, boolean or
 null literal on one side (``state.name == 'running'``; comparing two arbitrary values would need deep
 equality of lists and objects), and the search argument of ``contains`` must be a string literal.
 Ordering compares numbers with numbers and strings with strings (code point order), as jmespath does.
@@ -93,8 +95,15 @@ MAX_NESTING = 8
 SUPPORTED = (
     "supported: fields and quoted fields, a.b, [0], [-1], slices, [], [*], .*, [?filter], [a, b], "
     "a | b, @, 'raw' and `json` literals, &&, ||, !, comparisons == != < <= > >=, and the functions "
-    "length, to_string, join, not_null, starts_with, contains"
+    "length, to_string, join, not_null, starts_with, contains (on DuckDB also {a: b}, type, abs, ceil, "
+    "floor, ends_with, keys, values, to_array, reverse and map(&expr, list))"
 )
+
+#: Compiled on DuckDB only; on Athena they are refused like any construct the compiler lacks.
+_DUCKDB_FUNCTIONS = {
+    "type": (1, 1), "abs": (1, 1), "ceil": (1, 1), "floor": (1, 1), "ends_with": (2, 2), "keys": (1, 1),
+    "values": (1, 1), "to_array": (1, 1), "reverse": (1, 1), "map": (2, 2),
+}
 
 
 class UnsupportedExpression(TrailcreatorError, ValueError):
@@ -149,6 +158,8 @@ _NODE_NAMES = {
     "key_val_pair": "multiselect hash {...}",
     "expref": "expression reference &expr",
 }
+#: Nodes the compiler itself refuses where it cannot translate them (per dialect, or outside map()).
+_COMPILER_CHECKED = {"multi_select_dict", "key_val_pair", "expref"}
 
 
 def _unsupported(expression: str, construct: str) -> UnsupportedExpression:
@@ -200,11 +211,11 @@ def _check(node: dict, expression: str) -> None:
     translate (the expression is then evaluated by jmespath itself where the engine can, see
     :func:`register`)."""
     t = node["type"]
-    if t in _NODE_NAMES:
+    if t in _NODE_NAMES and t not in _COMPILER_CHECKED:
         raise _unsupported(expression, _NODE_NAMES[t])
     if t == "function_expression":
         name = node["value"]
-        if name not in _FUNCTIONS:
+        if name not in _FUNCTIONS and name not in _DUCKDB_FUNCTIONS:
             raise _unsupported(expression, f"the function {name}()")
         if name == "contains" and not (
             node["children"][1]["type"] == "literal" and isinstance(node["children"][1]["value"], str)
@@ -416,6 +427,7 @@ class Dialect:
 
     #: Whether the engine can call jmespath itself (:meth:`jmespath_value`).
     evaluates_jmespath = False
+    compiles_extras = False
 
     def jmespath_value(self, expression: str, x: str) -> str:
         """JSON: ``expression`` evaluated by the jmespath library on the JSON value ``x``, where the
@@ -461,6 +473,8 @@ class DuckDB(Dialect):
         return f"list_transform([CAST({sql} AS {self.SQL_TYPES[kind]})], lambda {v}: {body(v)})[1]"
 
     evaluates_jmespath = True
+    #: Writes the constructs of _DUCKDB_FUNCTIONS and multiselect hashes.
+    compiles_extras = True
 
     def jmespath_value(self, expression: str, x: str) -> str:
         return f"CAST({UDF_NAME}({self.string(expression)}, CAST({x} AS VARCHAR)) AS JSON)"
@@ -781,7 +795,108 @@ _DIALECTS = {"duckdb": DuckDB, "athena": Athena}
 # --- the compiler --------------------------------------------------------------------------------
 
 
-class _Compiler:
+class _DuckDBCompiler:
+    """The constructs compiled on DuckDB only (mixed into :class:`_Compiler`)."""
+
+    def _extras(self, construct: str) -> None:
+        if not self.d.compiles_extras:
+            raise _unsupported(self.expression, construct)
+
+    def visit_multi_select_dict(self, node, cur):
+        self._extras("multiselect hash {...}")
+        d = self.d
+        keys = [pair["value"] for pair in node["children"]]
+        if len(set(keys)) != len(keys):
+            raise _unsupported(self.expression, "a multiselect hash that repeats a key")
+        parts = ", ".join(f"{d.string(pair['value'])}, {self.as_json(self.visit(pair['children'][0], cur))}"
+                          for pair in node["children"])
+        if cur.kind == JSON:
+            null = d.is_null_unparsed(cur.sql) if cur.sql == self.root else d.is_null(cur.sql)
+        else:
+            null = d.is_sql_null(cur.sql)
+        return Val(d.case([(null, d.null(JSON))], f"json_object({parts})"), JSON)
+
+    def visit_expref(self, node, cur):
+        raise _unsupported(self.expression, "an expression reference &expr outside map()")
+
+    def _json_arg(self, v: Val) -> str:
+        return self.as_json(v)
+
+    def fn_type(self, args, node):
+        self._extras("the function type()")
+        d = self.d
+        return Val(d.let(self._json_arg(args[0]), lambda x: d.kind_case(x, {
+            "string": "'string'", "integer": "'number'", "double": "'number'", "boolean": "'boolean'",
+            "null": "'null'", "array": "'array'", "object": "'object'"})), STR)
+
+    def fn_abs(self, args, node):
+        self._extras("the function abs()")
+        d = self.d
+        return Val(d.let(self._json_arg(args[0]), lambda x: d.kind_case(x, {
+            "integer": d.to_json(f"abs({d.int_of(x)})"),
+            "double": d.to_json(f"abs({d.double_of(x)})")})), JSON)
+
+    def _rounding(self, name: str, args) -> Val:
+        """ceil/floor: Python's math.ceil/floor, an integer; beyond 2**62 jmespath itself does it."""
+        self._extras(f"the function {name}()")
+        d = self.d
+        return Val(d.let(self._json_arg(args[0]), lambda x: d.kind_case(x, {
+            "integer": x,
+            "double": d.case([(f"abs({d.double_of(x)}) < 4.0e18",
+                               d.to_json(f"CAST({name}({d.double_of(x)}) AS BIGINT)"))],
+                             d.jmespath_value(f"{name}(@)", x))})), JSON)
+
+    def fn_ceil(self, args, node):
+        return self._rounding("ceil", args)
+
+    def fn_floor(self, args, node):
+        return self._rounding("floor", args)
+
+    def fn_ends_with(self, args, node):
+        self._extras("the function ends_with()")
+        subject, suffix = args
+        return Val(self._if_string(subject, lambda s: self._if_string(suffix, lambda p: f"suffix({s}, {p})")), BOOL)
+
+    def fn_keys(self, args, node):
+        self._extras("the function keys()")
+        d = self.d
+        return Val(d.let(self._json_arg(args[0]), lambda x: d.kind_case(x, {
+            "object": d.to_json(f"json_keys({x})")})), JSON)
+
+    def fn_values(self, args, node):
+        self._extras("the function values()")
+        return Val(self.d.object_values(self._json_arg(args[0])), LIST)
+
+    def fn_to_array(self, args, node):
+        self._extras("the function to_array()")
+        d = self.d
+        (v,) = args
+        if v.kind == LIST:
+            return Val(d.case([(d.is_sql_null(v.sql), d.list_value([d.null(JSON)]))], v.sql), LIST)
+        return Val(d.let(self._json_arg(v), lambda x: d.kind_case(x, {"array": d.elements(x)},
+                                                                  d.list_value([x]))), LIST)
+
+    def fn_reverse(self, args, node):
+        """A list reversed in SQL; a string by jmespath (code points, as Python's s[::-1])."""
+        self._extras("the function reverse()")
+        d = self.d
+        return Val(d.let(self._json_arg(args[0]), lambda x: d.kind_case(x, {
+            "array": d.to_json(f"list_reverse({d.elements(x)})"),
+            "string": d.jmespath_value("reverse(@)", x)})), JSON)
+
+    def fn_map(self, args, node):
+        """map(&expr, list): expr on each element, nulls kept; null where the list is not a list."""
+        self._extras("the function map()")
+        d = self.d
+        ref, lst = node["children"]
+        if ref["type"] != "expref":
+            return Val(d.null(LIST), LIST)  # jmespath: a type error, null here
+        e = d.var()
+        body = self.as_json(self.visit(ref["children"][0], Val(e, JSON)))
+        return Val(d.list_transform(self.as_list(args[1]), e, body), LIST)
+
+
+class _Compiler(_DuckDBCompiler):
     """Walks the jmespath AST; each node turns the SQL of the current value into the SQL of its
     result, with jmespath's tree interpreter as the reference for what each node means."""
 
@@ -1083,7 +1198,7 @@ class _Compiler:
     # Where jmespath raises a type error, these give null.
 
     def visit_function_expression(self, node, cur):
-        args = [self.visit(c, cur) for c in node["children"]]
+        args = [None if c["type"] == "expref" else self.visit(c, cur) for c in node["children"]]
         return getattr(self, "fn_" + node["value"])(args, node)
 
     def fn_length(self, args, node):
