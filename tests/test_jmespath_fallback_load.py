@@ -50,3 +50,26 @@ def test_uncompiled_expressions_load_through_dbt_as_jmespath_gives_them(cli, pro
     assert any("sort_by()" in m for m in refusals) and any("values()" in m for m in refusals)
     generated = (project / "dbt_project" / resource_map.GENERATED_MACROS).read_text()
     assert resource_map.ATHENA_REFUSED in generated
+
+
+def test_athena_build_stops_at_compile_time_for_such_a_map(project, tmp_path, monkeypatch):
+    """The Athena macro of a map with an expression Trino SQL cannot express raises a fixed message."""
+    import pytest
+
+    pytest.importorskip("dbt.adapters.athena", reason="the athena extra (dbt-athena) is not installed")
+    from test_athena_dbt import dbt
+
+    for var, value in {"AWS_ACCESS_KEY_ID": "AKIATESTFAKEKEY00001", "AWS_SECRET_ACCESS_KEY": "fake",
+                       "AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_MAX_ATTEMPTS": "1"}.items():
+        monkeypatch.setenv(var, value)
+    path = tmp_path / "map.json"
+    path.write_text(json.dumps({"resources": [{"resource": "s3", "events": [
+        {"event": "CreateBucket", "service": "s3.amazonaws.com", "ids": EXPRESSIONS["s3"]}]}]}))
+    rmap = resource_map.load(str(path))
+    assert len(resource_map.athena_refusals(rmap)) == 1
+    resource_map.write_dbt_macros(rmap, str(project / "dbt_project"))
+    res = dbt(project, "compile", "--no-populate-cache", "--select", "int_resource_ids_extracted",
+              vars_={"cloudtrail_database": "trails", "cloudtrail_table": "org_trail"})
+    assert not res.success
+    text = str(res.exception or "") + "".join(str(getattr(r, "message", "")) for r in (res.result or []))
+    assert "cannot be compiled to Athena SQL" in text, text
