@@ -428,6 +428,14 @@ def test_what_sql_does_not_express_is_evaluated_by_jmespath_on_duckdb(con, expre
     assert repr(expression) in msg and construct in msg and "supported:" in msg
 
 
+def test_jmespath_inside_duckdb_gives_null_where_jmespath_fails(con):
+    doc = {"s": "nan", "items": [{"n": 1}, {"n": "x"}], "t": "12"}
+    assert sql_ids(con, "to_number(t)", doc) == ["12"]
+    assert sql_ids(con, "to_number(s)", doc) == []  # NaN is not JSON: null
+    assert sql_ids(con, "sort_by(items, &n)[*].n", doc) == []  # jmespath's type error: null
+    assert sql_ids(con, "[&n][0]", doc) == []  # an expression reference is not a value
+
+
 def test_unknown_function_is_invalid():
     with pytest.raises(InvalidExpression) as e:
         parse_ids("nope(a)")

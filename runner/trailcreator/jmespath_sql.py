@@ -45,7 +45,8 @@ Known differences from jmespath, none reachable from a CloudTrail record in prac
 * integers beyond 64 bits are compared and printed as doubles, and an integer compared with a
   fractional number is compared as doubles (Python compares exactly);
 * ids inside more than :data:`MAX_NESTING` levels of nested lists stop the query with an error
-  instead of being returned.
+  instead of being returned;
+* a NaN or infinity (``to_number('nan')``), which is not JSON, is null.
 
 Both errors are :class:`~trailcreator.errors.TrailcreatorError`, so the command line reports them in
 one line, and ``ValueError``.
@@ -1372,9 +1373,10 @@ def jmespath_json(expression: str | None, document: str | None) -> str | None:
         return None
     try:
         value = _parsed(expression).search(json.loads(document))
+        # NaN and infinities (to_number('nan')) and expression references are not JSON: null.
+        return json.dumps(value, ensure_ascii=False, allow_nan=False)
     except (jmespath_exceptions.JMESPathError, ValueError, TypeError, RecursionError):
         return "null"
-    return json.dumps(value, ensure_ascii=False)
 
 
 def register(con) -> None:

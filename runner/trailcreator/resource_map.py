@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import re
 from dataclasses import dataclass
@@ -16,7 +17,6 @@ from importlib import resources as importlib_resources
 from pathlib import Path
 
 import jsonschema
-import logging
 
 from . import jmespath_sql
 from .errors import TrailcreatorError
