@@ -1,5 +1,5 @@
 """Shared fixtures: one moto server on loopback for the session, the AWS environment pointing
-at it, a private copy of the dbt project, the CLI.
+at it, workspaces in a session folder, the CLI.
 
 The tests talk HTTP to moto as the product talks to AWS (``AWS_ENDPOINT_URL``); nothing
 reaches the network.  ``world`` resets moto and creates the two-account, two-region
@@ -131,19 +131,30 @@ def s3(aws_env):
     return aws_env.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cache_dir(tmp_path_factory):
+    """Workspaces (trailcreator.workspace) live in a folder of the test session, never in ~/.cache."""
+    old = os.environ.get("TRAILCREATOR_CACHE_DIR")
+    path = tmp_path_factory.mktemp("cache")
+    os.environ["TRAILCREATOR_CACHE_DIR"] = str(path)
+    yield path
+    if old is None:
+        os.environ.pop("TRAILCREATOR_CACHE_DIR", None)
+    else:
+        os.environ["TRAILCREATOR_CACHE_DIR"] = old
+
+
 @pytest.fixture
-def project(tmp_path_factory, monkeypatch):
-    """A private copy of dbt_project/ and profiles.yml, so compiling a test's map never
-    touches the checkout's generated macros."""
+def project(tmp_path_factory):
+    """A private copy of dbt_project/ (profiles.yml inside), for tests that run dbt on the
+    project folder itself."""
     home = tmp_path_factory.mktemp("home")
     shutil.copytree(ROOT / "dbt_project", home / "dbt_project", ignore=shutil.ignore_patterns("target", "logs"))
-    shutil.copy(ROOT / "profiles.yml", home / "profiles.yml")
-    monkeypatch.setenv("TRAILCREATOR_HOME", str(home))
     return home
 
 
 @pytest.fixture
-def cli(project):
+def cli():
     """Run ``trailcreator ...`` through Click; returns the result (exit_code, stdout, stderr)."""
     from trailcreator.cli import cli as group
 

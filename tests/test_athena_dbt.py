@@ -17,7 +17,7 @@ def dbt(project: Path, *args: str, vars_: dict | None = None):
     import yaml
     from dbt.cli.main import dbtRunner
 
-    argv = [*args, "--project-dir", str(project / "dbt_project"), "--profiles-dir", str(project),
+    argv = [*args, "--project-dir", str(project / "dbt_project"), "--profiles-dir", str(project / "dbt_project"),
             "--target-path", str(project / "dbt_project" / "target"), "--log-path", str(project / "dbt_project" / "logs"),
             "--target", "athena", "--no-use-colors", "--log-level", "none"]
     if vars_:
@@ -78,3 +78,24 @@ def test_bad_vars_stop_the_compile(athena_env, vars_, message):
     res = dbt(athena_env, "compile", "--no-populate-cache", "--select", "stg_cloudtrail__events", vars_=vars_)
     assert not res.success
     assert message in str(res.exception or "") + "".join(str(getattr(r, "message", "")) for r in (res.result or []))
+
+
+def test_passthrough_compiles_a_map_for_athena_offline(athena_env, cli, tmp_path):
+    """The README's Athena route: `trailcreator dbt --duckdb F --resource-map MAP -- ... --target athena`
+    compiles the map into F's workspace and runs dbt-athena there, offline."""
+    import json
+
+    from trailcreator.workspace import Workspace
+
+    role_map = tmp_path / "role.json"
+    role_map.write_text(json.dumps({"resources": [{"resource": "iam-role", "events": [
+        {"event": "CreateRole", "service": "iam.amazonaws.com", "ids": "requestParameters.roleName"}]}]}))
+    duck = tmp_path / "creators.duckdb"
+    cli("dbt", "--duckdb", duck, "--resource-map", role_map, "--", "compile", "--target", "athena", "--no-populate-cache",
+        "--select", "int_resource_ids_extracted", "--vars", '{cloudtrail_database: trails, cloudtrail_table: org_trail}')
+    ws = Workspace.for_duckdb(str(duck))
+    sql = (ws.target / "compiled" / "trailcreator" / "models" / "intermediate" / "int_resource_ids_extracted.sql").read_text()
+    assert "json_extract(doc, '$.requestParameters.roleName')" in sql
+    assert "bucketName" not in sql  # the default map is not what was compiled
+    assert len(sqlglot.parse(sql, read="trino")) == 1
+    assert not duck.exists()  # Athena's run opens no DuckDB file

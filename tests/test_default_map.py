@@ -7,7 +7,9 @@ under ``../shared/data/cloudtrail-samples`` or reconstructed from the AWS docume
 for that type (``resource_type.id``).
 """
 
+import collections
 import gzip
+import importlib.util
 import json
 import os
 from pathlib import Path
@@ -21,7 +23,9 @@ MAP_PATH = ROOT / "runner" / "trailcreator" / "resource_maps" / "default.json"
 FIXTURE_DIR = ROOT / "tests" / "fixtures" / "default_map"
 SAMPLES_DIR = ROOT.parent / "shared" / "data" / "cloudtrail-samples"
 
-MIN_TYPES = 50
+MIN_TYPES = 200
+COVERAGE_PATH = FIXTURE_DIR / "COVERAGE.md"
+COVERAGE_SCRIPT = ROOT / "scripts" / "default_map_coverage.py"
 FIXTURE_KEYS = {"resource", "c7n_id_field", "id_form", "source", "event", "expected_ids"}
 ID_FORMS = {"arn", "name", "id"}
 DOC_SOURCE = "AWS documentation: "
@@ -120,7 +124,7 @@ def test_map_has_no_duplicate_entries():
     assert len(names) == len(set(names)), "a type is listed twice"
 
 
-def test_map_covers_at_least_50_types():
+def test_map_covers_at_least_200_types():
     assert len({r for (r, _, _, _) in ENTRIES}) >= MIN_TYPES
 
 
@@ -254,3 +258,31 @@ def test_sample_fixture_is_the_published_record(name, fixture):
     if "fields p_* dropped" in fixture["source"]:
         record = {k: v for k, v in record.items() if not k.startswith("p_")}
     assert fixture["event"] == record, name
+
+
+# coverage table
+
+def _taggable(registry):
+    return {name for name in registry.keys() if registry.get(name).action_registry.get("tag") is not None}
+
+
+def test_coverage_lists_every_taggable_type_exactly_once(registry):
+    """COVERAGE.md has one row group per taggable c7n type: covered, or not covered with a reason."""
+    rows = [line for line in COVERAGE_PATH.read_text().splitlines() if line.startswith("| **")]
+    named = collections.Counter(line.split("**")[1] for line in rows)
+    assert [t for t, n in named.items() if n > 1] == []
+    assert set(named) == _taggable(registry)
+    covered = {r["resource"] for r in load_map()["resources"]}
+    for line in rows:
+        rtype, cells = line.split("**")[1], [c.strip() for c in line.strip("|").split("|")]
+        if rtype in covered:
+            assert len(cells) == 5 and cells[4], line
+        else:
+            assert len(cells) == 3 and cells[2], f"{rtype}: not covered without a reason"
+
+
+def test_coverage_file_is_what_the_script_writes(registry):
+    spec = importlib.util.spec_from_file_location("default_map_coverage", COVERAGE_SCRIPT)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert COVERAGE_PATH.read_text() == mod.render(), "run python scripts/default_map_coverage.py"

@@ -11,7 +11,7 @@ import jmespath
 
 import trailgen as tg
 from conftest import rows
-from trailcreator import jmespath_sql, resource_map
+from trailcreator import jmespath_sql, resource_map, workspace
 
 A = "111111111111"
 T0 = dt.datetime(2024, 5, 1, 9, 0, 0)
@@ -25,7 +25,7 @@ EXPRESSIONS = {
 }
 
 
-def test_uncompiled_expressions_load_through_dbt_as_jmespath_gives_them(cli, project, tmp_path):
+def test_uncompiled_expressions_load_through_dbt_as_jmespath_gives_them(cli, tmp_path):
     assert [rtype for rtype, e in EXPRESSIONS.items() if jmespath_sql.sql_construct_missing(e, "duckdb")] == ["s3", "sns"]
     assert "trailcreator_jmespath(" in jmespath_sql.compile_value(EXPRESSIONS["sqs"], "doc")
     assert "trailcreator_jmespath(" not in jmespath_sql.compile_value(EXPRESSIONS["ebs"], "doc")
@@ -38,7 +38,8 @@ def test_uncompiled_expressions_load_through_dbt_as_jmespath_gives_them(cli, pro
                         REQUEST, None)])
     root = trail.write_dir(str(tmp_path / "trail"))
     db = tmp_path / "c.db"
-    result = cli("load", "--trail", root, "--db", db, "--resource-map", path)
+    duck = tmp_path / "c.duckdb"
+    result = cli("load", "--trail", root, "--db", db, "--duckdb", duck, "--resource-map", path)
 
     got = sorted((r["resource_type"], r["resource_id"]) for r in rows(db, "select * from resource_creators"))
     record = {"requestParameters": REQUEST}
@@ -51,7 +52,7 @@ def test_uncompiled_expressions_load_through_dbt_as_jmespath_gives_them(cli, pro
     assert len(refusals) == 3, result.stderr
     assert [r.split("map.json: ")[1].split()[0] for r in refusals] == ["s3", "sns", "ebs"], refusals
     assert "sort_by()" in refusals[0] and "sort()" in refusals[1] and "multiselect hash" in refusals[2]
-    generated = (project / "dbt_project" / resource_map.GENERATED_MACROS).read_text()
+    generated = workspace.Workspace.for_duckdb(str(duck)).generated_macros.read_text()
     assert resource_map.ATHENA_REFUSED in generated
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+from pathlib import Path
 
 import duckdb
 import jinja2
@@ -24,7 +25,7 @@ from hypothesis import strategies as st
 
 import trailgen as tg
 from conftest import rows
-from trailcreator import resource_map
+from trailcreator import resource_map, workspace
 from trailcreator.errors import TrailcreatorError
 
 A = "111111111111"
@@ -185,7 +186,7 @@ def _files_holding(folder, needle: bytes) -> list[str]:
     return found
 
 
-def test_template_payloads_load_as_literal_ids_and_the_secret_goes_nowhere(cli, project, tmp_path, monkeypatch):
+def test_template_payloads_load_as_literal_ids_and_the_secret_goes_nowhere(cli, tmp_path, monkeypatch):
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
     key = "{{ env_var('AWS_SECRET_ACCESS_KEY') }}"
     rmap = {"resources": [
@@ -209,8 +210,11 @@ def test_template_payloads_load_as_literal_ids_and_the_secret_goes_nowhere(cli, 
     got = sorted((r["resource_type"], r["resource_id"]) for r in rows(db, "select * from resource_creators"))
     assert got == sorted([("s3", PAYLOADS[0]), ("sns", PAYLOADS[1]), ("sqs", "field-" + key)])
     assert os.environ["AWS_SECRET_ACCESS_KEY"] == SECRET
-    generated = project / "dbt_project" / resource_map.GENERATED_MACROS
-    _assert_only_scaffolding(generated.read_text(), entries=3)
-    # Not in the DuckDB file, the SQLite file, dbt's target/ and logs/, nor anywhere else written.
+    ws = workspace.Workspace.for_duckdb(str(duck))
+    _assert_only_scaffolding(ws.generated_macros.read_text(), entries=3)
+    # Not in the DuckDB file, the SQLite file, the workspace (compiled map, dbt's target/ and logs/),
+    # nor the checkout's dbt project.
+    assert ws.target.is_dir() and ws.logs.is_dir()
     assert _files_holding(tmp_path, SECRET.encode()) == []
-    assert _files_holding(project, SECRET.encode()) == []
+    assert _files_holding(ws.root, SECRET.encode()) == []
+    assert _files_holding(Path(__file__).resolve().parents[1] / "dbt_project", SECRET.encode()) == []

@@ -14,7 +14,8 @@ from trailcreator import ingest, scan, trail
 
 A = "111111111111"
 T0 = dt.datetime(2024, 5, 1, 9)
-NAMES = ["CreateBucket", "RunInstances"]
+PAIRS = [("s3.amazonaws.com", "CreateBucket"), ("ec2.amazonaws.com", "RunInstances")]
+WANTED = scan.Wanted(frozenset(PAIRS))
 
 
 def records():
@@ -31,7 +32,7 @@ def records():
 
 
 def reference(recs):
-    return sorted(json.dumps(r, sort_keys=True) for r in recs if r["eventName"] in NAMES)
+    return sorted(json.dumps(r, sort_keys=True) for r in recs if (r["eventSource"], r["eventName"]) in PAIRS)
 
 
 @pytest.mark.parametrize("layout", ["cloudtrail", "spaces", "sorted-keys", "pretty"])
@@ -45,7 +46,7 @@ def test_scan_finds_what_a_full_parse_finds(layout):
         data = json.dumps({"Records": recs}, separators=(",", ":"), sort_keys=True).encode()
     else:
         data = json.dumps({"Records": recs}, indent=2).encode()
-    res = scan.scan("x.json.gz", gzip.compress(data), NAMES)
+    res = scan.scan("x.json.gz", gzip.compress(data), WANTED)
     assert res.status == "ok" and res.records == len(recs)
     assert sorted(json.dumps(json.loads(h), sort_keys=True) for h in res.hits) == reference(recs)
     # The payload that mentions CreateBucket sends the compact layout to the whole parse too.
@@ -55,7 +56,7 @@ def test_scan_finds_what_a_full_parse_finds(layout):
 def test_fast_path_taken_on_cloudtrail_layout():
     recs = [r for r in records() if r["eventName"] != "LookupEvents"]
     data = json.dumps({"Records": recs}, separators=(",", ":")).encode()
-    res = scan.scan("x.json", data, NAMES)
+    res = scan.scan("x.json", data, WANTED)
     assert res.fast is True and res.records == len(recs)
     assert sorted(json.dumps(json.loads(h), sort_keys=True) for h in res.hits) == reference(recs)
 
@@ -68,35 +69,60 @@ def test_fast_path_taken_on_cloudtrail_layout():
     (b"", "empty"),
 ])
 def test_bad_objects_are_skipped_with_a_reason(data, reason):
-    res = scan.scan("x", data, NAMES)
+    res = scan.scan("x", data, WANTED)
     assert res.status == "skipped" and reason.lower() in res.error.lower() and res.hits == []
 
 
-def test_worker_pool_gives_the_same_rows_as_in_process(tmp_path, monkeypatch):
+def test_worker_pool_gives_the_same_results_as_in_process(tmp_path, monkeypatch):
     t = tg.Trail()
     for i in range(6):
         t.add([tg.event(A, "us-east-1", "s3.amazonaws.com", "CreateBucket", tg.identity_iam_user(A, "alice"),
                         T0 + dt.timedelta(minutes=i), {"bucketName": f"b{i}"})] + records(), tag=f"obj{i}")
     root = t.write_dir(str(tmp_path / "trail"))
-    spec = trail.make_spec(root)
-    objs, _ = trail.list_objects(spec)
-    pairs = [("s3.amazonaws.com", "CreateBucket"), ("ec2.amazonaws.com", "RunInstances")]
+    objs = trail.list_objects(trail.make_spec(root)).objects
 
-    def run(in_process_bytes, out):
-        monkeypatch.setattr(ingest.Reader, "IN_PROCESS_BYTES", in_process_bytes)
-        r = ingest.Reader(spec, pairs, workers=2)
-        try:
-            r.read(objs)
-            st = r.write_parquet(objs, str(tmp_path / out))
-        finally:
-            r.close()
-        return st, r.con
+    def run(in_process_bytes):
+        monkeypatch.setattr(ingest, "IN_PROCESS_BYTES", in_process_bytes)
+        results = ingest.Reader(WANTED, workers=2).results(objs)
+        return sorted((r.url, r.status, r.records, sorted(json.loads(h)["eventID"] for h in r.hits)) for r in results)
 
-    st_pool, _ = run(0, "pool.parquet")
-    st_local, _ = run(10**12, "local.parquet")
-    assert (st_pool.objects, st_pool.records, st_pool.events) == (st_local.objects, st_local.records, st_local.events) == (6, 36, 18)
-    import duckdb
+    pool, local = run(0), run(10**12)
+    assert pool == local
+    assert len(pool) == 6 and sum(r[2] for r in pool) == 36 and sum(len(r[3]) for r in pool) == 18
 
-    q = "select object_key, status, records_scanned, list_sort(list_transform(events, lambda e: e.eventID)) from read_parquet('{}') order by 1"
-    con = duckdb.connect()
-    assert con.execute(q.format(tmp_path / "pool.parquet")).fetchall() == con.execute(q.format(tmp_path / "local.parquet")).fetchall()
+
+def test_unusable_records_are_counted_with_their_reason():
+    alice = tg.identity_iam_user(A, "alice")
+    good = tg.event(A, "us-east-1", "s3.amazonaws.com", "CreateBucket", alice, T0, {"bucketName": "ok"})
+    no_time = {**good, "eventID": "e-no-time"}
+    del no_time["eventTime"]
+    bad_time = {**good, "eventID": "e-bad-time", "eventTime": "yesterday"}
+    bad_month = {**good, "eventID": "e-bad-month", "eventTime": "2024-13-01T00:00:00Z"}
+    no_account = {**good, "eventID": "e-no-account", "recipientAccountId": None,
+                  "userIdentity": {"type": "AWSService", "invokedBy": "s3.amazonaws.com"}}
+    no_region = {**good, "eventID": "e-no-region", "awsRegion": ""}
+    failed = {**good, "eventID": "e-failed", "errorCode": "AccessDenied", "eventTime": None}  # failed: not counted
+    recs = [good, no_time, bad_time, bad_month, no_account, no_region, failed]
+    for layout in ({"separators": (",", ":")}, {"indent": 2}):
+        res = scan.scan("x.json", json.dumps({"Records": recs}, **layout).encode(), WANTED)
+        assert [json.loads(h)["eventID"] for h in res.hits] == [good["eventID"]]
+        assert res.unusable == {"no eventTime": 1, "eventTime is not a UTC time (YYYY-MM-DDThh:mm:ssZ)": 2,
+                                "no account id (recipientAccountId)": 1, "no awsRegion": 1}
+
+
+def test_an_object_inflating_past_the_limit_is_skipped_and_named():
+    data = gzip.compress(json.dumps({"Records": records()}).encode() + b" " * 5000)
+    assert scan.scan("x.json.gz", data, WANTED, max_inflated=10**6).status == "ok"
+    res = scan.scan("x.json.gz", data, WANTED, max_inflated=4096)
+    assert res.status == "skipped" and "inflates to more than" in res.error and "--max-object-size" in res.error
+    res = scan.scan("x.json", b'{"Records":[]}' + b" " * 5000, WANTED, max_inflated=4096)
+    assert res.status == "skipped" and "--max-object-size" in res.error
+
+
+def test_a_gzip_file_of_several_members_is_read_whole():
+    recs = records()
+    doc = json.dumps({"Records": recs}, separators=(",", ":")).encode()
+    cut = doc.index(b'{"eventVersion"', len(doc) // 2)
+    res = scan.scan("x.json.gz", gzip.compress(doc[:cut]) + gzip.compress(doc[cut:]), WANTED)
+    assert res.status == "ok" and res.records == len(recs)
+    assert res.error is None

@@ -17,30 +17,19 @@ TAG_LINE = re.compile(
 )
 
 
-_HOME: dict = {}
-
-
 def load_creators(world, path):
     """Write the trail of ``world`` into a bucket and run the real load into ``path``.
 
     The map's iam-role ids are ARNs while Cloud Custodian's are names: the tagger must
     match the two forms."""
     import os
-    import shutil
-    import tempfile
     import uuid
 
     import boto3
     from click.testing import CliRunner
     from cloudtrail_delivery import TRAIL_IDS, trail_records, write_delivery_files
-    from conftest import ROOT
     from trailcreator.cli import cli
 
-    if "home" not in _HOME:  # a private copy of the dbt project, so the checkout's generated map stays as it is
-        home = tempfile.mkdtemp(prefix="trailcreator-e2e-")
-        shutil.copytree(ROOT / "dbt_project", f"{home}/dbt_project", ignore=shutil.ignore_patterns("target", "logs"))
-        shutil.copy(ROOT / "profiles.yml", f"{home}/profiles.yml")
-        _HOME["home"] = home
     s3 = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
     bucket = f"e2e-trail-{uuid.uuid4().hex[:12]}"
     s3.create_bucket(Bucket=bucket)
@@ -48,15 +37,7 @@ def load_creators(world, path):
     rmap = path.parent / "resource_map.json"
     rmap.write_text(json.dumps({"resources": [
         {"resource": t, "events": [{"event": n, "service": src, "ids": ids}]} for t, (src, n, ids) in TRAIL_IDS.items()]}))
-    old = os.environ.get("TRAILCREATOR_HOME")
-    os.environ["TRAILCREATOR_HOME"] = _HOME["home"]
-    try:
-        result = CliRunner().invoke(cli, ["load", "--trail", f"s3://{bucket}", "--resource-map", str(rmap), "--db", str(path)])
-    finally:
-        if old is None:
-            os.environ.pop("TRAILCREATOR_HOME", None)
-        else:
-            os.environ["TRAILCREATOR_HOME"] = old
+    result = CliRunner().invoke(cli, ["load", "--trail", f"s3://{bucket}", "--resource-map", str(rmap), "--db", str(path)])
     assert result.exit_code == 0, result.stderr
     return path
 
@@ -257,5 +238,5 @@ def test_trailcreator_tag_entry_point_subprocess(aws, tmp_path):
     missing = run_tag_entry("--db", tmp_path / "nope.db", "--creator-tag", "Owner", "--region", "us-east-1")
     assert missing.returncode == 1
     assert missing.stderr.strip().splitlines() == [
-        f"Error: --db {tmp_path / 'nope.db'}: no such file; pass the SQLite file written by `trailcreator export`"
+        f"Error: --db {tmp_path / 'nope.db'}: no such file; pass the SQLite file written by `trailcreator load --db`"
     ]

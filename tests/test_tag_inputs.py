@@ -80,7 +80,7 @@ def _no_rows_upstream(tmp):
 
 
 @pytest.mark.parametrize("make_db, expected", [
-    (lambda tmp: tmp / "missing.db", "no such file; pass the SQLite file written by `trailcreator export`"),
+    (lambda tmp: tmp / "missing.db", "no such file; pass the SQLite file written by `trailcreator load --db`"),
     (_not_sqlite, "not a SQLite database"),
     (_other_sqlite, "not a trailcreator database (no resource_creators or events table)"),
     (_empty_file, "the file is empty (0 bytes)"),

@@ -136,7 +136,8 @@ class Trail:
         return key
 
     def blobs(self) -> dict[str, bytes]:
-        out = {k: gzip.compress(json.dumps({"Records": v}).encode()) for k, v in self.files.items()}
+        # compact, as CloudTrail delivers them (the pretty-printed layout is tested in test_scan.py)
+        out = {k: gzip.compress(json.dumps({"Records": v}, separators=(",", ":")).encode()) for k, v in self.files.items()}
         out.update(self.raw)
         return out
 

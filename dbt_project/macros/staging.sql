@@ -11,14 +11,35 @@
 
 {% macro duckdb__cloudtrail_events() %}
 with objects as (
-    select object_key, events
+    select object_key
     from {{ ref('stg_cloudtrail__objects') }}
     where status = 'ok'
 ),
 
 records as (
-    select object_key, unnest(events) as r
-    from objects
+    -- the record as one struct, as CloudTrail wrote it (the id expressions read it whole)
+    select
+        records.object_key,
+        struct_pack(
+            "eventVersion" := records."eventVersion",
+            "eventID" := records."eventID",
+            "eventTime" := records."eventTime",
+            "eventSource" := records."eventSource",
+            "eventName" := records."eventName",
+            "awsRegion" := records."awsRegion",
+            "recipientAccountId" := records."recipientAccountId",
+            "userAgent" := records."userAgent",
+            "sourceIPAddress" := records."sourceIPAddress",
+            "errorCode" := records."errorCode",
+            "userIdentity" := records."userIdentity",
+            "requestParameters" := records."requestParameters",
+            "responseElements" := records."responseElements",
+            "additionalEventData" := records."additionalEventData",
+            "serviceEventDetails" := records."serviceEventDetails",
+            "resources" := records."resources"
+        ) as r
+    from {{ source('ingest', 'records') }} as records
+    semi join objects using (object_key)
 ),
 
 renamed as (

@@ -689,28 +689,22 @@ def records_sql(alias: str = "r", url_param: str = "$url") -> str:
     )
 
 
-def copy_result_rows(con, result: ResultObject, record_filter: str, record_struct: str, fingerprint: str,
-                     read_at: str, path: str) -> tuple[int, int]:
-    """Write the one stg_cloudtrail__objects row of a result CSV to Parquet at ``path``;
-    returns (rows in the CSV, records kept)."""
+def copy_result_records(con, result: ResultObject, table: str, record_filter: str, record_struct: str,
+                        params: dict) -> tuple[int, int]:
+    """Insert the records of a result CSV that pass ``record_filter`` (over ``r``) into ``table``
+    (object_key, then the record's fields); returns (rows in the CSV, records kept)."""
     if result.size == 0:
-        body = f"SELECT 0::BIGINT AS records_scanned, []::{record_struct}[] AS events"
-    else:
-        body = (f"SELECT n AS records_scanned, "
-                f"coalesce(list_filter(recs, lambda r: {record_filter}), [])::{record_struct}[] AS events "
-                f"FROM (SELECT count(*)::BIGINT AS n, list(rec::{record_struct}) AS recs FROM ({records_sql('rec')}))")
-    con.execute(
-        f"""
-        COPY (
-            SELECT $url AS object_key, $size::BIGINT AS object_size, $etag AS object_etag, 'ok' AS status,
-                   NULL::VARCHAR AS error, records_scanned, $fp AS map_fingerprint, CAST($read_at AS TIMESTAMP) AS read_at,
-                   events
-            FROM ({body})
-        ) TO '{path}' (FORMAT parquet)
-        """,
-        {"url": result.url, "size": result.size, "etag": result.etag, "fp": fingerprint, "read_at": read_at},
-    )
-    return con.execute(f"SELECT records_scanned, len(events) FROM read_parquet('{path}')").fetchone()
+        return 0, 0
+    con.execute(f"CREATE OR REPLACE TEMP TABLE athena_result AS SELECT rec::{record_struct} AS r FROM ({records_sql('rec')})",
+                {"url": result.url})
+    try:
+        n = con.execute("SELECT count(*) FROM athena_result").fetchone()[0]
+        con.execute(f"INSERT INTO {table} SELECT $url, r.* FROM athena_result WHERE {record_filter}",
+                    {"url": result.url, **params})
+        kept = con.execute(f"SELECT count(*) FROM athena_result WHERE {record_filter}", params).fetchone()[0]
+    finally:
+        con.execute("DROP TABLE IF EXISTS athena_result")
+    return int(n), int(kept)
 
 
 # --- the command ---------------------------------------------------------------------------------
@@ -750,7 +744,21 @@ class AthenaSummary:
                 f"resources:{self.resources} elapsed:{self.elapsed:.1f}s")
 
 
-def run_load_athena(
+def run_load_athena(region: str, table: str, map_path: str | None, db_path: str, duckdb_path: str | None = None,
+                    **kw) -> AthenaSummary:
+    """Query (or take --query-id's result), then the same dbt models and export as ``load``.
+
+    The output paths are checked and the DuckDB file's workspace held before Athena is asked
+    anything."""
+    from . import load, outputs, workspace
+
+    duckdb_path = duckdb_path or load.default_duckdb_path(db_path)
+    outputs.prepare(db_path, duckdb_path)
+    with workspace.Workspace.for_duckdb(duckdb_path).lock():
+        return _run_load_athena(region, table, map_path, db_path, duckdb_path=duckdb_path, **kw)
+
+
+def _run_load_athena(
     region: str,
     table: str,
     map_path: str | None,
@@ -822,29 +830,46 @@ def run_load_athena(
     result = check_result(s3, url, query_id)
     print(f"trailcreator: athena result {url} ({_size(result.size)})", file=stream, flush=True)
 
-    load.compile_map(map_path)
+    load.compile_map(map_path, duckdb_path)
     env = load.dbt_env(trail.TrailSpec(root="", accounts=tuple(accounts), window=window), creator_format)
     env["TRAILCREATOR_ATHENA_RESULT"] = url
-    run_started = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) - dt.timedelta(seconds=1)
+    before = _ledger_row(duckdb_path, url)
+    if full_refresh:
+        env["TRAILCREATOR_READ_ALL_AGAIN"] = "1"
     dbt_run.build(duckdb_path, env, full_refresh=full_refresh)
 
     summary = AthenaSummary(query_id=query_id, result_url=url)
     con = duckdb.connect(duckdb_path)
     try:
-        row = con.execute(
-            "select coalesce(sum(records_scanned), 0), coalesce(sum(len(events)), 0) from stg_cloudtrail__objects "
-            "where object_key = ?", [url]).fetchone()
+        row = con.execute("select records_scanned, records_kept, run_id from ingest.objects where object_key = ?",
+                          [url]).fetchone()
         summary.rows, summary.events_kept = int(row[0]), int(row[1])
         summary.resources = con.execute("select count(*) from resource_creators").fetchone()[0]
-        fresh = con.execute("select count(*) from stg_cloudtrail__objects where object_key = ? and read_at >= ?",
-                            [url, run_started]).fetchone()[0]
-        if not fresh:
+        if before is not None and before == row[2]:
             log.info("result %s was read by an earlier run: nothing new to read", url)
     finally:
         con.close()
     summary.sqlite_rows = export.export_sqlite(duckdb_path, db_path)
     summary.elapsed = time.monotonic() - started
     return summary
+
+
+def _ledger_row(duckdb_path: str, url: str) -> str | None:
+    """The run that read ``url`` into the DuckDB file, if any."""
+    import os
+
+    import duckdb
+
+    if not os.path.exists(duckdb_path):
+        return None
+    con = duckdb.connect(duckdb_path)
+    try:
+        if not con.execute("select 1 from duckdb_tables() where schema_name = 'ingest' and table_name = 'objects'").fetchone():
+            return None
+        row = con.execute("select run_id from ingest.objects where object_key = ?", [url]).fetchone()
+        return row[0] if row else None
+    finally:
+        con.close()
 
 
 # --- export: the Athena target's tables -> the SQLite file ---------------------------------------
@@ -888,7 +913,7 @@ def run_export_athena(
     import boto3
     import duckdb
 
-    from . import engine, export, load
+    from . import engine, export, load, outputs
 
     stream = stream or sys.stderr
     if not trail.REGION_RE.match(region or ""):
@@ -899,6 +924,7 @@ def run_export_athena(
     if output is not None:
         parse_s3_url(output, "--athena-output")
     duckdb_path = duckdb_path or load.default_duckdb_path(db_path)
+    outputs.prepare(db_path, duckdb_path)
     if session is not None:
         engine.use_boto3_session(session)
     session = session or boto3.Session(region_name=region)

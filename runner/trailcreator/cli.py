@@ -114,6 +114,8 @@ def _common_load_options(f):
         click.option("--creator-format", type=click.Choice(CREATOR_FORMATS), default="name", show_default=True,
                      help="What the creator column holds for role sessions and others."),
         click.option("--full-refresh", is_flag=True, help="Forget what was read and read the whole trail again."),
+        click.option("--max-object-size", type=click.IntRange(min=1), default=1024, show_default=True,
+                     help="MiB an object may inflate to; a larger one is skipped and named."),
         click.option("--profile", help="AWS profile for S3."),
         click.option("--assume", help="Role ARN to assume for S3."),
     ]):
@@ -122,16 +124,19 @@ def _common_load_options(f):
 
 
 def _run_load(trail_root, resource_map_path, db_path, duckdb_path, accounts, regions, org_id, creator_format,
-              full_refresh, profile, assume, day, month, year, start, end):
+              full_refresh, max_object_size, profile, assume, day, month, year, start, end):
     from . import load, trail
 
     window = trail.parse_window(day=day, month=month, year=year, start=start, end=end)
     spec = trail.make_spec(trail_root, accounts, regions, org_id, window)
     session = load.boto3_session(profile, assume) if spec.is_s3 and (profile or assume) else None
-    summary = load.run_load(spec, resource_map_path, db_path, duckdb_path, creator_format, full_refresh, session)
-    for key, reason in summary.skipped:
+    summary = load.run_load(spec, resource_map_path, db_path, duckdb_path, creator_format, full_refresh, session,
+                            max_object_size * 2**20)
+    for key, reason in summary.run.skipped:
         log.warning("skipped object:%s reason:%s", key, reason)
-    if summary.objects_read == 0 and summary.objects_skipped == 0 and summary.resources == 0:
+    for key, n, reasons in summary.run.unusable:
+        log.warning("unusable records:%d object:%s reason:%s", n, key, reasons)
+    if summary.run.objects_listed == 0 and summary.resources == 0:
         log.warning("no trail objects match the filters under %s: the tables are empty", spec.root)
     click.echo(f"trailcreator: {summary.line()}", err=True)
     click.echo(f"wrote {db_path}: {summary.sqlite_rows.get('resource_creators', 0)} resource_creators rows, "
@@ -245,17 +250,72 @@ def export_athena_cmd(region, athena_schema, workgroup, athena_output, db_path, 
 
 @cli.command("compile-map")
 @click.argument("resource_map_path", required=False, type=click.Path(dir_okay=False))
-def compile_map_cmd(resource_map_path):
-    """Validate a resource map and compile it into the dbt macros a plain `dbt build` uses.
+@click.option("--duckdb", "duckdb_path", type=click.Path(dir_okay=False),
+              help="Compile into this DuckDB file's workspace (what `trailcreator dbt --duckdb FILE` runs).")
+@click.option("--project-dir", type=click.Path(file_okay=False, exists=True),
+              help="Compile into this dbt project folder (a copy you run dbt in yourself, e.g. a checkout's dbt_project/).")
+def compile_map_cmd(resource_map_path, duckdb_path, project_dir):
+    """Validate a resource map (default: the shipped one) and compile it into dbt macros.
+
+    Without --duckdb or --project-dir the map is only checked.  The installed package is
+    never written to.
 
     \b
-    Example:
-      trailcreator compile-map resource_map.json
+    Examples:
+      trailcreator compile-map resource_map.json                           # check it
+      trailcreator compile-map resource_map.json --duckdb creators.duckdb  # for `trailcreator dbt --duckdb creators.duckdb`
+      trailcreator compile-map resource_map.json --project-dir ./dbt_project
     """
-    from . import load
+    from . import load, outputs, workspace
 
-    rmap = load.compile_map(resource_map_path)
-    click.echo(f"compiled {rmap.source}: {len(rmap.entries)} events for {len(rmap.resource_types)} resource types")
+    if duckdb_path:
+        outputs.check_writable(duckdb_path, "--duckdb")
+        outputs.check_duckdb(duckdb_path)
+        with workspace.Workspace.for_duckdb(duckdb_path).lock():
+            rmap = load.compile_map(resource_map_path, duckdb_path, project_dir=project_dir)
+    else:
+        rmap = load.compile_map(resource_map_path, project_dir=project_dir)
+    where = [f"the workspace of {duckdb_path}"] if duckdb_path else []
+    where += [project_dir] if project_dir else []
+    click.echo(f"compiled {rmap.source}: {len(rmap.entries)} events for {len(rmap.resource_types)} resource types"
+               + (f", written to {' and '.join(where)}" if where else " (checked only: nothing written; "
+                  "give --duckdb FILE or --project-dir DIR to write the macros)"))
+
+
+@cli.command("dbt", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False,
+                                      "help_option_names": ["-h", "--help"]})
+@click.option("--duckdb", "duckdb_path", required=True, type=click.Path(dir_okay=False),
+              help="The DuckDB file dbt builds (TRAILCREATOR_DUCKDB); its workspace holds the project dbt runs.")
+@click.option("--resource-map", "resource_map_path", type=click.Path(dir_okay=False),
+              help="Compile this map first (default: the map the last load or compile-map used for this file).")
+@click.argument("dbt_args", nargs=-1, type=click.UNPROCESSED)
+def dbt_cmd(duckdb_path, resource_map_path, dbt_args):
+    """Run dbt yourself on a DuckDB file: `dbt DBT_ARGS` in the file's workspace.
+
+    The workspace holds a copy of the dbt project shipped with trailcreator, the compiled
+    resource map, dbt's target/ and logs/; --project-dir, --profiles-dir, --target-path and
+    --log-path point there and TRAILCREATOR_DUCKDB at the file.  Give the trail with --vars
+    or TRAILCREATOR_* variables (see the README).  The exit code is dbt's.
+
+    \b
+    Examples:
+      trailcreator dbt --duckdb creators.duckdb -- build --vars '{trail: "s3://my-trail-bucket", start_date: "2024-05-01"}'
+      trailcreator dbt --duckdb creators.duckdb -- ls
+      trailcreator dbt --duckdb creators.duckdb --resource-map map.json -- build --target athena --vars '{...}'
+    """
+    from . import dbt_run, load, outputs, workspace
+
+    if not dbt_args:
+        raise TrailcreatorError("give the dbt command after --, e.g. trailcreator dbt --duckdb creators.duckdb -- build")
+    outputs.check_writable(duckdb_path, "--duckdb")
+    outputs.check_duckdb(duckdb_path)
+    ws = workspace.Workspace.for_duckdb(duckdb_path)
+    with ws.lock():
+        if resource_map_path is None and ws.map_copy.is_file():
+            resource_map_path = str(ws.map_copy)
+        load.compile_map(resource_map_path, duckdb_path)
+        code = dbt_run.passthrough(duckdb_path, list(dbt_args))
+    sys.exit(code)
 
 
 @cli.command("query")
@@ -271,6 +331,9 @@ def query_cmd(duckdb_path, sql):
     """
     import duckdb
 
+    from . import outputs
+
+    outputs.check_duckdb(duckdb_path)  # a SQLite file would send DuckDB looking for an extension to download
     try:
         con = duckdb.connect(duckdb_path, read_only=True)
     except duckdb.Error as e:
@@ -300,7 +363,7 @@ def _tag_options(f):
     """Options shared by ``tag`` and ``tag-org``."""
     for option in reversed([
         click.option("--db", required=True, type=click.Path(dir_okay=False),
-                     help="Creators database (SQLite) from `trailcreator export` or c7n-trailcreator."),
+                     help="Creators database (SQLite) written by `trailcreator load` (or load-s3, load-athena, export-athena) or by c7n-trailcreator."),
         click.option("--creator-tag", required=True, help="Tag key to write the creator into, e.g. Owner."),
         click.option("--type", "types", multiple=True,
                      help="Only this Cloud Custodian resource type (repeatable), e.g. --type iam-role --type s3."),

@@ -67,7 +67,7 @@ def _db_error(path: Path, e: sqlite3.Error) -> TrailcreatorError:
     if "not a database" in msg or "malformed" in msg or "encrypted" in msg:
         return TrailcreatorError(
             f"--db {path}: not a SQLite database; pass the file written by "
-            f"`trailcreator export` or by c7n-trailcreator"
+            f"`trailcreator load --db` or by c7n-trailcreator"
         )
     return TrailcreatorError(f"--db {path}: cannot read the database: {msg}")
 
@@ -125,7 +125,7 @@ class CreatorsDB:
         """Check the file is there, ours (or upstream's), readable now and not empty."""
         path = Path(path)
         if not path.exists():
-            raise TrailcreatorError(f"--db {path}: no such file; pass the SQLite file written by `trailcreator export`")
+            raise TrailcreatorError(f"--db {path}: no such file; pass the SQLite file written by `trailcreator load --db`")
         if not path.is_file():
             raise TrailcreatorError(f"--db {path}: not a file")
         if path.stat().st_size == 0:
@@ -141,7 +141,7 @@ class CreatorsDB:
                 else:
                     raise TrailcreatorError(
                         f"--db {path}: not a trailcreator database (no resource_creators or events table); "
-                        f"pass the file written by `trailcreator export` or by c7n-trailcreator"
+                        f"pass the file written by `trailcreator load --db` or by c7n-trailcreator"
                     )
                 missing = [c for c in required if c not in _columns(conn, table)]
                 if missing:

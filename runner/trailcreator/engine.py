@@ -44,9 +44,10 @@ def endpoint_url() -> str | None:
     return os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL") or None
 
 
-def s3_client(session=None, region: str | None = None):
+def s3_client(session=None, region: str | None = None, config=None):
     session = session or boto3_session()
-    return session.client("s3", region_name=region or session.region_name or "us-east-1", endpoint_url=endpoint_url())
+    return session.client("s3", region_name=region or session.region_name or "us-east-1", endpoint_url=endpoint_url(),
+                          config=config)
 
 
 def _httpfs_wheel_path() -> str | None:
@@ -92,11 +93,9 @@ class S3Settings:
         return f"S3Settings(region={self.region!r}, endpoint={self.endpoint!r})"
 
 
-def s3_settings(bucket: str, session=None) -> S3Settings:
-    """Credentials and the bucket's region for DuckDB, from the boto3 session."""
+def _credentials(session):
     import botocore.exceptions
 
-    session = session or boto3_session()
     try:
         creds = session.get_credentials()
     except botocore.exceptions.BotoCoreError as e:
@@ -105,13 +104,17 @@ def s3_settings(bucket: str, session=None) -> S3Settings:
         raise TrailcreatorError(
             "no AWS credentials found: use --profile NAME, set AWS_PROFILE, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
         )
-    frozen = creds.get_frozen_credentials()
-    client = s3_client(session)
+    return creds.get_frozen_credentials()
+
+
+def check_bucket(bucket: str, session=None) -> str:
+    """The bucket's region; one clear line when there are no credentials or the bucket cannot be read."""
+    import botocore.exceptions
+
+    session = session or boto3_session()
+    _credentials(session)
     try:
-        loc = client.get_bucket_location(Bucket=bucket).get("LocationConstraint")
-        region = loc or "us-east-1"
-        if region == "EU":
-            region = "eu-west-1"
+        loc = s3_client(session).get_bucket_location(Bucket=bucket).get("LocationConstraint")
     except botocore.exceptions.ClientError as e:
         code = e.response.get("Error", {}).get("Code", "")
         if code in ("NoSuchBucket", "404"):
@@ -123,6 +126,15 @@ def s3_settings(bucket: str, session=None) -> S3Settings:
         raise TrailcreatorError(f"S3 bucket {bucket!r}: {code or e}") from None
     except botocore.exceptions.BotoCoreError as e:
         raise TrailcreatorError(f"S3 bucket {bucket!r}: cannot reach S3 ({e})") from None
+    region = loc or "us-east-1"
+    return "eu-west-1" if region == "EU" else region
+
+
+def s3_settings(bucket: str, session=None) -> S3Settings:
+    """Credentials and the bucket's region for DuckDB, from the boto3 session."""
+    session = session or boto3_session()
+    region = check_bucket(bucket, session)
+    frozen = _credentials(session)
     url = endpoint_url()
     endpoint, use_ssl = None, True
     if url:

@@ -57,6 +57,9 @@ def export_sqlite(duckdb_path: str, db_path: str) -> dict[str, int]:
     if not os.path.isdir(target_dir):
         raise TrailcreatorError(f"--db {db_path}: folder {target_dir} does not exist")
     tmp = os.path.join(target_dir, f".{os.path.basename(db_path)}.tmp-{os.getpid()}")
+    for leftover in (tmp, tmp + "-journal"):  # a killed run's, whose pid this process now has
+        if os.path.exists(leftover):
+            os.unlink(leftover)
     counts = {}
     try:
         src = duckdb.connect(duckdb_path)

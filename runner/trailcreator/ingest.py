@@ -1,16 +1,29 @@
-"""Read trail objects and keep the records the resource map asks for.
+"""Read the trail objects not read before into the DuckDB file, in committed batches.
 
-One row per object read: its key, size, status (``ok`` or ``skipped`` with the reason),
-how many records it held, and the mapped, successful records themselves as a list.
+Three tables in the ``ingest`` schema of the DuckDB file hold what was read; dbt reads them
+(``stg_cloudtrail__objects``, ``stg_cloudtrail__events``):
 
-Worker processes inflate each object and find the mapped records with one pass of a
-regular expression (``scan.py``), so the 99% of records that are not creates are never
-parsed; DuckDB fetches S3 objects (httpfs) and types and filters the records found on
-(eventSource, eventName), ``errorCode`` and the date window.  A corrupt, truncated or
-foreign object is skipped and named with the reason; the rest loads.  All of it happens on
-a private in-memory DuckDB connection, so no error reaches the dbt connection.
+- ``ingest.objects``: the ledger, one row per object listed and read (or skipped, with the
+  reason): key, size, etag, status, records scanned, kept and unusable (with the reasons),
+  the map fingerprint it was read with, and the run that read it.
+- ``ingest.records``: one row per kept record (a successful call of a mapped
+  (eventSource, eventName) pair), with the key of the object that held it.
+- ``ingest.runs``: one row per run: what it listed and read.
 
-Used by the dbt Python model ``stg_cloudtrail__objects``; knows nothing of Click or c7n.
+Rules that make incremental loads equal a full load of the same objects:
+
+- The date window picks which delivery folders are listed (``trail.py``); an object once
+  read contributes all its kept records, whatever their event time.
+- An object is read again only when its etag or the map's event types changed (its old
+  records are replaced in the same transaction), or when it could not be fetched.
+- Progress is committed in batches: records and ledger rows of a batch in one transaction.
+  A load killed at any point reads again only the objects of the batch it was in.
+
+Objects are fetched by their exact key (S3: boto3 ``GetObject`` in a pool of threads sized
+for latency; local: opened by the workers), inflated and scanned in worker processes
+(``scan.py``), and the kept records go to DuckDB as newline-delimited JSON, one file per batch.
+
+Knows nothing of Click, dbt or c7n.
 """
 
 from __future__ import annotations
@@ -27,6 +40,7 @@ import shutil
 import sys
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass, field
 
 import duckdb
@@ -58,49 +72,106 @@ RECORD_FIELDS = (
 )
 RECORD_STRUCT = "STRUCT(" + ", ".join(f'"{n}" {t}' for n, t in RECORD_FIELDS) + ")"
 
-OBJECTS_COLUMNS = f"""
-    object_key VARCHAR, object_size BIGINT, object_etag VARCHAR, status VARCHAR, error VARCHAR,
-    records_scanned BIGINT, map_fingerprint VARCHAR, read_at TIMESTAMP, events {RECORD_STRUCT}[]
-"""
+SCHEMA = "ingest"
+DDL = (
+    f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}",
+    f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.objects (
+        object_key VARCHAR PRIMARY KEY, object_size BIGINT, object_etag VARCHAR,
+        status VARCHAR, error VARCHAR, records_scanned BIGINT, records_kept BIGINT,
+        records_unusable BIGINT, unusable_reasons VARCHAR, map_fingerprint VARCHAR,
+        run_id VARCHAR, read_at TIMESTAMP)""",
+    f"CREATE TABLE IF NOT EXISTS {SCHEMA}.records (object_key VARCHAR, "
+    + ", ".join(f'"{n}" {t}' for n, t in RECORD_FIELDS) + ")",
+    f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.runs (
+        run_id VARCHAR PRIMARY KEY, started_at TIMESTAMP, finished_at TIMESTAMP, trail VARCHAR,
+        objects_listed BIGINT, objects_to_read BIGINT)""",
+    # key/value state: the ledger's generation (bumped by every commit) and what the models were built from
+    f"CREATE TABLE IF NOT EXISTS {SCHEMA}.state (key VARCHAR PRIMARY KEY, value VARCHAR)",
+)
 
-HIT_MAX_BYTES = 256 * 2**20            # one record found by the scan (a line of the hits file)
-BATCH_MAX_OBJECTS = 1000
-BATCH_MAX_BYTES = 64 * 2**20          # compressed bytes fetched from S3 at a time
+BATCH_MAX_OBJECTS = 500                 # at most this many objects are read again after a kill
+BATCH_MAX_HIT_BYTES = 64 * 2**20        # kept records buffered before a commit
+IN_PROCESS_BYTES = 8 * 2**20            # below this, a worker pool costs more than it saves
+LOCAL_OBJECTS_PER_TASK = 16             # several local objects per worker task saves IPC
 
 
-def map_fingerprint(pairs: list[tuple[str, str]]) -> str:
+def map_fingerprint(pairs) -> str:
     """Identifies the set of event types kept: when it changes, old objects must be read again."""
     text = "\n".join(f"{s} {n}" for s, n in sorted(set(pairs)))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _sql_list(values) -> str:
-    return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None).isoformat(sep=" ")
 
 
-def record_filter(pairs: list[tuple[str, str]], window: trail.DateWindow | None) -> str:
-    """The lambda body that keeps a record: successful, mapped, inside the window."""
-    names = sorted({n for _, n in pairs})
-    keys = sorted({f"{s} {n}" for s, n in pairs})
-    cond = [
-        "r.errorCode is null",
-        f"list_contains({_sql_list(names)}, r.eventName)",
-        f"list_contains({_sql_list(keys)}, r.eventSource || ' ' || r.eventName)",
-    ]
-    if window:
-        cond += [f"r.eventTime >= '{window.event_time_from}'", f"r.eventTime < '{window.event_time_before}'"]
-    return " and ".join(cond)
+def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
+    for stmt in DDL:
+        con.execute(stmt)
+
+
+def get_state(con, key: str) -> str | None:
+    row = con.execute(f"SELECT value FROM {SCHEMA}.state WHERE key = ?", [key]).fetchone()
+    return row[0] if row else None
+
+
+def set_state(con, key: str, value: str) -> None:
+    con.execute(f"INSERT OR REPLACE INTO {SCHEMA}.state VALUES (?, ?)", [key, value])
+
+
+def forget_all(con) -> None:
+    """Empty the ledger and the records: the next read takes every object again."""
+    con.execute("BEGIN TRANSACTION")
+    con.execute(f"DELETE FROM {SCHEMA}.records")
+    con.execute(f"DELETE FROM {SCHEMA}.objects")
+    set_state(con, "generation", str(generation(con) + 1))
+    con.execute("COMMIT")
+
+
+def generation(con) -> int:
+    """Bumped by every commit that changes the ledger: the models are stale when it moved."""
+    return int(get_state(con, "generation") or 0)
 
 
 @dataclass
-class ReadStats:
-    objects: int = 0
+class RunStats:
+    """What one run read, from the ledger rows it wrote (never from a clock)."""
+
+    run_id: str = ""
+    objects_listed: int = 0
+    objects_read: int = 0
     objects_skipped: int = 0
-    bytes: int = 0
-    records: int = 0
-    events: int = 0
-    skipped: list[tuple[str, str]] = field(default_factory=list)
-    parsed_whole: int = 0   # objects the fast scan could not take, parsed whole instead
+    bytes_read: int = 0
+    records_scanned: int = 0
+    records_kept: int = 0
+    records_unusable: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)        # (object, reason)
+    unusable: list[tuple[str, int, str]] = field(default_factory=list)  # (object, records, reasons)
+    ignored: list[tuple[str, str]] = field(default_factory=list)        # listed, not log files
+    parsed_whole: int = 0                                               # objects the fast scan could not take
+
+
+def run_stats(con, run_id: str) -> RunStats:
+    st = RunStats(run_id=run_id)
+    row = con.execute(
+        f"""SELECT count(*) FILTER (WHERE status = 'ok'), count(*) FILTER (WHERE status <> 'ok'),
+                   coalesce(sum(object_size), 0), coalesce(sum(records_scanned), 0),
+                   coalesce(sum(records_kept), 0), coalesce(sum(records_unusable), 0)
+            FROM {SCHEMA}.objects WHERE run_id = ?""",
+        [run_id],
+    ).fetchone()
+    (st.objects_read, st.objects_skipped, st.bytes_read, st.records_scanned, st.records_kept,
+     st.records_unusable) = map(int, row)
+    st.skipped = con.execute(
+        f"SELECT object_key, error FROM {SCHEMA}.objects WHERE run_id = ? AND status <> 'ok' ORDER BY 1", [run_id]
+    ).fetchall()
+    st.unusable = con.execute(
+        f"""SELECT object_key, records_unusable, unusable_reasons FROM {SCHEMA}.objects
+            WHERE run_id = ? AND records_unusable > 0 ORDER BY 1""", [run_id]
+    ).fetchall()
+    row = con.execute(f"SELECT objects_listed FROM {SCHEMA}.runs WHERE run_id = ?", [run_id]).fetchone()
+    st.objects_listed = int(row[0]) if row else 0
+    return st
 
 
 class Progress:
@@ -127,188 +198,296 @@ class Progress:
             )
 
 
-def _reason(err: Exception, url: str) -> str:
-    """DuckDB's message, first line, without the file name (the summary names the object)."""
-    msg = str(err).splitlines()[0]
-    msg = msg.replace(f'in file "{url}"', "").replace(url, "<object>")
-    msg = re.sub(r"^[A-Za-z ]+Error: ", "", msg)
-    return re.sub(r"\s+", " ", msg).strip()
+# --- fetching ---------------------------------------------------------------------------
 
 
-class Reader:
-    """Reads objects and keeps the mapped, successful records of each.
+class S3Fetcher:
+    """GetObject by exact key (no glob, no HEAD: the listing gave the size), many in flight."""
 
-    Worker processes inflate and scan the objects (``scan.py``); a private in-memory DuckDB
-    connection fetches S3 objects (httpfs, the user's credentials) and turns the records found
-    into typed rows, filtered on (eventSource, eventName), ``errorCode`` and the date window.
-    """
+    def __init__(self, client, bucket: str):
+        self.client, self.bucket = client, bucket
+        self.prefix = f"s3://{bucket}/"
 
-    IN_PROCESS_BYTES = 8 * 2**20  # below this, a worker pool costs more than it saves
+    def __call__(self, url: str) -> tuple[bytes | None, str | None]:
+        import botocore.exceptions
 
-    def __init__(self, spec: trail.TrailSpec, pairs: list[tuple[str, str]], threads: int | None = None,
-                 workers: int | None = None):
-        self.spec = spec
-        self.con = duckdb.connect(config={"preserve_insertion_order": False})
-        cores = os.cpu_count() or 2
-        if spec.is_s3:
-            engine.configure_s3(self.con, engine.s3_settings(spec.bucket))
-            # one synchronous request per thread: many more threads than cores for remote reads
-            self.con.execute(f"SET threads = {threads or max(16, cores * 8)}")
-        elif threads:
-            self.con.execute(f"SET threads = {threads}")
-        self.workers = workers or cores
-        self.names = sorted({n for _, n in pairs})
-        self.fingerprint = map_fingerprint(pairs)
-        self.filter = record_filter(pairs, spec.window)
-        self.tmp = tempfile.mkdtemp(prefix="trailcreator-read-")
-        self.hits_path = os.path.join(self.tmp, "hits.ndjson")
-        self.hits = open(self.hits_path, "wb")
-        self.status: list[tuple[str, str, str | None, int, bool]] = []
-        self.stats = ReadStats()
-        self.read_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None).isoformat(sep=" ")
-
-    # -- fetching (S3: DuckDB httpfs; local: the workers open the files) --
-
-    def _fetch(self, urls: list[str]) -> list[tuple[str, bytes | None, str | None]]:
-        """(url, bytes, None) per object, or (url, None, reason) for one S3 would not give."""
+        key = url[len(self.prefix):]
         try:
-            got = dict(self.con.execute("SELECT filename, content FROM read_blob($files)", {"files": urls}).fetchall())
-            return [(u, got[u], None) for u in urls]
-        except duckdb.Error as e:
-            if len(urls) == 1:
-                return [(urls[0], None, _reason(e, urls[0]))]
-            if "403" in str(e):
-                raise TrailcreatorError(f"S3 refused to read {urls[0]} (HTTP 403): check s3:GetObject permission") from None
-            half = len(urls) // 2
-            return self._fetch(urls[:half]) + self._fetch(urls[half:])
+            return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read(), None
+        except botocore.exceptions.ClientError as e:
+            err = e.response.get("Error", {})
+            return None, f"S3 GetObject failed: {err.get('Code', '?')} {err.get('Message', '')}".strip()
+        except (botocore.exceptions.BotoCoreError, OSError) as e:
+            return None, f"S3 GetObject failed: {e}"
 
-    def _batches(self, objects: list[trail.TrailObject]):
-        batch, size = [], 0
-        for obj in objects:
-            if batch and (len(batch) >= BATCH_MAX_OBJECTS or size + obj.size > BATCH_MAX_BYTES):
-                yield batch
-                batch, size = [], 0
-            batch.append(obj)
-            size += obj.size
-        if batch:
-            yield batch
 
-    def _collect(self, res: "scan.ScanResult", size: int, progress: Progress | None) -> None:
-        self.status.append((res.url, res.status, res.error, res.records, res.fast))
+def s3_fetch_client(session, threads: int, region: str):
+    """An S3 client in the bucket's region whose connection pool holds ``threads`` connections."""
+    from botocore.config import Config
+
+    return engine.s3_client(session, region, Config(max_pool_connections=threads, retries={"mode": "standard"}))
+
+
+# --- the batch writer ---------------------------------------------------------------------
+
+
+class BatchWriter:
+    """Buffers scan results; commits records and ledger rows of a batch in one transaction."""
+
+    def __init__(self, con, run_id: str, fingerprint: str, sizes: dict[str, trail.TrailObject], reread: set[str],
+                 tmpdir: str):
+        self.con, self.run_id, self.fingerprint = con, run_id, fingerprint
+        self.objects, self.reread = sizes, reread
+        self.hits_path = os.path.join(tmpdir, "hits.ndjson")
+        self.status_path = os.path.join(tmpdir, "status.ndjson")
+        self._open()
+        self.parsed_whole = self.committed = 0
+
+    def _open(self) -> None:
+        self.hits = open(self.hits_path, "wb")
+        self.rows: list[dict] = []
+        self.hit_bytes = 0
+
+    def add(self, res: scan.ScanResult) -> None:
+        obj = self.objects[res.url]
         key = json.dumps(res.url).encode()
         for hit in res.hits:
             self.hits.write(b'{"k":' + key + b',"r":' + hit + b"}\n")
-        if progress:
-            progress.add(1, size)
+            self.hit_bytes += len(hit)
+        if res.status == "ok" and not res.fast:
+            self.parsed_whole += 1
+        self.rows.append({
+            "object_key": res.url, "object_size": obj.size, "object_etag": obj.etag, "status": res.status,
+            "error": res.error, "records_scanned": res.records, "records_kept": len(res.hits),
+            "records_unusable": sum(res.unusable.values()),
+            "unusable_reasons": "; ".join(f"{n} {why}" for why, n in sorted(res.unusable.items())) or None,
+        })
+        if len(self.rows) >= BATCH_MAX_OBJECTS or self.hit_bytes >= BATCH_MAX_HIT_BYTES:
+            self.commit()
 
-    def read(self, objects: list[trail.TrailObject], progress: Progress | None = None) -> None:
-        sizes = {o.url: o.size for o in objects}
-        total = sum(sizes.values())
-        if total <= self.IN_PROCESS_BYTES or self.workers <= 1:
-            pattern = scan.name_pattern(self.names)
-            for batch in self._batches(objects):
-                for url, data, err in self._fetched(batch):
-                    res = scan.ScanResult(url, "skipped", err) if err else scan.scan(url, data, self.names, pattern)
-                    self._collect(res, sizes[url], progress)
+    def commit(self) -> None:
+        if not self.rows:
             return
-        ctx = multiprocessing.get_context("spawn")
-        with concurrent.futures.ProcessPoolExecutor(
-            self.workers, mp_context=ctx, initializer=scan.init_worker, initargs=(self.names,)
-        ) as pool:
-            pending: set = set()
-            chunk: list[str] = []
-            for batch in self._batches(objects):
-                for url, data, err in self._fetched(batch):
-                    if err:
-                        self._collect(scan.ScanResult(url, "skipped", err), sizes[url], progress)
-                    elif data is None:  # local: the worker opens the file; several per task saves IPC
-                        chunk.append(url)
-                        if len(chunk) >= 8:
-                            pending.add(pool.submit(scan.scan_many_in_worker, chunk))
-                            chunk = []
-                    else:
-                        pending.add(pool.submit(scan.scan_many_in_worker, [url], [data]))
-                if chunk:
-                    pending.add(pool.submit(scan.scan_many_in_worker, chunk))
-                    chunk = []
-                # Keep about one batch in flight beyond the one being fetched: bounded memory.
-                while len(pending) > BATCH_MAX_OBJECTS:
-                    done, pending = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
-                    for f in done:
-                        for res in f.result():
-                            self._collect(res, sizes[res.url], progress)
-            for f in concurrent.futures.as_completed(pending):
-                for res in f.result():
-                    self._collect(res, sizes[res.url], progress)
-
-    def _fetched(self, batch: list[trail.TrailObject]):
-        if self.spec.is_s3:
-            return self._fetch([o.url for o in batch])
-        return [(o.url, None, None) for o in batch]
-
-    def write_parquet(self, objects: list[trail.TrailObject], path: str) -> ReadStats:
-        """One row per listed object (read or skipped) to a Parquet file; the stats."""
         self.hits.close()
+        with open(self.status_path, "w") as f:
+            for row in self.rows:
+                f.write(json.dumps(row) + "\n")
         con = self.con
-        # The listing and each object's outcome reach DuckDB as a file: binding Python lists
-        # as parameters costs seconds per thousand objects.
-        status_path = os.path.join(self.tmp, "status.ndjson")
-        by_url = {o.url: o for o in objects}
-        with open(status_path, "w") as f:
-            for url, status, error, records, fast in self.status:
-                o = by_url[url]
-                f.write(json.dumps({"object_key": url, "object_size": o.size, "object_etag": o.etag, "status": status,
-                                    "error": error, "records_scanned": records, "fast": fast}) + "\n")
-        con.execute(
-            """CREATE TEMP TABLE status AS SELECT * FROM read_json($path, format = 'newline_delimited', columns = {
-                   'object_key': 'VARCHAR', 'object_size': 'BIGINT', 'object_etag': 'VARCHAR', 'status': 'VARCHAR',
-                   'error': 'VARCHAR', 'records_scanned': 'BIGINT', 'fast': 'BOOLEAN'})""",
-            {"path": status_path},
-        )
-        con.execute(f"CREATE TEMP TABLE hits (k VARCHAR, r {RECORD_STRUCT})")
-        if os.path.getsize(self.hits_path):
-            con.execute(
-                f"""INSERT INTO hits SELECT k, r FROM read_json($path, columns = {{'k': 'VARCHAR', 'r': '{RECORD_STRUCT}'}},
-                        format = 'newline_delimited', maximum_object_size = {HIT_MAX_BYTES})""",
-                {"path": self.hits_path},
-            )
-        con.execute(
-            f"""
-            COPY (
-                WITH events AS (
-                    SELECT k AS object_key, list(r) FILTER (WHERE {self.filter}) AS events
-                    FROM hits GROUP BY k
+        con.execute("BEGIN TRANSACTION")
+        try:
+            stale = [r["object_key"] for r in self.rows if r["object_key"] in self.reread]
+            if stale:
+                con.execute(f"DELETE FROM {SCHEMA}.records WHERE list_contains($keys, object_key)", {"keys": stale})
+            if os.path.getsize(self.hits_path):
+                con.execute(
+                    f"""INSERT INTO {SCHEMA}.records
+                        SELECT k, r.* FROM read_json($path, format = 'newline_delimited',
+                            columns = {{'k': 'VARCHAR', 'r': '{RECORD_STRUCT}'}},
+                            maximum_object_size = {2**31 - 1})""",
+                    {"path": self.hits_path},
                 )
-                SELECT s.object_key, s.object_size, s.object_etag, s.status, s.error, s.records_scanned,
-                       '{self.fingerprint}' AS map_fingerprint,
-                       TIMESTAMP '{self.read_at}' AS read_at,
-                       coalesce(e.events, [])::{RECORD_STRUCT}[] AS events
-                FROM status s
-                LEFT JOIN events e USING (object_key)
-            ) TO '{path}' (FORMAT parquet)
-            """
-        )
-        st = self.stats
-        for status, n, nbytes, records, events in con.execute(
-            f"""SELECT status, count(*), sum(object_size), sum(records_scanned), sum(len(events))
-                FROM read_parquet('{path}') GROUP BY status"""
-        ).fetchall():
-            if status == "ok":
-                st.objects, st.records, st.events = n, int(records or 0), int(events or 0)
-            else:
-                st.objects_skipped = n
-            st.bytes += int(nbytes or 0)
-        st.skipped = con.execute(
-            f"SELECT object_key, error FROM read_parquet('{path}') WHERE status = 'skipped' ORDER BY object_key"
-        ).fetchall()
-        st.parsed_whole = sum(1 for row in self.status if row[1] == "ok" and not row[4])
-        return st
+            con.execute(
+                f"""INSERT OR REPLACE INTO {SCHEMA}.objects
+                    SELECT object_key, object_size, object_etag, status, error, records_scanned, records_kept,
+                           records_unusable, unusable_reasons, $fp, $run, $now
+                    FROM read_json($path, format = 'newline_delimited', columns = {{
+                        'object_key': 'VARCHAR', 'object_size': 'BIGINT', 'object_etag': 'VARCHAR',
+                        'status': 'VARCHAR', 'error': 'VARCHAR', 'records_scanned': 'BIGINT',
+                        'records_kept': 'BIGINT', 'records_unusable': 'BIGINT', 'unusable_reasons': 'VARCHAR'}})""",
+                {"path": self.status_path, "fp": self.fingerprint, "run": self.run_id, "now": _now()},
+            )
+            set_state(con, "generation", str(generation(con) + 1))
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        self.committed += len(self.rows)
+        log.debug("committed objects:%d of this run", self.committed)
+        self._open()
 
     def close(self) -> None:
         if not self.hits.closed:
             self.hits.close()
-        self.con.close()
-        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+# --- the reader ---------------------------------------------------------------------------------
+
+
+class Reader:
+    """Fetches, inflates and scans objects; yields their ScanResults in completion order.
+
+    Local objects are opened by the worker processes, several per task.  S3 objects are
+    fetched by a pool of threads (requests in flight sized for latency, not for cores), each
+    handing its object to a worker process and waiting for the result, so at most ``threads``
+    objects are in memory at once."""
+
+    def __init__(self, wanted: scan.Wanted, *, fetch=None, workers: int | None = None, threads: int = 64,
+                 max_inflated: int = scan.DEFAULT_MAX_INFLATED):
+        self.wanted, self.fetch, self.threads, self.max_inflated = wanted, fetch, threads, max_inflated
+        self.workers = workers or os.cpu_count() or 2
+
+    def results(self, objects: list[trail.TrailObject]):
+        total = sum(o.size for o in objects)
+        if total <= IN_PROCESS_BYTES or self.workers <= 1:
+            yield from self._in_process(objects)
+            return
+        ctx = multiprocessing.get_context("spawn")
+        with concurrent.futures.ProcessPoolExecutor(
+            self.workers, mp_context=ctx, initializer=scan.init_worker, initargs=(self.wanted, self.max_inflated)
+        ) as pool:
+            if self.fetch is None:
+                tasks = (
+                    (lambda chunk=chunk: pool.submit(scan.scan_many_in_worker, [o.url for o in chunk]))
+                    for chunk in _chunks(objects, LOCAL_OBJECTS_PER_TASK)
+                )
+                yield from _bounded(tasks, 4 * self.workers)
+            else:
+                with concurrent.futures.ThreadPoolExecutor(self.threads) as fetchers:
+                    def fetch_and_scan(url: str) -> list[scan.ScanResult]:
+                        data, err = self.fetch(url)
+                        if err:
+                            return [scan.ScanResult(url, "unreadable", err)]
+                        return pool.submit(scan.scan_many_in_worker, [url], [data]).result()
+
+                    tasks = ((lambda o=o: fetchers.submit(fetch_and_scan, o.url)) for o in objects)
+                    yield from _bounded(tasks, 2 * self.threads)
+
+    def _in_process(self, objects):
+        pattern = self.wanted.pattern()
+        for o in objects:
+            if self.fetch is None:
+                yield scan.scan(o.url, None, self.wanted, pattern, self.max_inflated)
+                continue
+            data, err = self.fetch(o.url)
+            yield (scan.ScanResult(o.url, "unreadable", err) if err
+                   else scan.scan(o.url, data, self.wanted, pattern, self.max_inflated))
+
+
+def _chunks(items: list, n: int):
+    for i in range(0, len(items), n):
+        yield items[i:i + n]
+
+
+def _bounded(tasks, limit: int):
+    """Start tasks (callables returning futures of result lists) with at most ``limit`` pending;
+    yield each result as its future completes."""
+    pending: set = set()
+    for start in tasks:
+        pending.add(start())
+        if len(pending) >= limit:
+            done, pending = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
+            for f in done:
+                yield from f.result()
+    while pending:
+        done, pending = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
+        for f in done:
+            yield from f.result()
+
+
+BATCH_DIR_PREFIX = "trailcreator-batch-"
+
+
+def _remove_stale_batch_dirs() -> None:
+    """Batch folders of loads that were killed (their process is gone)."""
+    base = tempfile.gettempdir()
+    for name in os.listdir(base):
+        m = re.fullmatch(re.escape(BATCH_DIR_PREFIX) + r"(\d+)-.*", name)
+        if m and not _alive(int(m.group(1))):
+            shutil.rmtree(os.path.join(base, name), ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+# --- one run ------------------------------------------------------------------------------------
+
+
+def ingest(
+    con: duckdb.DuckDBPyConnection,
+    spec: trail.TrailSpec,
+    pairs,
+    *,
+    session=None,
+    full_refresh: bool = False,
+    max_inflated: int = scan.DEFAULT_MAX_INFLATED,
+    threads: int | None = None,
+    workers: int | None = None,
+    stream=None,
+) -> RunStats:
+    """Read the objects of ``spec`` not read before into ``ingest.*``; the run's stats.
+
+    ``con`` is in auto-commit mode; each batch is its own transaction."""
+    stream = stream or sys.stderr
+    pairs = sorted({tuple(p) for p in pairs})
+    fingerprint = map_fingerprint(pairs)
+    ensure_tables(con)
+    run_id = f"{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+
+    if full_refresh:
+        forget_all(con)
+
+    fetch, client = None, None
+    threads = threads or 64
+    if spec.is_s3:
+        session = session or engine.boto3_session()
+        region = engine.check_bucket(spec.bucket, session)  # one line for a wrong bucket or missing credentials
+        client = s3_fetch_client(session, threads, region)
+        fetch = S3Fetcher(client, spec.bucket)
+    listing = trail.list_objects(spec, client, threads=min(threads, 32))
+    for url, why in listing.ignored:
+        print(f"trailcreator: ignored {url}: {why}", file=stream)
+    for note in listing.notes:
+        print(f"trailcreator: {note}", file=stream)
+
+    known = {k: (etag, fp, status) for k, etag, fp, status in con.execute(
+        f"SELECT object_key, object_etag, map_fingerprint, status FROM {SCHEMA}.objects").fetchall()}
+    todo, reread, stale = [], set(), 0
+    for o in listing.objects:
+        seen = known.get(o.url)
+        if seen is None:
+            todo.append(o)
+        elif seen[2] == "unreadable" or seen[:2] != (o.etag, fingerprint):
+            todo.append(o)
+            reread.add(o.url)
+            stale += seen[1] != fingerprint
+    del known
+    if stale:
+        print(f"trailcreator: the resource map's event types changed since {stale} objects were read: "
+              "reading them again", file=stream)
+    print(f"trailcreator: {len(listing.objects)} trail objects listed, {len(listing.objects) - len(todo)} already read, "
+          f"{len(todo)} to read", file=stream, flush=True)
+    con.execute(f"INSERT INTO {SCHEMA}.runs VALUES (?, ?, NULL, ?, ?, ?)",
+                [run_id, _now(), spec.root, len(listing.objects), len(todo)])
+
+    if todo:
+        reader = Reader(scan.Wanted(frozenset(pairs)), fetch=fetch, workers=workers, threads=threads,
+                        max_inflated=max_inflated)
+        progress = Progress(len(todo), sum(o.size for o in todo), stream)
+        _remove_stale_batch_dirs()
+        tmp = tempfile.mkdtemp(prefix=f"{BATCH_DIR_PREFIX}{os.getpid()}-")
+        writer = BatchWriter(con, run_id, fingerprint, {o.url: o for o in todo}, reread, tmp)
+        try:
+            for res in reader.results(todo):
+                writer.add(res)
+                progress.add(1, writer.objects[res.url].size)
+            writer.commit()
+        finally:
+            writer.close()
+            shutil.rmtree(tmp, ignore_errors=True)
+        parsed_whole = writer.parsed_whole
+    else:
+        parsed_whole = 0
+    con.execute(f"UPDATE {SCHEMA}.runs SET finished_at = ? WHERE run_id = ?", [_now(), run_id])
+    st = run_stats(con, run_id)
+    st.ignored, st.parsed_whole = listing.ignored, parsed_whole
+    return st
 
 
 # --- the dbt Python model's body --------------------------------------------------------
@@ -328,92 +507,68 @@ def spec_from_config(get) -> trail.TrailSpec:
     return trail.make_spec(get("trail") or "", _split(get("accounts")), _split(get("regions")), get("org_id") or None, window)
 
 
+def _truthy(value) -> bool:
+    return str(value or "").strip().lower() in ("1", "true", "yes")
+
+
 def run_model(dbt, session, config: dict, entries):
-    """Body of ``stg_cloudtrail__objects``: read the objects not read before; return them."""
+    """Body of ``stg_cloudtrail__objects``: read the trail objects not read before (unless the
+    runner just did), then return the ledger."""
+    ensure_tables(session)
     if config.get("athena_result"):  # trailcreator load-athena: the input is a query's result CSV
-        return run_model_athena_result(dbt, session, config, entries)
-    spec = spec_from_config(config.get)
-    pairs = [tuple(r) for r in entries.query("entries", "select distinct event_source, event_name from entries").fetchall()]
-    fingerprint = map_fingerprint(pairs)
-
-    known: dict[str, tuple[str, str]] = {}
-    if dbt.is_incremental:
-        for key, etag, fp in session.execute(f"select object_key, object_etag, map_fingerprint from {dbt.this}").fetchall():
-            known[key] = (etag, fp)
-
-    s3 = engine.s3_client() if spec.is_s3 else None
-    if spec.is_s3:
-        engine.s3_settings(spec.bucket)  # clear errors for a wrong bucket or missing credentials, before listing
-    listed, ignored = trail.list_objects(spec, s3)
-    stale = sum(1 for o in listed if o.url in known and known[o.url][1] != fingerprint)
-    if stale:
-        print(
-            f"trailcreator: the resource map's event types changed since {stale} objects were read: reading them again",
-            file=sys.stderr,
-        )
-    todo = [o for o in listed if o.url not in known or known[o.url] != (o.etag, fingerprint)]
-    print(
-        f"trailcreator: {len(listed)} trail objects listed, {len(listed) - len(todo)} already read, {len(todo)} to read",
-        file=sys.stderr,
-        flush=True,
-    )
-    for url, why in ignored:
-        print(f"trailcreator: ignored {url}: {why}", file=sys.stderr)
-    if not todo:
-        session.execute(f"create or replace temp table __trailcreator_new_objects ({OBJECTS_COLUMNS})")
-        return session.table("__trailcreator_new_objects")
-
-    reader = Reader(spec, pairs, threads=int(config.get("read_threads") or 0) or None)
-    try:
-        reader.read(todo, Progress(len(todo), sum(o.size for o in todo)))
-        with tempfile.TemporaryDirectory(prefix="trailcreator-") as tmp:
-            path = os.path.join(tmp, "objects.parquet")
-            reader.write_parquet(todo, path)
-            session.execute(f"create or replace temp table __trailcreator_new_objects as select * from read_parquet('{path}')")
-    finally:
-        reader.close()
-    return session.table("__trailcreator_new_objects")
+        pairs = entries.query("entries", "select distinct event_source, event_name from entries").fetchall()
+        if _truthy(config.get("read_all_again")):
+            forget_all(session)
+        ingest_athena_result(session, config.get("athena_result"), pairs, _split(config.get("accounts")))
+    elif not _truthy(config.get("ingested")):
+        pairs = entries.query("entries", "select distinct event_source, event_name from entries").fetchall()
+        st = ingest(session, spec_from_config(config.get), pairs, full_refresh=_truthy(config.get("read_all_again")),
+                    threads=int(config.get("read_threads") or 0) or None)
+        print(f"trailcreator: objects read:{st.objects_read} skipped:{st.objects_skipped} "
+              f"records scanned:{st.records_scanned} create events kept:{st.records_kept} "
+              f"unusable:{st.records_unusable}", file=sys.stderr, flush=True)
+    return session.sql(f"select * from {SCHEMA}.objects")
 
 
 # --- an Athena query's result as one more trail object (trailcreator load-athena) ---------------
 
 
-def run_model_athena_result(dbt, session, config: dict, entries):
-    """Body of ``stg_cloudtrail__objects`` when the input is a ``load-athena`` result CSV:
-    one row for the CSV, holding its records in the same shape as a trail object's."""
+def ingest_athena_result(con, url: str, pairs, accounts: list[str]) -> bool:
+    """The records of a ``load-athena`` result CSV into ``ingest.*`` as one object; False when
+    that result was already read with the same map."""
     from . import athena
 
-    url = config.get("athena_result")
-    window = trail.parse_window(start=config.get("start_date") or None, end=config.get("end_date") or None)
-    pairs = [tuple(r) for r in entries.query("entries", "select distinct event_source, event_name from entries").fetchall()]
+    pairs = sorted({tuple(p) for p in pairs})
     fingerprint = map_fingerprint(pairs)
     bucket, key = athena.parse_s3_url(url, "athena_result")
     head = engine.s3_client().head_object(Bucket=bucket, Key=key)
     result = athena.ResultObject(url, int(head.get("ContentLength", 0)), str(head.get("ETag", "")).strip('"'))
-
-    if dbt.is_incremental:
-        known = session.execute(f"select object_etag, map_fingerprint from {dbt.this} where object_key = ?", [url]).fetchall()
-        if known and tuple(known[0]) == (result.etag, fingerprint):
-            print(f"trailcreator: {url} already read", file=sys.stderr, flush=True)
-            session.execute(f"create or replace temp table __trailcreator_new_objects ({OBJECTS_COLUMNS})")
-            return session.table("__trailcreator_new_objects")
-
-    cond = record_filter(pairs, window)
-    accounts = _split(config.get("accounts"))
+    known = con.execute(f"SELECT object_etag, map_fingerprint FROM {SCHEMA}.objects WHERE object_key = ?", [url]).fetchall()
+    if known and tuple(known[0]) == (result.etag, fingerprint):
+        print(f"trailcreator: {url} already read", file=sys.stderr, flush=True)
+        return False
+    params: dict = {"keys": [f"{s} {n}" for s, n in pairs]}
+    cond = "r.errorCode IS NULL AND list_contains($keys, r.eventSource || ' ' || r.eventName)"
     if accounts:
-        cond += f" and list_contains({_sql_list(accounts)}, r.recipientAccountId)"
-    con = duckdb.connect(config={"preserve_insertion_order": False})
+        cond += " AND list_contains($accounts, r.recipientAccountId)"
+        params["accounts"] = accounts
+    engine.configure_s3(con, engine.s3_settings(bucket))
+    run_id = f"athena-{uuid.uuid4().hex[:8]}"
+    con.execute("BEGIN TRANSACTION")
     try:
-        engine.configure_s3(con, engine.s3_settings(bucket))
-        read_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None).isoformat(sep=" ")
-        with tempfile.TemporaryDirectory(prefix="trailcreator-") as tmp:
-            path = os.path.join(tmp, "objects.parquet")
-            try:
-                rows, kept = athena.copy_result_rows(con, result, cond, RECORD_STRUCT, fingerprint, read_at, path)
-            except duckdb.Error as e:
-                raise TrailcreatorError(f"cannot read the Athena result {url}: {_reason(e, url)}") from None
-            print(f"trailcreator: read {url}: {rows} rows, {kept} create events kept", file=sys.stderr, flush=True)
-            session.execute(f"create or replace temp table __trailcreator_new_objects as select * from read_parquet('{path}')")
-    finally:
-        con.close()
-    return session.table("__trailcreator_new_objects")
+        con.execute(f"DELETE FROM {SCHEMA}.records WHERE object_key = ?", [url])
+        try:
+            n_rows, kept = athena.copy_result_records(con, result, f"{SCHEMA}.records", cond, RECORD_STRUCT, params)
+        except duckdb.Error as e:
+            raise TrailcreatorError(f"cannot read the Athena result {url}: {str(e).splitlines()[0]}") from None
+        con.execute(
+            f"INSERT OR REPLACE INTO {SCHEMA}.objects VALUES (?, ?, ?, 'ok', NULL, ?, ?, 0, NULL, ?, ?, ?)",
+            [url, result.size, result.etag, n_rows, kept, fingerprint, run_id, _now()],
+        )
+        set_state(con, "generation", str(generation(con) + 1))
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    print(f"trailcreator: read {url}: {n_rows} rows, {kept} create events kept", file=sys.stderr, flush=True)
+    return True

@@ -5,15 +5,16 @@ One function, ``run_load``, that the command layer calls; each step lives in its
 
 from __future__ import annotations
 
-import datetime as dt
+import hashlib
 import logging
 import os
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import duckdb
 
-from . import dbt_run, engine, export, resource_map, trail
+from . import dbt_run, export, ingest, outputs, resource_map, scan, trail, workspace
 from .errors import TrailcreatorError
 
 log = logging.getLogger("trailcreator")
@@ -21,20 +22,18 @@ log = logging.getLogger("trailcreator")
 
 @dataclass
 class LoadSummary:
-    objects_read: int = 0
-    objects_skipped: int = 0
-    records_scanned: int = 0
-    events_kept: int = 0
+    run: ingest.RunStats = field(default_factory=ingest.RunStats)
     resources: int = 0
     elapsed: float = 0.0
-    skipped: list[tuple[str, str]] = field(default_factory=list)
+    built: bool = True            # False: nothing new, the models were already built from this ledger
     sqlite_rows: dict[str, int] = field(default_factory=dict)
 
     def line(self) -> str:
+        r = self.run
         return (
-            f"objects read:{self.objects_read} skipped:{self.objects_skipped} "
-            f"records scanned:{self.records_scanned} create events kept:{self.events_kept} "
-            f"resources:{self.resources} elapsed:{self.elapsed:.1f}s"
+            f"objects read:{r.objects_read} skipped:{r.objects_skipped} "
+            f"records scanned:{r.records_scanned} create events kept:{r.records_kept} "
+            f"unusable:{r.records_unusable} resources:{self.resources} elapsed:{self.elapsed:.1f}s"
         )
 
 
@@ -63,18 +62,30 @@ def boto3_session(profile: str | None = None, assume: str | None = None, region:
     )
 
 
-def compile_map(map_path: str | None, check_c7n: bool = True) -> resource_map.ResourceMap:
-    """Load and validate the map, refuse unknown c7n types, write the dbt macros."""
+def compile_map(map_path: str | None, duckdb_path: str | None = None, check_c7n: bool = True,
+                project_dir: str | None = None) -> resource_map.ResourceMap:
+    """Load and validate the map, refuse unknown c7n types, and write the dbt macros into the
+    DuckDB file's workspace and/or into ``project_dir`` (a dbt project the user runs).  Never
+    into the installed package."""
     rmap = resource_map.load(map_path)
+    ws = workspace.Workspace.for_duckdb(duckdb_path).prepare() if duckdb_path else None
     if check_c7n:
-        # Loading c7n's registry costs seconds: check a map once, remember it by its hash.
-        marker = dbt_run.project_dir() / "target" / f".c7n-types-checked-{rmap.sha256[:16]}"
-        if not marker.exists():
+        # Loading c7n's registry costs seconds: check a map once per workspace, remember it by its hash.
+        marker = ws.checks / f"c7n-types-checked-{rmap.sha256[:16]}" if ws else None
+        if marker is None or not marker.exists():
             for warning in resource_map.check_types_with_c7n(rmap):
                 log.warning(warning)
-            marker.parent.mkdir(parents=True, exist_ok=True)
-            marker.touch()
-    resource_map.write_dbt_macros(rmap, str(dbt_run.project_dir()))
+            if marker is not None:
+                workspace.write_atomic(marker, "")
+    if ws is not None:
+        resource_map.write_dbt_macros(rmap, str(ws.project))
+        # `trailcreator dbt` without --resource-map compiles the map last used here again
+        if map_path:
+            workspace.write_atomic(ws.map_copy, Path(map_path).read_bytes())
+        else:
+            ws.map_copy.unlink(missing_ok=True)
+    if project_dir:
+        resource_map.write_dbt_macros(rmap, project_dir)
     return rmap
 
 
@@ -100,6 +111,13 @@ def default_duckdb_path(db_path: str) -> str:
     return (root if ext in (".db", ".sqlite", ".sqlite3") else db_path) + ".duckdb"
 
 
+def build_key(rmap: resource_map.ResourceMap, creator_format: str) -> str:
+    """What the models are built from besides the ledger: the map, the creator format, the project."""
+    h = hashlib.sha256(f"{rmap.sha256}\n{creator_format}\n".encode())
+    h.update(workspace.project_sha256(workspace.packaged_project()).encode())  # what each workspace copies
+    return h.hexdigest()[:24]
+
+
 def run_load(
     spec: trail.TrailSpec,
     map_path: str | None,
@@ -108,36 +126,49 @@ def run_load(
     creator_format: str = "name",
     full_refresh: bool = False,
     session=None,
+    max_object_size: int | None = None,
 ) -> LoadSummary:
+    """Check the output paths and hold the DuckDB file's workspace; read the new trail objects,
+    build the models when anything changed, write the SQLite file."""
     started = time.monotonic()
     duckdb_path = duckdb_path or default_duckdb_path(db_path)
-    compile_map(map_path)
-    engine.use_boto3_session(session)  # None: boto3's default chain
-    try:
-        if spec.is_s3:
-            engine.s3_settings(spec.bucket)  # wrong bucket or missing credentials: one line, before dbt starts
-        run_started = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) - dt.timedelta(seconds=1)
-        dbt_run.build(duckdb_path, dbt_env(spec, creator_format), full_refresh=full_refresh)
-    finally:
-        engine.use_boto3_session(None)
-
-    summary = LoadSummary()
-    con = duckdb.connect(duckdb_path)
-    try:
-        row = con.execute(
-            """select count(*) filter (where status = 'ok'), count(*) filter (where status = 'skipped'),
-                      coalesce(sum(records_scanned), 0), coalesce(sum(len(events)), 0)
-               from stg_cloudtrail__objects where read_at >= ?""",
-            [run_started],
-        ).fetchone()
-        summary.objects_read, summary.objects_skipped, summary.records_scanned, summary.events_kept = map(int, row)
-        summary.skipped = con.execute(
-            "select object_key, error from stg_cloudtrail__objects where status = 'skipped' and read_at >= ? order by 1",
-            [run_started],
-        ).fetchall()
-        summary.resources = con.execute("select count(*) from resource_creators").fetchone()[0]
-    finally:
-        con.close()
-    summary.sqlite_rows = export.export_sqlite(duckdb_path, db_path)
+    outputs.prepare(db_path, duckdb_path)
+    with workspace.Workspace.for_duckdb(duckdb_path).lock():
+        rmap = compile_map(map_path, duckdb_path)
+        summary = LoadSummary()
+        con = _connect(duckdb_path)
+        try:
+            summary.run = ingest.ingest(
+                con, spec, rmap.event_pairs, session=session, full_refresh=full_refresh,
+                max_inflated=max_object_size or scan.DEFAULT_MAX_INFLATED,
+            )
+            key = f"{build_key(rmap, creator_format)}:{ingest.generation(con)}"
+            summary.built = ingest.get_state(con, "built") != key or not _has_table(con, "resource_creators")
+        finally:
+            con.close()
+        if summary.built:
+            dbt_run.build(duckdb_path, {**dbt_env(spec, creator_format), "TRAILCREATOR_INGESTED": "1"})
+        con = _connect(duckdb_path)
+        try:
+            if summary.built:
+                ingest.set_state(con, "built", key)
+            summary.resources = con.execute("select count(*) from resource_creators").fetchone()[0]
+        finally:
+            con.close()
+        summary.sqlite_rows = export.export_sqlite(duckdb_path, db_path)
     summary.elapsed = time.monotonic() - started
     return summary
+
+
+def _connect(duckdb_path: str) -> duckdb.DuckDBPyConnection:
+    try:
+        return duckdb.connect(duckdb_path)
+    except duckdb.IOException as e:
+        if "lock" in str(e).lower():
+            raise TrailcreatorError(f"the database {duckdb_path} is busy: another program has it open; "
+                                    "wait for it to finish") from None
+        raise TrailcreatorError(f"cannot open {duckdb_path}: {str(e).splitlines()[0]}") from None
+
+
+def _has_table(con, name: str) -> bool:
+    return con.execute("select 1 from duckdb_tables() where schema_name = 'main' and table_name = ?", [name]).fetchone() is not None

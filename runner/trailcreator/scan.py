@@ -11,68 +11,154 @@ names, the document's first and last bytes); when one does not hold — another 
 other spacing, an ``eventName`` nested in a payload — the object is parsed whole instead.
 The result is the same either way; only the time differs.
 
+A record is kept when its (eventSource, eventName) pair is mapped and the call succeeded
+(no ``errorCode``).  A kept record that cannot be used — no ``eventTime`` or one that is not
+a time, no account, no region — is counted with its reason, never dropped without a word.
+
 Runs in worker processes: imports nothing heavy.
 """
 
 from __future__ import annotations
 
-import gzip
+import datetime as dt
 import json
 import re
 import zlib
 from dataclasses import dataclass, field
 
+try:  # ISA-L inflates about twice as fast as zlib; zlib where the wheel is missing
+    from isal import isal_zlib as _zlib
+except ImportError:  # pragma: no cover - depends on the platform
+    _zlib = zlib
+
 RECORD_START = b'{"eventVersion"'
+DEFAULT_MAX_INFLATED = 2**30          # an object that inflates to more is skipped and named
+_TIME_RE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z")
+_ACCOUNT_RE = re.compile(r"\d{12}")
 
 
 @dataclass
 class ScanResult:
     url: str
-    status: str = "ok"                  # ok | skipped
+    status: str = "ok"                  # ok | skipped (the content) | unreadable (the fetch: tried again next run)
     error: str | None = None
     records: int = 0                    # records in the object
-    hits: list[bytes] = field(default_factory=list)   # the mapped records, as JSON
+    hits: list[bytes] = field(default_factory=list)   # the kept records, as JSON
+    unusable: dict[str, int] = field(default_factory=dict)   # reason -> records
     fast: bool = True                   # False when the object was parsed whole
 
 
-def name_pattern(names: list[str]) -> re.Pattern:
-    """Matches every canonical ``"eventName":"..."``; group 1 is set for the mapped names."""
-    alternatives = b"|".join(re.escape(n.encode()) for n in sorted(set(names), key=lambda n: (-len(n), n)))
-    return re.compile(b'"eventName":"(?:(' + alternatives + b')"|[^"\\\\]*")')
+class _Skip(Exception):
+    pass
 
 
-def inflate(data: bytes) -> bytes:
-    if data[:2] == b"\x1f\x8b":
-        return zlib.decompress(data, 47)  # gzip; checks the CRC
-    return data
+@dataclass(frozen=True)
+class Wanted:
+    """What a scan keeps: the mapped (eventSource, eventName) pairs."""
+
+    pairs: frozenset[tuple[str, str]]
+
+    @property
+    def names(self) -> set[bytes]:
+        return {n.encode() for _, n in self.pairs}
+
+    def pattern(self) -> re.Pattern:
+        """Matches every canonical ``"eventName":"..."``; group 1 is set for the mapped names."""
+        names = sorted({n for _, n in self.pairs}, key=lambda n: (-len(n), n))
+        alternatives = b"|".join(re.escape(n.encode()) for n in names)
+        return re.compile(b'"eventName":"(?:(' + alternatives + b')"|[^"\\\\]*")')
 
 
-def _fast(data: bytes, pattern: re.Pattern, names: set[bytes], res: ScanResult) -> bool:
-    body = data  # no strip(): a copy of the whole object; look at the ends instead
-    if not (body.startswith(b'{"Records":[') and body[-64:].rstrip().endswith(b"]}")):
+def inflate(data: bytes, limit: int = DEFAULT_MAX_INFLATED) -> bytes:
+    """The object's bytes, gunzipped when gzip (every member; the CRC checked), at most ``limit``."""
+    if data[:2] != b"\x1f\x8b":
+        if len(data) > limit:
+            raise _Skip(f"larger than the {_size(limit)} limit (--max-object-size)")
+        return data
+    parts, total = [], 0
+    try:
+        while data:
+            d = _zlib.decompressobj(47)
+            part = d.decompress(data, limit - total + 1)
+            total += len(part)
+            if total > limit or d.unconsumed_tail:
+                raise _Skip(f"inflates to more than the {_size(limit)} limit (--max-object-size)")
+            if not d.eof:
+                raise _Skip("not a valid gzip file: truncated")
+            parts.append(part)
+            data = d.unused_data.lstrip(b"\0")  # another gzip member, or padding
+    except zlib.error as e:
+        raise _Skip(f"not a valid gzip file: {e}") from None
+    except _zlib.error as e:  # isal's own error type
+        raise _Skip(f"not a valid gzip file: {e}") from None
+    return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**30:g} GiB" if n >= 2**30 else f"{n / 2**20:g} MiB"
+
+
+def _unusable(rec: dict) -> str | None:
+    """Why a kept record cannot be used, or None."""
+    t = rec.get("eventTime")
+    if not isinstance(t, str) or not t:
+        return "no eventTime"
+    if not _TIME_RE.fullmatch(t):
+        return "eventTime is not a UTC time (YYYY-MM-DDThh:mm:ssZ)"
+    try:
+        dt.datetime.strptime(t[:19], "%Y-%m-%dT%H:%M:%S")
+    except ValueError:
+        return "eventTime is not a UTC time (YYYY-MM-DDThh:mm:ssZ)"
+    account = rec.get("recipientAccountId")
+    if not (isinstance(account, str) and _ACCOUNT_RE.fullmatch(account)):
+        identity = rec.get("userIdentity")
+        account = identity.get("accountId") if isinstance(identity, dict) else None
+        if not (isinstance(account, str) and _ACCOUNT_RE.fullmatch(account)):
+            return "no account id (recipientAccountId)"
+    region = rec.get("awsRegion")
+    if not isinstance(region, str) or not region:
+        return "no awsRegion"
+    return None
+
+
+def _keep(rec, chunk: bytes | None, wanted: Wanted, res: ScanResult) -> None:
+    """Keep ``rec`` if it is a successful call of a mapped pair; count it if unusable."""
+    if not isinstance(rec, dict) or rec.get("errorCode") is not None:
+        return
+    if (rec.get("eventSource"), rec.get("eventName")) not in wanted.pairs:
+        return
+    why = _unusable(rec)
+    if why:
+        res.unusable[why] = res.unusable.get(why, 0) + 1
+        return
+    res.hits.append(chunk if chunk is not None else json.dumps(rec, separators=(",", ":")).encode())
+
+
+def _fast(data: bytes, pattern: re.Pattern, wanted: Wanted, res: ScanResult) -> bool:
+    if not (data.startswith(b'{"Records":[') and data[-64:].rstrip().endswith(b"]}")):
         return False
-    matches = list(pattern.finditer(body))
-    if len(matches) != body.count(RECORD_START):
+    matches = list(pattern.finditer(data))
+    if len(matches) != data.count(RECORD_START):
         return False
     res.records = len(matches)
-    end_of_array = body.rfind(b"]")  # the array's closing bracket: the last one in the object
+    end_of_array = data.rfind(b"]")  # the array's closing bracket: the last one in the object
     for m in matches:
         if m.lastindex is None:
             continue
-        start = body.rfind(RECORD_START, 0, m.start())
-        nxt = body.find(RECORD_START, m.end())
-        chunk = body[start:(nxt if nxt >= 0 else end_of_array)].rstrip().rstrip(b",")
+        start = data.rfind(RECORD_START, 0, m.start())
+        nxt = data.find(RECORD_START, m.end())
+        chunk = data[start:(nxt if nxt >= 0 else end_of_array)].rstrip().rstrip(b",")
         try:
             rec = json.loads(chunk)
         except ValueError:
             return False
         if not isinstance(rec, dict) or rec.get("eventName", "").encode() != m.group(1):
             return False  # the name sat in a payload, or the record ran on: parse whole
-        res.hits.append(chunk)
+        _keep(rec, chunk, wanted, res)
     return True
 
 
-def _whole(data: bytes, names: set[bytes], res: ScanResult) -> None:
+def _whole(data: bytes, wanted: Wanted, res: ScanResult) -> None:
     res.fast = False
     try:
         doc = json.loads(data)
@@ -83,47 +169,40 @@ def _whole(data: bytes, names: set[bytes], res: ScanResult) -> None:
         raise _Skip('not a CloudTrail log file: no "Records" list')
     res.records = len(records)
     for rec in records:
-        if isinstance(rec, dict) and isinstance(rec.get("eventName"), str) and rec["eventName"].encode() in names:
-            res.hits.append(json.dumps(rec, separators=(",", ":")).encode())
+        _keep(rec, None, wanted, res)
 
 
-class _Skip(Exception):
-    pass
-
-
-def scan(url: str, data: bytes | None, names: list[str], pattern: re.Pattern | None = None) -> ScanResult:
-    """The mapped records of one object; ``data`` is its bytes, or None to read ``url`` as a file."""
+def scan(url: str, data: bytes | None, wanted: Wanted, pattern: re.Pattern | None = None,
+         max_inflated: int = DEFAULT_MAX_INFLATED) -> ScanResult:
+    """The kept records of one object; ``data`` is its bytes, or None to read ``url`` as a file."""
     res = ScanResult(url)
-    wanted = {n.encode() for n in names}
     try:
         if data is None:
             with open(url, "rb") as f:
                 data = f.read()
-        try:
-            data = inflate(data)
-        except zlib.error as e:
-            raise _Skip(f"not a valid gzip file: {e}") from None
+        data = inflate(data, max_inflated)
         if not data.strip():
             raise _Skip("empty object: no JSON document in it")
-        if not _fast(data, pattern or name_pattern(names), wanted, res):
+        if not _fast(data, pattern or wanted.pattern(), wanted, res):
             res.hits.clear()
+            res.unusable.clear()
             _whole(data, wanted, res)
     except _Skip as e:
-        res.status, res.error, res.hits, res.records = "skipped", str(e), [], 0
+        res.status, res.error, res.hits, res.records, res.unusable = "skipped", str(e), [], 0, {}
     except OSError as e:
-        res.status, res.error, res.hits, res.records = "skipped", f"cannot read it: {e.strerror or e}", [], 0
+        res.status, res.error, res.hits, res.records, res.unusable = "unreadable", f"cannot read it: {e.strerror or e}", [], 0, {}
     return res
 
 
-# One compiled pattern per worker process, for the names of the current load.
+# One compiled pattern per worker process, for the pairs of the current load.
 _worker_state: dict = {}
 
 
-def init_worker(names: list[str]) -> None:
-    _worker_state["names"] = names
-    _worker_state["pattern"] = name_pattern(names)
+def init_worker(wanted: Wanted, max_inflated: int) -> None:
+    _worker_state.update(wanted=wanted, pattern=wanted.pattern(), max_inflated=max_inflated)
 
 
 def scan_many_in_worker(urls: list[str], datas: list[bytes | None] | None = None) -> list[ScanResult]:
+    s = _worker_state
     datas = datas or [None] * len(urls)
-    return [scan(u, d, _worker_state["names"], _worker_state["pattern"]) for u, d in zip(urls, datas)]
+    return [scan(u, d, s["wanted"], s["pattern"], s["max_inflated"]) for u, d in zip(urls, datas)]

@@ -16,12 +16,12 @@ import datetime as dt
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
+from typing import Iterable
 
 from .errors import TrailcreatorError
 
 ACCOUNT_RE = re.compile(r"^\d{12}$")
-REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
+REGION_RE = re.compile(r"^[a-z]{2,}(-[a-z]+)+-\d{1,2}$")  # us-east-1, eusc-de-east-1, us-isob-east-1
 ORG_RE = re.compile(r"^o-[a-z0-9]{10,32}$")
 LOG_SUFFIXES = (".json.gz", ".json")
 
@@ -167,13 +167,27 @@ def make_spec(
 # --- listing ----------------------------------------------------------------------------
 
 
+@dataclass
+class Listing:
+    objects: list[TrailObject] = field(default_factory=list)
+    ignored: list[tuple[str, str]] = field(default_factory=list)   # (object, why): listed, not log files
+    notes: list[str] = field(default_factory=list)                 # folders not read, said once each
+
+
 class _Lister:
     """The two primitives listing needs: child folders of a prefix, and objects below one."""
 
-    def children(self, prefix: str) -> list[str]:  # names, without slashes
+    def entries(self, prefix: str) -> tuple[list[str], list[TrailObject]]:
+        """Child folder names (without slashes) and the objects directly in ``prefix``."""
         raise NotImplementedError
 
-    def objects(self, prefix: str) -> Iterator[TrailObject]:
+    def children(self, prefix: str) -> list[str]:
+        return self.entries(prefix)[0]
+
+    def objects(self, prefix: str) -> list[TrailObject]:
+        raise NotImplementedError
+
+    def where(self, prefix: str) -> str:
         raise NotImplementedError
 
 
@@ -181,21 +195,28 @@ class _LocalLister(_Lister):
     def __init__(self, root: str):
         self.root = root
 
-    def children(self, prefix: str) -> list[str]:
-        path = os.path.join(self.root, prefix)
-        try:
-            return sorted(e.name for e in os.scandir(path) if e.is_dir())
-        except FileNotFoundError:
-            return []
+    def where(self, prefix: str) -> str:
+        return os.path.join(self.root, prefix)
 
-    def objects(self, prefix: str) -> Iterator[TrailObject]:
-        top = os.path.join(self.root, prefix)
-        for dirpath, dirnames, filenames in os.walk(top):
+    def entries(self, prefix: str) -> tuple[list[str], list[TrailObject]]:
+        try:
+            found = sorted(os.scandir(os.path.join(self.root, prefix)), key=lambda e: e.name)
+        except (FileNotFoundError, NotADirectoryError):
+            return [], []
+        return [e.name for e in found if e.is_dir()], [self._object(e.path) for e in found if e.is_file()]
+
+    @staticmethod
+    def _object(path: str) -> TrailObject:
+        st = os.stat(path)
+        return TrailObject(path, st.st_size, f"{st.st_size}-{st.st_mtime_ns}")
+
+    def objects(self, prefix: str) -> list[TrailObject]:
+        out = []
+        for dirpath, dirnames, filenames in os.walk(os.path.join(self.root, prefix)):
             dirnames.sort()
             for name in sorted(filenames):
-                path = os.path.join(dirpath, name)
-                st = os.stat(path)
-                yield TrailObject(path, st.st_size, f"{st.st_size}-{st.st_mtime_ns}")
+                out.append(self._object(os.path.join(dirpath, name)))
+        return out
 
 
 class _S3Lister(_Lister):
@@ -205,26 +226,31 @@ class _S3Lister(_Lister):
     def _key(self, prefix: str) -> str:
         return f"{self.base}/{prefix}" if self.base else prefix
 
-    def children(self, prefix: str) -> list[str]:
+    def where(self, prefix: str) -> str:
+        return f"s3://{self.bucket}/{self._key(prefix)}"
+
+    def _list(self, prefix: str, **kw) -> tuple[list[str], list[TrailObject]]:
         key = self._key(prefix)
-        out = []
-        for page in self.client.get_paginator("list_objects_v2").paginate(
-            Bucket=self.bucket, Prefix=key, Delimiter="/"
-        ):
-            for cp in page.get("CommonPrefixes", []):
-                out.append(cp["Prefix"][len(key):].strip("/"))
-        return sorted(out)
+        folders, objects = [], []
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=key, **kw):
+            folders += [cp["Prefix"][len(key):].strip("/") for cp in page.get("CommonPrefixes", [])]
+            objects += [TrailObject(f"s3://{self.bucket}/{o['Key']}", o["Size"], o.get("ETag", "").strip('"'))
+                        for o in page.get("Contents", [])]
+        return sorted(folders), objects
 
-    def objects(self, prefix: str) -> Iterator[TrailObject]:
-        for page in self.client.get_paginator("list_objects_v2").paginate(
-            Bucket=self.bucket, Prefix=self._key(prefix)
-        ):
-            for o in page.get("Contents", []):
-                yield TrailObject(f"s3://{self.bucket}/{o['Key']}", o["Size"], o.get("ETag", "").strip('"'))
+    def entries(self, prefix: str) -> tuple[list[str], list[TrailObject]]:
+        return self._list(prefix, Delimiter="/")
+
+    def objects(self, prefix: str) -> list[TrailObject]:
+        return self._list(prefix)[1]
 
 
-def region_prefixes(spec: TrailSpec, lister: _Lister) -> list[str]:
-    """``AWSLogs/[o-org/]<account>/CloudTrail/<region>/`` for every account and region to read."""
+def region_prefixes(spec: TrailSpec, lister: _Lister, notes: list[str] | None = None) -> list[str]:
+    """``AWSLogs/[o-org/]<account>/CloudTrail/<region>/`` for every account and region to read.
+
+    Without ``--region`` every folder under ``CloudTrail/`` is read; one whose name cannot be
+    a region is named in ``notes``, not read."""
+    notes = notes if notes is not None else []
     account_roots: list[str] = []
     top = lister.children("AWSLogs/")
     if spec.org_id:
@@ -239,30 +265,49 @@ def region_prefixes(spec: TrailSpec, lister: _Lister) -> list[str]:
         account_roots += [f"{parent}{a}/CloudTrail/" for a in wanted]
     prefixes = []
     for acct_root in account_roots:
-        regions = lister.children(acct_root)
-        if spec.regions:
-            regions = [r for r in regions if r in spec.regions]
-        prefixes += [f"{acct_root}{r}/" for r in regions if REGION_RE.match(r)]
+        for r in lister.children(acct_root):
+            if spec.regions:
+                if r in spec.regions:
+                    prefixes.append(f"{acct_root}{r}/")
+            elif REGION_RE.match(r):
+                prefixes.append(f"{acct_root}{r}/")
+            else:
+                notes.append(f"not read: {lister.where(acct_root + r + '/')} (not a region name)")
     return prefixes
 
 
-def list_objects(spec: TrailSpec, s3_client=None) -> tuple[list[TrailObject], list[tuple[str, str]]]:
-    """The trail objects to read, and the (object, reason) pairs listed but not log files."""
-    if spec.is_s3:
-        lister: _Lister = _S3Lister(s3_client, spec.bucket, spec.prefix)
-    else:
-        lister = _LocalLister(spec.root)
-    objects: list[TrailObject] = []
-    ignored: list[tuple[str, str]] = []
-    for region_prefix in region_prefixes(spec, lister):
-        if spec.window:
-            day_prefixes = [f"{region_prefix}{d:%Y/%m/%d}/" for d in spec.window.delivery_days()]
+def _folders_to_list(spec: TrailSpec, lister: _Lister, region_prefix: str) -> tuple[list[str], list[TrailObject]]:
+    """The folders to list below a region (the window's delivery days, else every month of
+    every year found) and the objects that sit outside them, so none is missed."""
+    if spec.window:
+        return [f"{region_prefix}{d:%Y/%m/%d}/" for d in spec.window.delivery_days()], []
+    years, stray = lister.entries(region_prefix)
+    folders = []
+    for y in years:
+        months, more = lister.entries(f"{region_prefix}{y}/")
+        folders += [f"{region_prefix}{y}/{m}/" for m in months]
+        stray += more
+    return folders, stray
+
+
+def list_objects(spec: TrailSpec, s3_client=None, threads: int = 16) -> Listing:
+    """The trail objects to read, listed in parallel across account/region/day prefixes."""
+    import concurrent.futures
+
+    lister: _Lister = _S3Lister(s3_client, spec.bucket, spec.prefix) if spec.is_s3 else _LocalLister(spec.root)
+    out = Listing()
+    regions = region_prefixes(spec, lister, out.notes)
+    with concurrent.futures.ThreadPoolExecutor(threads if spec.is_s3 else 1) as pool:
+        found: list[TrailObject] = []
+        folders: list[str] = []
+        for fs, stray in pool.map(lambda r: _folders_to_list(spec, lister, r), regions):
+            folders += fs
+            found += stray
+        for objs in pool.map(lister.objects, folders):
+            found += objs
+    for obj in found:
+        if obj.url.endswith(LOG_SUFFIXES):
+            out.objects.append(obj)
         else:
-            day_prefixes = [region_prefix]
-        for p in day_prefixes:
-            for obj in lister.objects(p):
-                if obj.url.endswith(LOG_SUFFIXES):
-                    objects.append(obj)
-                else:
-                    ignored.append((obj.url, "not a CloudTrail log file (name does not end in .json.gz or .json)"))
-    return objects, ignored
+            out.ignored.append((obj.url, "not a CloudTrail log file (name does not end in .json.gz or .json)"))
+    return out
