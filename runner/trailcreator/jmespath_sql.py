@@ -15,16 +15,22 @@ Result rule (``normalize_ids``, and what the SQL returns, element for element an
   gives ``a, b``);
 * duplicates are kept; the caller deduplicates.
 
-Supported JMESPath (anything else raises :class:`UnsupportedExpression` naming the construct, when the
-map is loaded): identifiers and quoted identifiers, sub-expressions ``a.b``, index ``[0]`` / ``[-1]``,
+Every valid JMESPath expression is accepted.  What the compiler translates to plain SQL: identifiers and quoted identifiers, sub-expressions ``a.b``, index ``[0]`` / ``[-1]``,
 slices ``[1:3]`` / ``[::-1]``, flatten ``[]``, list projection ``[*]``, object-value projection
 ``.*``, filter projection ``[?cond]``, multiselect list ``[a, b]`` and ``a.[b, c]``, pipe ``a | b``,
 ``@``, raw string literals ``'x'`` and JSON literals, ``&&``, ``||``, ``!``, parentheses, comparisons
 ``== != < <= > >=``, and the functions ``length``, ``to_string``, ``join``, ``not_null``,
-``starts_with`` and ``contains``.  Two restrictions: an equality needs a string, number, boolean or
+``starts_with`` and ``contains``; on DuckDB also multiselect hashes ``{a: b}`` and the functions
+``type``, ``abs``, ``ceil``, ``floor``, ``ends_with``, ``keys``, ``values``, ``to_array``, ``reverse``
+and ``map(&expr, list)`` (``ceil``/``floor`` beyond 4e18 and ``reverse`` of a string ask jmespath).  Two restrictions: an equality needs a string, number, boolean or
 null literal on one side (``state.name == 'running'``; comparing two arbitrary values would need deep
 equality of lists and objects), and the search argument of ``contains`` must be a string literal.
 Ordering compares numbers with numbers and strings with strings (code point order), as jmespath does.
+Anything else (the other functions, multiselect hashes, expression references, equality of two
+arbitrary values) is evaluated on DuckDB by the jmespath library itself, through the scalar function
+:data:`UDF_NAME` that :func:`register` defines on a connection (the dbt profile's plugin
+``trailcreator.dbt_plugin`` does so under ``dbt build``); on Athena it raises
+:class:`UnsupportedExpression` naming the construct, when the map is compiled for Athena.
 
 Where jmespath raises a type error at run time (``join`` on a list that is not all strings,
 ``length`` of a number, ``starts_with`` of null, ``'a' < `1```), the SQL yields null for that
@@ -32,13 +38,15 @@ sub-expression, so the record gives no ids from it instead of failing the whole 
 
 Known differences from jmespath, none reachable from a CloudTrail record in practice:
 
-* ``to_string`` of an array or object gives null (jmespath gives JSON text whose spelling of numbers
-  and non-ASCII characters DuckDB does not reproduce exactly);
+* ``to_string`` of an array or object is jmespath's own text on DuckDB; on Athena it stops the query
+  with an error naming the expression (Trino does not spell numbers and non-ASCII characters as
+  Python's ``json.dumps`` does);
 * an object with duplicate keys: DuckDB reads the first, Python the last;
 * integers beyond 64 bits are compared and printed as doubles, and an integer compared with a
   fractional number is compared as doubles (Python compares exactly);
 * ids inside more than :data:`MAX_NESTING` levels of nested lists stop the query with an error
-  instead of being returned.
+  instead of being returned;
+* a NaN or infinity (``to_number('nan')``), which is not JSON, is null.
 
 Both errors are :class:`~trailcreator.errors.TrailcreatorError`, so the command line reports them in
 one line, and ``ValueError``.
@@ -54,12 +62,14 @@ Only the standard library, ``jmespath`` and the project's error type are importe
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
 from dataclasses import dataclass
 
 import jmespath
+import jmespath.functions
 from jmespath import exceptions as jmespath_exceptions
 
 from .errors import TrailcreatorError
@@ -73,6 +83,9 @@ __all__ = [
     "normalize_sql",
     "normalize_ids",
     "sql_string_literal",
+    "sql_construct_missing",
+    "register",
+    "UDF_NAME",
     "MAX_NESTING",
 ]
 
@@ -83,8 +96,15 @@ MAX_NESTING = 8
 SUPPORTED = (
     "supported: fields and quoted fields, a.b, [0], [-1], slices, [], [*], .*, [?filter], [a, b], "
     "a | b, @, 'raw' and `json` literals, &&, ||, !, comparisons == != < <= > >=, and the functions "
-    "length, to_string, join, not_null, starts_with, contains"
+    "length, to_string, join, not_null, starts_with, contains (on DuckDB also {a: b}, type, abs, ceil, "
+    "floor, ends_with, keys, values, to_array, reverse and map(&expr, list))"
 )
+
+#: Compiled on DuckDB only; on Athena they are refused like any construct the compiler lacks.
+_DUCKDB_FUNCTIONS = {
+    "type": (1, 1), "abs": (1, 1), "ceil": (1, 1), "floor": (1, 1), "ends_with": (2, 2), "keys": (1, 1),
+    "values": (1, 1), "to_array": (1, 1), "reverse": (1, 1), "map": (2, 2),
+}
 
 
 class UnsupportedExpression(TrailcreatorError, ValueError):
@@ -139,6 +159,8 @@ _NODE_NAMES = {
     "key_val_pair": "multiselect hash {...}",
     "expref": "expression reference &expr",
 }
+#: Nodes the compiler itself refuses where it cannot translate them (per dialect, or outside map()).
+_COMPILER_CHECKED = {"multi_select_dict", "key_val_pair", "expref"}
 
 
 def _unsupported(expression: str, construct: str) -> UnsupportedExpression:
@@ -151,21 +173,51 @@ def _is_scalar_literal(node: dict) -> bool:
     return node["type"] == "literal" and not isinstance(node["value"], (list, dict))
 
 
-def _check(node: dict, expression: str) -> None:
+def _arity(name: str) -> tuple[int, int | None]:
+    """(min, max or None) arguments of a jmespath built-in function."""
+    signature = _JMESPATH_FUNCTIONS[name]["signature"]
+    if signature and signature[-1].get("variadic"):
+        return len(signature), None
+    return len(signature), len(signature)
+
+
+_JMESPATH_FUNCTIONS = jmespath.functions.Functions().FUNCTION_TABLE
+
+
+def _validate(node: dict, expression: str) -> None:
+    """What jmespath itself would refuse on every document: unknown functions, wrong argument counts,
+    a slice step of 0.  Raises :class:`InvalidExpression`."""
     t = node["type"]
-    if t in _NODE_NAMES:
-        raise _unsupported(expression, _NODE_NAMES[t])
     if t == "function_expression":
         name = node["value"]
-        if name not in _FUNCTIONS:
-            raise _unsupported(expression, f"the function {name}()")
-        lo, hi = _FUNCTIONS[name]
+        if name not in _JMESPATH_FUNCTIONS:
+            raise InvalidExpression(f"ids expression {expression!r}: unknown function {name}()")
+        lo, hi = _arity(name)
         n = len(node["children"])
         if n < lo or (hi is not None and n > hi):
             want = f"{lo}" if lo == hi else f"at least {lo}"
             raise InvalidExpression(
                 f"ids expression {expression!r}: {name}() takes {want} argument(s), got {n}"
             )
+    elif t == "slice":
+        if node["children"][2] == 0:
+            raise InvalidExpression(f"ids expression {expression!r}: slice step cannot be 0")
+    for child in node.get("children", []):
+        if isinstance(child, dict):
+            _validate(child, expression)
+
+
+def _check(node: dict, expression: str) -> None:
+    """Raises :class:`UnsupportedExpression` naming the first construct the SQL compiler does not
+    translate (the expression is then evaluated by jmespath itself where the engine can, see
+    :func:`register`)."""
+    t = node["type"]
+    if t in _NODE_NAMES and t not in _COMPILER_CHECKED:
+        raise _unsupported(expression, _NODE_NAMES[t])
+    if t == "function_expression":
+        name = node["value"]
+        if name not in _FUNCTIONS and name not in _DUCKDB_FUNCTIONS:
+            raise _unsupported(expression, f"the function {name}()")
         if name == "contains" and not (
             node["children"][1]["type"] == "literal" and isinstance(node["children"][1]["value"], str)
         ):
@@ -179,9 +231,6 @@ def _check(node: dict, expression: str) -> None:
                 expression, "an equality comparison without a string, number, boolean or null literal on "
                 "one side (such as 'running' or `1`)"
             )
-    elif t == "slice":
-        if node["children"][2] == 0:
-            raise InvalidExpression(f"ids expression {expression!r}: slice step cannot be 0")
     elif t == "field":
         _check_text(node["value"], expression)
     elif t == "literal":
@@ -201,8 +250,11 @@ def _check_text(s: str, expression: str) -> None:
 def parse_ids(expression: str) -> dict:
     """Parse and validate an ``ids`` expression; returns the jmespath AST.
 
-    Call at map-load time: raises :class:`InvalidExpression` for a JMESPath syntax error and
-    :class:`UnsupportedExpression` for a construct :func:`compile_ids` does not translate.
+    Call at map-load time: raises :class:`InvalidExpression` for a JMESPath syntax error, an unknown
+    function or a wrong argument count, and :class:`UnsupportedExpression` for an expression that
+    cannot be written into SQL text at all (a lone UTF-16 surrogate).  Whether the SQL compiler
+    translates it is :func:`sql_construct_missing`'s question: on DuckDB the rest is evaluated by
+    jmespath itself (:func:`register`), on Athena it is refused.
     """
     if not isinstance(expression, str) or not expression.strip():
         raise InvalidExpression(f"ids expression {expression!r}: must be a non-empty string")
@@ -211,23 +263,43 @@ def parse_ids(expression: str) -> dict:
     except jmespath_exceptions.JMESPathError as e:
         reason = getattr(e, "msg", None) or str(e).splitlines()[0]
         raise InvalidExpression(f"ids expression {expression!r} is not valid JMESPath: {reason}") from None
-    _check(ast, expression)
+    _validate(ast, expression)
+    _check_text(expression, expression)
     return ast
+
+
+def sql_construct_missing(expression: str, dialect: str = "duckdb") -> str | None:
+    """None if ``expression`` compiles to plain SQL of ``dialect``; else the message naming the
+    construct that does not (DuckDB then evaluates the expression with jmespath, Athena refuses it)."""
+    ast = parse_ids(expression)
+    try:
+        _check(ast, expression)
+        _Compiler(expression, _dialect(dialect)).value(ast, "doc")
+    except UnsupportedExpression as e:
+        return str(e)
+    return None
 
 
 # --- SQL text helpers ----------------------------------------------------------------------------
 
 
+#: Characters a SQL string literal never holds as themselves: control characters (a literal stays on
+#: one line) and the braces, so that no user string can form ``{{``, ``{%`` or ``{#`` in SQL that dbt
+#: renders as Jinja (``chr`` is spelled alike in DuckDB and Trino).
+_SPLICED = frozenset([chr(c) for c in range(0x20)] + [chr(0x7F), "{", "}"])
+
+
 def sql_string_literal(s: str) -> str:
-    """A SQL string literal for ``s`` that can never end early: quotes doubled, control characters
-    spliced in with ``chr(n)``.  Backslashes need nothing (standard SQL strings have no escapes)."""
+    """A SQL string literal for ``s`` that can never end early and never holds a brace: quotes
+    doubled; control characters, ``{`` and ``}`` spliced in with ``chr(n)``.  Backslashes need
+    nothing (standard SQL strings have no escapes)."""
     if not isinstance(s, str):
         raise TypeError("sql_string_literal takes a str")
     _check_text(s, s)
     parts: list[str] = []
     buf: list[str] = []
     for ch in s:
-        if ord(ch) < 0x20 or ord(ch) == 0x7F:
+        if ch in _SPLICED:
             if buf:
                 parts.append("'" + "".join(buf).replace("'", "''") + "'")
                 buf = []
@@ -354,6 +426,15 @@ class Dialect:
         """A LIST of JSON items."""
         return self.varchar_list(items)
 
+    #: Whether the engine can call jmespath itself (:meth:`jmespath_value`).
+    evaluates_jmespath = False
+    compiles_extras = False
+
+    def jmespath_value(self, expression: str, x: str) -> str:
+        """JSON: ``expression`` evaluated by the jmespath library on the JSON value ``x``, where the
+        engine can call it (DuckDB, through :func:`register`); elsewhere the expression is refused."""
+        raise UnsupportedExpression(f"ids expression {expression!r}: not supported on {self.name}")
+
     # what an engine must supply (see DuckDB for the meaning of each)
     def _abstract(self, *args, **kwargs):
         raise NotImplementedError(f"the {self.name} dialect does not write this operation")
@@ -391,6 +472,13 @@ class DuckDB(Dialect):
             return body(sql)
         v = self.var()
         return f"list_transform([CAST({sql} AS {self.SQL_TYPES[kind]})], lambda {v}: {body(v)})[1]"
+
+    evaluates_jmespath = True
+    #: Writes the constructs of _DUCKDB_FUNCTIONS and multiselect hashes.
+    compiles_extras = True
+
+    def jmespath_value(self, expression: str, x: str) -> str:
+        return f"CAST({UDF_NAME}({self.string(expression)}, CAST({x} AS VARCHAR)) AS JSON)"
 
     # --- inspecting a JSON value
     def kind_case(self, x: str, branches: dict[str, str], else_: str | None = None) -> str:
@@ -583,15 +671,15 @@ class Athena(Dialect):
         if not whens:
             return default if rest is None else rest
         subject = self._first(x, null_too=branches.get("null", default) != default)
-        return (f"CASE {subject} " + " ".join(f"WHEN '{c}' THEN {sql}" for c, sql in whens)
+        return (f"CASE {subject} " + " ".join(f"WHEN {self.string(c)} THEN {sql}" for c, sql in whens)
                 + (f" ELSE {rest}" if rest is not None else "") + " END")
 
     def is_kind(self, x: str, *kinds: str) -> str:
         chars = [c for k in kinds for c in _TRINO_FIRST.get(k, "")]
         terms = []
         if chars:
-            terms.append(f"{self._first(x)} = '{chars[0]}'" if len(chars) == 1
-                         else f"{self._first(x)} IN (" + ", ".join(f"'{c}'" for c in chars) + ")")
+            terms.append(f"{self._first(x)} = {self.string(chars[0])}" if len(chars) == 1
+                         else f"{self._first(x)} IN (" + ", ".join(self.string(c) for c in chars) + ")")
         if "integer" in kinds or "double" in kinds:
             pattern = (_TRINO_NUMBER if "integer" in kinds and "double" in kinds
                        else _TRINO_INTEGER if "integer" in kinds else _TRINO_DOUBLE)
@@ -708,7 +796,108 @@ _DIALECTS = {"duckdb": DuckDB, "athena": Athena}
 # --- the compiler --------------------------------------------------------------------------------
 
 
-class _Compiler:
+class _DuckDBCompiler:
+    """The constructs compiled on DuckDB only (mixed into :class:`_Compiler`)."""
+
+    def _extras(self, construct: str) -> None:
+        if not self.d.compiles_extras:
+            raise _unsupported(self.expression, construct)
+
+    def visit_multi_select_dict(self, node, cur):
+        self._extras("multiselect hash {...}")
+        d = self.d
+        keys = [pair["value"] for pair in node["children"]]
+        if len(set(keys)) != len(keys):
+            raise _unsupported(self.expression, "a multiselect hash that repeats a key")
+        parts = ", ".join(f"{d.string(pair['value'])}, {self.as_json(self.visit(pair['children'][0], cur))}"
+                          for pair in node["children"])
+        if cur.kind == JSON:
+            null = d.is_null_unparsed(cur.sql) if cur.sql == self.root else d.is_null(cur.sql)
+        else:
+            null = d.is_sql_null(cur.sql)
+        return Val(d.case([(null, d.null(JSON))], f"json_object({parts})"), JSON)
+
+    def visit_expref(self, node, cur):
+        raise _unsupported(self.expression, "an expression reference &expr outside map()")
+
+    def _json_arg(self, v: Val) -> str:
+        return self.as_json(v)
+
+    def fn_type(self, args, node):
+        self._extras("the function type()")
+        d = self.d
+        return Val(d.let(self._json_arg(args[0]), lambda x: d.kind_case(x, {
+            "string": "'string'", "integer": "'number'", "double": "'number'", "boolean": "'boolean'",
+            "null": "'null'", "array": "'array'", "object": "'object'"})), STR)
+
+    def fn_abs(self, args, node):
+        self._extras("the function abs()")
+        d = self.d
+        return Val(d.let(self._json_arg(args[0]), lambda x: d.kind_case(x, {
+            "integer": d.to_json(f"abs({d.int_of(x)})"),
+            "double": d.to_json(f"abs({d.double_of(x)})")})), JSON)
+
+    def _rounding(self, name: str, args) -> Val:
+        """ceil/floor: Python's math.ceil/floor, an integer; beyond 2**62 jmespath itself does it."""
+        self._extras(f"the function {name}()")
+        d = self.d
+        return Val(d.let(self._json_arg(args[0]), lambda x: d.kind_case(x, {
+            "integer": x,
+            "double": d.case([(f"abs({d.double_of(x)}) < 4.0e18",
+                               d.to_json(f"CAST({name}({d.double_of(x)}) AS BIGINT)"))],
+                             d.jmespath_value(f"{name}(@)", x))})), JSON)
+
+    def fn_ceil(self, args, node):
+        return self._rounding("ceil", args)
+
+    def fn_floor(self, args, node):
+        return self._rounding("floor", args)
+
+    def fn_ends_with(self, args, node):
+        self._extras("the function ends_with()")
+        subject, suffix = args
+        return Val(self._if_string(subject, lambda s: self._if_string(suffix, lambda p: f"suffix({s}, {p})")), BOOL)
+
+    def fn_keys(self, args, node):
+        self._extras("the function keys()")
+        d = self.d
+        return Val(d.let(self._json_arg(args[0]), lambda x: d.kind_case(x, {
+            "object": d.to_json(f"json_keys({x})")})), JSON)
+
+    def fn_values(self, args, node):
+        self._extras("the function values()")
+        return Val(self.d.object_values(self._json_arg(args[0])), LIST)
+
+    def fn_to_array(self, args, node):
+        self._extras("the function to_array()")
+        d = self.d
+        (v,) = args
+        if v.kind == LIST:
+            return Val(d.case([(d.is_sql_null(v.sql), d.list_value([d.null(JSON)]))], v.sql), LIST)
+        return Val(d.let(self._json_arg(v), lambda x: d.kind_case(x, {"array": d.elements(x)},
+                                                                  d.list_value([x]))), LIST)
+
+    def fn_reverse(self, args, node):
+        """A list reversed in SQL; a string by jmespath (code points, as Python's s[::-1])."""
+        self._extras("the function reverse()")
+        d = self.d
+        return Val(d.let(self._json_arg(args[0]), lambda x: d.kind_case(x, {
+            "array": d.to_json(f"list_reverse({d.elements(x)})"),
+            "string": d.jmespath_value("reverse(@)", x)})), JSON)
+
+    def fn_map(self, args, node):
+        """map(&expr, list): expr on each element, nulls kept; null where the list is not a list."""
+        self._extras("the function map()")
+        d = self.d
+        ref, lst = node["children"]
+        if ref["type"] != "expref":
+            return Val(d.null(LIST), LIST)  # jmespath: a type error, null here
+        e = d.var()
+        body = self.as_json(self.visit(ref["children"][0], Val(e, JSON)))
+        return Val(d.list_transform(self.as_list(args[1]), e, body), LIST)
+
+
+class _Compiler(_DuckDBCompiler):
     """Walks the jmespath AST; each node turns the SQL of the current value into the SQL of its
     result, with jmespath's tree interpreter as the reference for what each node means."""
 
@@ -1010,7 +1199,7 @@ class _Compiler:
     # Where jmespath raises a type error, these give null.
 
     def visit_function_expression(self, node, cur):
-        args = [self.visit(c, cur) for c in node["children"]]
+        args = [None if c["type"] == "expref" else self.visit(c, cur) for c in node["children"]]
         return getattr(self, "fn_" + node["value"])(args, node)
 
     def fn_length(self, args, node):
@@ -1037,14 +1226,26 @@ class _Compiler:
             return Val(d.coalesce(d.num_text(v.sql), "'null'"), STR)
         if v.kind == BOOL:
             return Val(d.coalesce(d.bool_text(v.sql), "'null'"), STR)
-        if v.kind == LIST:  # a list: null (the module doc says why)
-            return Val(d.case([(d.is_sql_null(v.sql), "'null'")]), STR)
+        # An array or object: jmespath's JSON text (Python's json.dumps spelling of numbers and
+        # escapes), which only jmespath itself writes exactly.
+        # Where the engine cannot call jmespath (Athena), such a value stops the query with an error
+        # naming the expression: never a different text.
+        def json_text(x):
+            if d.evaluates_jmespath:
+                return d.string_of(d.jmespath_value("to_string(@)", x))
+            return d.error(f"trailcreator: to_string() of an array or object is not supported on {d.name} "
+                           f"(ids expression {self.expression!r})", STR)
+
+        if v.kind == LIST:
+            return Val(d.case([(d.is_sql_null(v.sql), "'null'")], json_text(d.to_json(v.sql))), STR)
         return Val(d.let(v.sql, lambda x: d.kind_case(x, {
             "string": d.string_of(x),
             "integer": d.int_text(x),
             "double": d.double_text(x),
             "boolean": d.bool_text(d.bool_of(x)),
             "null": "'null'",
+            "array": json_text(x),
+            "object": json_text(x),
         })), STR)
 
     def _if_string(self, v: Val, body) -> str:
@@ -1111,12 +1312,31 @@ def _dialect(name: str) -> Dialect:
     return _DIALECTS[name]()
 
 
+def _compile(expression: str, doc_sql: str, dialect: str, ids: bool) -> str:
+    ast = parse_ids(expression)
+    d = _dialect(dialect)
+    try:
+        _check(ast, expression)
+        c = _Compiler(expression, d)
+        return c.ids(ast, doc_sql) if ids else c.value(ast, doc_sql)
+    except UnsupportedExpression as e:
+        refusal = e
+    # Beyond the SQL the compiler writes: jmespath itself, where the engine can call it.
+    d = _dialect(dialect)
+    c = _Compiler(expression, d)
+    try:
+        return c._on(doc_sql, lambda doc: c.normalize(Val(d.jmespath_value(expression, doc), JSON)) if ids
+                     else d.jmespath_value(expression, doc))
+    except UnsupportedExpression:
+        raise refusal from None
+
+
 def compile_ids(expression: str, doc_sql: str, dialect: str = "duckdb") -> str:
     """SQL expression (a list of strings, never NULL) of the ids ``expression`` yields on the JSON
     value ``doc_sql`` (a SQL expression of type JSON holding the whole record, e.g. a column name).
-    See the module doc for the rule.  Raises what :func:`parse_ids` raises."""
-    ast = parse_ids(expression)
-    return _Compiler(expression, _dialect(dialect)).ids(ast, doc_sql)
+    See the module doc for the rule.  Raises what :func:`parse_ids` raises, and on Athena
+    :class:`UnsupportedExpression` for what the compiler does not translate."""
+    return _compile(expression, doc_sql, dialect, ids=True)
 
 
 def compile_value(expression: str, doc_sql: str, dialect: str = "duckdb") -> str:
@@ -1124,11 +1344,49 @@ def compile_value(expression: str, doc_sql: str, dialect: str = "duckdb") -> str
     into ids: ``normalize_sql(compile_value(e, doc))`` gives the ids ``compile_ids(e, doc)`` gives.
     Splitting them lets one query apply the (long) normalization once to the values of many
     expressions, which keeps Athena's query text small."""
-    ast = parse_ids(expression)
-    return _Compiler(expression, _dialect(dialect)).value(ast, doc_sql)
+    return _compile(expression, doc_sql, dialect, ids=False)
 
 
 def normalize_sql(value_sql: str, dialect: str = "duckdb") -> str:
     """SQL expression (a list of strings, never NULL) of the ids in the JSON value ``value_sql``."""
     c = _Compiler("", _dialect(dialect))
     return c._on(value_sql, lambda v: c.normalize(Val(v, JSON)))
+
+
+# --- jmespath inside DuckDB ----------------------------------------------------------------------
+
+#: The DuckDB scalar function (VARCHAR expression, VARCHAR JSON document) -> VARCHAR JSON result that
+#: the SQL calls for what it does not compile.  :func:`register` defines it on a connection; the dbt
+#: project's profile does so through ``trailcreator.dbt_plugin``.
+UDF_NAME = "trailcreator_jmespath"
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed(expression: str):
+    return jmespath.compile(expression)
+
+
+def jmespath_json(expression: str | None, document: str | None) -> str | None:
+    """``expression`` on the JSON text ``document``, by jmespath, as JSON text ('null' for null).
+    Where jmespath raises at run time (a type error), the result is null, as in the compiled SQL."""
+    if expression is None or document is None:
+        return None
+    try:
+        value = _parsed(expression).search(json.loads(document))
+        # NaN and infinities (to_number('nan')) and expression references are not JSON: null.
+        return json.dumps(value, ensure_ascii=False, allow_nan=False)
+    except (jmespath_exceptions.JMESPathError, ValueError, TypeError, RecursionError):
+        return "null"
+
+
+def register(con) -> None:
+    """Define :data:`UDF_NAME` on the DuckDB connection ``con`` (idempotent): every connection that
+    runs SQL from :func:`compile_ids` / :func:`compile_value` needs it."""
+    import duckdb
+
+    varchar = duckdb.sqltype("VARCHAR")
+    try:
+        con.create_function(UDF_NAME, jmespath_json, [varchar, varchar], varchar)
+    except duckdb.Error as e:  # already defined on this connection
+        if "already" not in str(e).lower():
+            raise
