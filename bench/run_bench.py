@@ -735,7 +735,8 @@ def main(argv=None) -> int:
     load_local = None
     if not a.no_load:
         db = work / "load-local.db"
-        db.unlink(missing_ok=True)
+        for f in (db, work / "load-local.duckdb", work / "load-local.duckdb.wal"):
+            f.unlink(missing_ok=True)
         argv_, env, how = load_argv(a.load_cmd, str(trail), str(rmap), str(db))
         say(f"load command: {shlex.join(argv_)}")
         r = timed("load (local dir)", argv_, env=env)
@@ -772,8 +773,8 @@ def main(argv=None) -> int:
             rows.append(r)
             if not a.no_load:
                 db = work / "load-s3-latency.db"
-                db.unlink(missing_ok=True)
-                Path(str(db)[:-3] + ".duckdb").unlink(missing_ok=True)
+                for f in (db, Path(str(db)[:-3] + ".duckdb"), Path(str(db)[:-3] + ".duckdb.wal")):
+                    f.unlink(missing_ok=True)
                 argv_, env, how = load_argv(a.load_cmd, f"s3://{S3_BUCKET}/", str(rmap), str(db))
                 env.update(S3_ENV)
                 env.update({"AWS_ENDPOINT_URL": endpoint, "AWS_ENDPOINT_URL_S3": endpoint})
@@ -828,7 +829,8 @@ def main(argv=None) -> int:
                 rows.append(r)
             if not a.no_load:
                 db = work / "load-s3.db"
-                db.unlink(missing_ok=True)
+                for f in (db, work / "load-s3.duckdb", work / "load-s3.duckdb.wal"):
+                    f.unlink(missing_ok=True)
                 argv_, env, how = load_argv(a.load_cmd, f"s3://{S3_BUCKET}/", str(rmap), str(db))
                 env.update(S3_ENV)
                 env.update({"AWS_ENDPOINT_URL": endpoint, "AWS_ENDPOINT_URL_S3": endpoint})

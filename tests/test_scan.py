@@ -126,3 +126,12 @@ def test_a_gzip_file_of_several_members_is_read_whole():
     res = scan.scan("x.json.gz", gzip.compress(doc[:cut]) + gzip.compress(doc[cut:]), WANTED)
     assert res.status == "ok" and res.records == len(recs)
     assert res.error is None
+
+
+def test_a_record_with_an_integer_past_64_bits_is_kept_whole():
+    big = 2**70
+    rec = tg.event(A, "us-east-1", "s3.amazonaws.com", "CreateBucket", tg.identity_iam_user(A, "alice"), T0,
+                   {"bucketName": "big", "size": big})
+    for data in (json.dumps({"Records": [rec]}, separators=(",", ":")).encode(), json.dumps({"Records": [rec]}).encode()):
+        res = scan.scan("x.json", data, WANTED)
+        assert res.status == "ok" and [json.loads(h)["requestParameters"]["size"] for h in res.hits] == [big]

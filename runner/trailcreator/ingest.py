@@ -35,10 +35,12 @@ import json
 import logging
 import multiprocessing
 import os
+import queue
 import re
 import shutil
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -89,8 +91,9 @@ DDL = (
     f"CREATE TABLE IF NOT EXISTS {SCHEMA}.state (key VARCHAR PRIMARY KEY, value VARCHAR)",
 )
 
-BATCH_MAX_OBJECTS = 500                 # at most this many objects are read again after a kill
-BATCH_MAX_HIT_BYTES = 64 * 2**20        # kept records buffered before a commit
+BATCH_MAX_OBJECTS = 250                 # a kill loses at most two batches: one collected, one being written
+BATCH_MAX_HIT_BYTES = 32 * 2**20        # kept records buffered before a commit
+INGEST_MEMORY_LIMIT = "192MB"           # DuckDB's buffer pool while reading
 IN_PROCESS_BYTES = 8 * 2**20            # below this, a worker pool costs more than it saves
 LOCAL_OBJECTS_PER_TASK = 16             # several local objects per worker task saves IPC
 
@@ -232,19 +235,26 @@ def s3_fetch_client(session, threads: int, region: str):
 
 
 class BatchWriter:
-    """Buffers scan results; commits records and ledger rows of a batch in one transaction."""
+    """Collects scan results into batch files; a writer thread commits each batch (records and
+    ledger rows in one transaction) while the next one is collected, so reading never waits
+    for DuckDB except when two batches are ready at once."""
 
-    def __init__(self, con, run_id: str, fingerprint: str, sizes: dict[str, trail.TrailObject], reread: set[str],
+    def __init__(self, con, run_id: str, fingerprint: str, objects: dict[str, trail.TrailObject], reread: set[str],
                  tmpdir: str):
         self.con, self.run_id, self.fingerprint = con, run_id, fingerprint
-        self.objects, self.reread = sizes, reread
-        self.hits_path = os.path.join(tmpdir, "hits.ndjson")
-        self.status_path = os.path.join(tmpdir, "status.ndjson")
+        self.objects, self.reread, self.tmpdir = objects, reread, tmpdir
+        self.parsed_whole = self.committed = self.batches = 0
+        self.error: BaseException | None = None
+        self.queue: queue.Queue = queue.Queue(maxsize=1)
+        self.thread = threading.Thread(target=self._write_loop, name="trailcreator-batch-writer", daemon=True)
+        self.thread.start()
         self._open()
-        self.parsed_whole = self.committed = 0
 
     def _open(self) -> None:
-        self.hits = open(self.hits_path, "wb")
+        self.batches += 1
+        self.dir = os.path.join(self.tmpdir, f"batch-{self.batches}")
+        os.mkdir(self.dir)
+        self.hits = open(os.path.join(self.dir, "hits.ndjson"), "wb")
         self.rows: list[dict] = []
         self.hit_bytes = 0
 
@@ -263,30 +273,57 @@ class BatchWriter:
             "unusable_reasons": "; ".join(f"{n} {why}" for why, n in sorted(res.unusable.items())) or None,
         })
         if len(self.rows) >= BATCH_MAX_OBJECTS or self.hit_bytes >= BATCH_MAX_HIT_BYTES:
-            self.commit()
+            self.flush()
 
-    def commit(self) -> None:
+    def flush(self) -> None:
+        """Hand the batch being collected to the writer thread (waits while it writes the previous one)."""
+        if self.error:
+            raise self.error
         if not self.rows:
             return
         self.hits.close()
-        with open(self.status_path, "w") as f:
+        with open(os.path.join(self.dir, "status.ndjson"), "w") as f:
             for row in self.rows:
                 f.write(json.dumps(row) + "\n")
+        self.queue.put((self.dir, [r["object_key"] for r in self.rows if r["object_key"] in self.reread]))
+        self._open()
+
+    def close(self, wait: bool = True) -> None:
+        """Commit what is collected (``wait``) or drop it (after an error), and stop the writer."""
+        try:
+            if wait:
+                self.flush()
+        finally:
+            self.hits.close()
+            self.queue.put(None)
+            self.thread.join()
+        if wait and self.error:
+            raise self.error
+
+    def _write_loop(self) -> None:
+        while (item := self.queue.get()) is not None:
+            if self.error is None:
+                try:
+                    self._commit(*item)
+                except BaseException as e:  # raised in the reading thread at its next flush
+                    self.error = e
+            shutil.rmtree(item[0], ignore_errors=True)
+
+    def _commit(self, batch_dir: str, stale: list[str]) -> None:
         con = self.con
+        hits, status = os.path.join(batch_dir, "hits.ndjson"), os.path.join(batch_dir, "status.ndjson")
         con.execute("BEGIN TRANSACTION")
         try:
-            stale = [r["object_key"] for r in self.rows if r["object_key"] in self.reread]
             if stale:
                 con.execute(f"DELETE FROM {SCHEMA}.records WHERE list_contains($keys, object_key)", {"keys": stale})
-            if os.path.getsize(self.hits_path):
+            if os.path.getsize(hits):
                 con.execute(
                     f"""INSERT INTO {SCHEMA}.records
                         SELECT k, r.* FROM read_json($path, format = 'newline_delimited',
-                            columns = {{'k': 'VARCHAR', 'r': '{RECORD_STRUCT}'}},
-                            maximum_object_size = {2**31 - 1})""",
-                    {"path": self.hits_path},
+                            columns = {{'k': 'VARCHAR', 'r': '{RECORD_STRUCT}'}}, maximum_object_size = {2 * scan.MAX_RECORD_BYTES})""",
+                    {"path": hits},
                 )
-            con.execute(
+            n = con.execute(
                 f"""INSERT OR REPLACE INTO {SCHEMA}.objects
                     SELECT object_key, object_size, object_etag, status, error, records_scanned, records_kept,
                            records_unusable, unusable_reasons, $fp, $run, $now
@@ -294,20 +331,15 @@ class BatchWriter:
                         'object_key': 'VARCHAR', 'object_size': 'BIGINT', 'object_etag': 'VARCHAR',
                         'status': 'VARCHAR', 'error': 'VARCHAR', 'records_scanned': 'BIGINT',
                         'records_kept': 'BIGINT', 'records_unusable': 'BIGINT', 'unusable_reasons': 'VARCHAR'}})""",
-                {"path": self.status_path, "fp": self.fingerprint, "run": self.run_id, "now": _now()},
-            )
+                {"path": status, "fp": self.fingerprint, "run": self.run_id, "now": _now()},
+            ).fetchone()[0]
             set_state(con, "generation", str(generation(con) + 1))
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
-        self.committed += len(self.rows)
+        self.committed += n
         log.debug("committed objects:%d of this run", self.committed)
-        self._open()
-
-    def close(self) -> None:
-        if not self.hits.closed:
-            self.hits.close()
 
 
 # --- the reader ---------------------------------------------------------------------------------
@@ -353,14 +385,13 @@ class Reader:
                     yield from _bounded(tasks, 2 * self.threads)
 
     def _in_process(self, objects):
-        pattern = self.wanted.pattern()
         for o in objects:
             if self.fetch is None:
-                yield scan.scan(o.url, None, self.wanted, pattern, self.max_inflated)
+                yield scan.scan(o.url, None, self.wanted, self.max_inflated)
                 continue
             data, err = self.fetch(o.url)
             yield (scan.ScanResult(o.url, "unreadable", err) if err
-                   else scan.scan(o.url, data, self.wanted, pattern, self.max_inflated))
+                   else scan.scan(o.url, data, self.wanted, self.max_inflated))
 
 
 def _chunks(items: list, n: int):
@@ -414,6 +445,7 @@ def ingest(
     spec: trail.TrailSpec,
     pairs,
     *,
+    slim=(),
     session=None,
     full_refresh: bool = False,
     max_inflated: int = scan.DEFAULT_MAX_INFLATED,
@@ -423,7 +455,8 @@ def ingest(
 ) -> RunStats:
     """Read the objects of ``spec`` not read before into ``ingest.*``; the run's stats.
 
-    ``con`` is in auto-commit mode; each batch is its own transaction."""
+    Records of ``pairs`` are kept; of those, the ``slim`` pairs' records only with the fields
+    ``scan.slim_record`` names.  ``con`` is in auto-commit mode; each batch is its own transaction."""
     stream = stream or sys.stderr
     pairs = sorted({tuple(p) for p in pairs})
     fingerprint = map_fingerprint(pairs)
@@ -467,7 +500,13 @@ def ingest(
                 [run_id, _now(), spec.root, len(listing.objects), len(todo)])
 
     if todo:
-        reader = Reader(scan.Wanted(frozenset(pairs)), fetch=fetch, workers=workers, threads=threads,
+        # DuckDB keeps what it inserts in its buffer pool (80% of RAM by default): a bound keeps
+        # the reader's memory flat however long the trail; the blocks go to the file instead.
+        memory_limit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+        insertion_order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
+        con.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
+        con.execute("SET preserve_insertion_order = false")
+        reader = Reader(scan.Wanted(frozenset(pairs), frozenset(map(tuple, slim))), fetch=fetch, workers=workers, threads=threads,
                         max_inflated=max_inflated)
         progress = Progress(len(todo), sum(o.size for o in todo), stream)
         _remove_stale_batch_dirs()
@@ -477,10 +516,15 @@ def ingest(
             for res in reader.results(todo):
                 writer.add(res)
                 progress.add(1, writer.objects[res.url].size)
-            writer.commit()
-        finally:
+        except BaseException:
+            writer.close(wait=False)
+            raise
+        else:
             writer.close()
+        finally:
             shutil.rmtree(tmp, ignore_errors=True)
+            con.execute(f"SET memory_limit = '{memory_limit}'")
+            con.execute(f"SET preserve_insertion_order = {str(insertion_order).lower()}")
         parsed_whole = writer.parsed_whole
     else:
         parsed_whole = 0
@@ -511,18 +555,17 @@ def _truthy(value) -> bool:
     return str(value or "").strip().lower() in ("1", "true", "yes")
 
 
-def run_model(dbt, session, config: dict, entries):
+def run_model(dbt, session, config: dict, pairs, slim=()):
     """Body of ``stg_cloudtrail__objects``: read the trail objects not read before (unless the
     runner just did), then return the ledger."""
     ensure_tables(session)
     if config.get("athena_result"):  # trailcreator load-athena: the input is a query's result CSV
-        pairs = entries.query("entries", "select distinct event_source, event_name from entries").fetchall()
         if _truthy(config.get("read_all_again")):
             forget_all(session)
         ingest_athena_result(session, config.get("athena_result"), pairs, _split(config.get("accounts")))
     elif not _truthy(config.get("ingested")):
-        pairs = entries.query("entries", "select distinct event_source, event_name from entries").fetchall()
-        st = ingest(session, spec_from_config(config.get), pairs, full_refresh=_truthy(config.get("read_all_again")),
+        st = ingest(session, spec_from_config(config.get), pairs, slim=slim,
+                    full_refresh=_truthy(config.get("read_all_again")),
                     threads=int(config.get("read_threads") or 0) or None)
         print(f"trailcreator: objects read:{st.objects_read} skipped:{st.objects_skipped} "
               f"records scanned:{st.records_scanned} create events kept:{st.records_kept} "

@@ -143,7 +143,7 @@ def run_load(
             # the map's creates, and the events a link from automation to a person follows
             pairs = [*rmap.event_pairs, *(attribution.LINK_EVENT_PAIRS if follow_links else ())]
             summary.run = ingest.ingest(
-                con, spec, pairs, session=session, full_refresh=full_refresh,
+                con, spec, pairs, slim=attribution.ROLE_SESSION_EVENT_PAIRS, session=session, full_refresh=full_refresh,
                 max_inflated=max_object_size or scan.DEFAULT_MAX_INFLATED,
             )
             key = f"{build_key(rmap, creator_format)}:{ingest.generation(con)}:follow={follow_links}"

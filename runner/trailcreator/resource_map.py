@@ -205,28 +205,42 @@ def render_extraction(rmap: ResourceMap, dialect: str) -> str:
     Each map entry contributes the JSON value its expression yields; the rule that turns a
     value into ids (the long part of the SQL) is applied once to all of them, which keeps the
     SQL small (Athena limits query text to 262,144 bytes) for maps of hundreds of events."""
-    selects = []
+    # One join of the events with the map's (type, source, name, expression number) rows, and one
+    # CASE over the distinct expressions: each expression's SQL is written once (the map reuses
+    # requestParameters.name and the like), so the SQL stays small for maps of hundreds of events.
+    numbers: dict[str, int] = {}
     for e in rmap.entries:
+        numbers.setdefault(e.ids, len(numbers) + 1)
+    branches = []
+    for ids, n in numbers.items():
         try:
-            value_sql = _no_jinja(jmespath_sql.compile_value(e.ids, "doc", dialect=dialect), repr(e.ids))
+            value_sql = _no_jinja(jmespath_sql.compile_value(ids, "doc", dialect=dialect), repr(ids))
         except jmespath_sql.UnsupportedExpression as err:
+            e = next(e for e in rmap.entries if e.ids == ids)
             raise jmespath_sql.UnsupportedExpression(
                 f"resource map {rmap.source}: {e.resource_type} {e.event_source} {e.event_name}: "
                 f"on {dialect.capitalize()}: {err}") from None
-        selects.append(
-            f"        select event_id, {sql_str(e.resource_type)} as resource_type, {value_sql} as ids_value\n"
-            f"        from {{{{ events }}}}\n"
-            f"        where event_source = {sql_str(e.event_source)} and event_name = {sql_str(e.event_name)}"
-        )
-    union = "\n        union all\n".join(selects)
+        branches.append(f"            when {n} then CAST({value_sql} AS JSON)")
+    rows = ",\n                ".join(
+        f"({sql_str(e.resource_type)}, {sql_str(e.event_source)}, {sql_str(e.event_name)}, {numbers[e.ids]})"
+        for e in rmap.entries)
+    value = "\n".join(branches)
     ids_sql = _no_jinja(jmespath_sql.normalize_sql("v.ids_value", dialect=dialect), "the id rule")
     return (
         "    select v.event_id, v.resource_type, t.resource_id\n"
         "    from (\n"
-        f"{union}\n"
+        "        select e.event_id, m.resource_type, case m.expression\n"
+        f"{value}\n"
+        "        end as ids_value\n"
+        "        from {{ events }} as e\n"
+        "        inner join (values\n"
+        f"                {rows}\n"
+        "        ) as m (resource_type, event_source, event_name, expression)\n"
+        "            on e.event_source = m.event_source and e.event_name = m.event_name\n"
         "    ) as v\n"
         f"    cross join unnest({ids_sql}) as t (resource_id)"
     )
+
 
 
 def write_dbt_macros(rmap: ResourceMap, project_dir: str) -> str:

@@ -2,7 +2,7 @@
 
 A delivery file is ``{"Records":[{"eventVersion":...,"eventName":"X",...},...]}``, written by
 one serializer: every record starts with ``{"eventVersion"`` and holds ``"eventName":"X"``.
-One regular-expression pass over the inflated bytes finds every event name; only the
+One pass of ``bytes.find`` over the inflated bytes finds every event name; only the
 records whose name is mapped are cut out and parsed.  That keeps the cost close to what
 inflating the object costs.
 
@@ -30,9 +30,32 @@ try:  # ISA-L inflates about twice as fast as zlib; zlib where the wheel is miss
     from isal import isal_zlib as _zlib
 except ImportError:  # pragma: no cover - depends on the platform
     _zlib = zlib
+try:  # orjson parses and writes the kept records several times faster than json
+    import orjson
+except ImportError:  # pragma: no cover - depends on the platform
+    orjson = None
+
+
+def _loads(data: bytes):
+    if orjson is not None:
+        try:
+            return orjson.loads(data)
+        except ValueError:  # integers past 64 bits, say: json takes what orjson refuses
+            pass
+    return json.loads(data)
+
+
+def _dumps(obj) -> bytes:
+    if orjson is not None:
+        try:
+            return orjson.dumps(obj)
+        except TypeError:  # integers past 64 bits
+            pass
+    return json.dumps(obj, separators=(",", ":")).encode()
 
 RECORD_START = b'{"eventVersion"'
 DEFAULT_MAX_INFLATED = 2**30          # an object that inflates to more is skipped and named
+MAX_RECORD_BYTES = 16 * 2**20         # a kept record longer than this is counted as unusable
 _TIME_RE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z")
 _ACCOUNT_RE = re.compile(r"\d{12}")
 
@@ -54,19 +77,15 @@ class _Skip(Exception):
 
 @dataclass(frozen=True)
 class Wanted:
-    """What a scan keeps: the mapped (eventSource, eventName) pairs."""
+    """What a scan keeps: the mapped (eventSource, eventName) pairs; records of the ``slim``
+    pairs (frequent calls a link only needs a few fields of) are kept as ``slim_record`` says."""
 
     pairs: frozenset[tuple[str, str]]
+    slim: frozenset[tuple[str, str]] = frozenset()
+    names: frozenset[bytes] = field(init=False, repr=False, compare=False)
 
-    @property
-    def names(self) -> set[bytes]:
-        return {n.encode() for _, n in self.pairs}
-
-    def pattern(self) -> re.Pattern:
-        """Matches every canonical ``"eventName":"..."``; group 1 is set for the mapped names."""
-        names = sorted({n for _, n in self.pairs}, key=lambda n: (-len(n), n))
-        alternatives = b"|".join(re.escape(n.encode()) for n in names)
-        return re.compile(b'"eventName":"(?:(' + alternatives + b')"|[^"\\\\]*")')
+    def __post_init__(self):
+        object.__setattr__(self, "names", frozenset(n.encode() for _, n in self.pairs))
 
 
 def inflate(data: bytes, limit: int = DEFAULT_MAX_INFLATED) -> bytes:
@@ -105,8 +124,8 @@ def _unusable(rec: dict) -> str | None:
         return "no eventTime"
     if not _TIME_RE.fullmatch(t):
         return "eventTime is not a UTC time (YYYY-MM-DDThh:mm:ssZ)"
-    try:
-        dt.datetime.strptime(t[:19], "%Y-%m-%dT%H:%M:%S")
+    try:  # the calendar check (no 13th month); cheaper than strptime
+        dt.datetime(int(t[0:4]), int(t[5:7]), int(t[8:10]), int(t[11:13]), int(t[14:16]), int(t[17:19]))
     except ValueError:
         return "eventTime is not a UTC time (YYYY-MM-DDThh:mm:ssZ)"
     account = rec.get("recipientAccountId")
@@ -121,38 +140,75 @@ def _unusable(rec: dict) -> str | None:
     return None
 
 
+_SLIM_TOP = ("eventVersion", "eventID", "eventTime", "eventSource", "eventName", "awsRegion",
+             "recipientAccountId", "userIdentity")
+
+
+def slim_record(rec: dict) -> dict:
+    """What a role-session link needs of an STS call (who called, when, which key it issued,
+    which role and session name): AssumeRole records are frequent and their session tokens long."""
+    out = {k: rec[k] for k in _SLIM_TOP if k in rec}
+    req, resp = rec.get("requestParameters"), rec.get("responseElements")
+    if isinstance(req, dict):
+        out["requestParameters"] = {k: req[k] for k in ("roleArn", "roleSessionName") if k in req}
+    if isinstance(resp, dict) and isinstance(resp.get("credentials"), dict):
+        out["responseElements"] = {"credentials": {"accessKeyId": resp["credentials"].get("accessKeyId")}}
+    return out
+
+
 def _keep(rec, chunk: bytes | None, wanted: Wanted, res: ScanResult) -> None:
     """Keep ``rec`` if it is a successful call of a mapped pair; count it if unusable."""
     if not isinstance(rec, dict) or rec.get("errorCode") is not None:
         return
-    if (rec.get("eventSource"), rec.get("eventName")) not in wanted.pairs:
+    pair = (rec.get("eventSource"), rec.get("eventName"))
+    if pair not in wanted.pairs:
         return
     why = _unusable(rec)
     if why:
         res.unusable[why] = res.unusable.get(why, 0) + 1
         return
-    res.hits.append(chunk if chunk is not None else json.dumps(rec, separators=(",", ":")).encode())
+    if pair in wanted.slim:
+        hit = _dumps(slim_record(rec))
+    else:
+        hit = chunk if chunk is not None else _dumps(rec)
+    if len(hit) > MAX_RECORD_BYTES:
+        why = f"record longer than {_size(MAX_RECORD_BYTES)}"
+        res.unusable[why] = res.unusable.get(why, 0) + 1
+        return
+    res.hits.append(hit)
 
 
-def _fast(data: bytes, pattern: re.Pattern, wanted: Wanted, res: ScanResult) -> bool:
+_NAME_KEY = b'"eventName":"'
+
+
+def _fast(data: bytes, wanted: Wanted, res: ScanResult) -> bool:
     if not (data.startswith(b'{"Records":[') and data[-64:].rstrip().endswith(b"]}")):
         return False
-    matches = list(pattern.finditer(data))
-    if len(matches) != data.count(RECORD_START):
+    # Every canonical "eventName":"..." and whether its name is mapped: a find() loop is
+    # cheaper than a regular expression with hundreds of alternatives.
+    names, find, n, pos, hits = wanted.names, data.find, 0, 0, []
+    while (p := find(_NAME_KEY, pos)) >= 0:
+        start = p + len(_NAME_KEY)
+        end = find(b'"', start)
+        if end < 0:
+            return False
+        if data[start:end] in names:
+            hits.append((p, end + 1, data[start:end]))
+        n += 1
+        pos = end
+    if n != data.count(RECORD_START):
         return False
-    res.records = len(matches)
+    res.records = n
     end_of_array = data.rfind(b"]")  # the array's closing bracket: the last one in the object
-    for m in matches:
-        if m.lastindex is None:
-            continue
-        start = data.rfind(RECORD_START, 0, m.start())
-        nxt = data.find(RECORD_START, m.end())
+    for p, after, name in hits:
+        start = data.rfind(RECORD_START, 0, p)
+        nxt = find(RECORD_START, after)
         chunk = data[start:(nxt if nxt >= 0 else end_of_array)].rstrip().rstrip(b",")
         try:
-            rec = json.loads(chunk)
+            rec = _loads(chunk)
         except ValueError:
             return False
-        if not isinstance(rec, dict) or rec.get("eventName", "").encode() != m.group(1):
+        if not isinstance(rec, dict) or rec.get("eventName", "").encode() != name:
             return False  # the name sat in a payload, or the record ran on: parse whole
         _keep(rec, chunk, wanted, res)
     return True
@@ -161,7 +217,7 @@ def _fast(data: bytes, pattern: re.Pattern, wanted: Wanted, res: ScanResult) -> 
 def _whole(data: bytes, wanted: Wanted, res: ScanResult) -> None:
     res.fast = False
     try:
-        doc = json.loads(data)
+        doc = _loads(data)
     except ValueError as e:
         raise _Skip(f"not valid JSON: {e}") from None
     records = doc.get("Records") if isinstance(doc, dict) else None
@@ -172,8 +228,7 @@ def _whole(data: bytes, wanted: Wanted, res: ScanResult) -> None:
         _keep(rec, None, wanted, res)
 
 
-def scan(url: str, data: bytes | None, wanted: Wanted, pattern: re.Pattern | None = None,
-         max_inflated: int = DEFAULT_MAX_INFLATED) -> ScanResult:
+def scan(url: str, data: bytes | None, wanted: Wanted, max_inflated: int = DEFAULT_MAX_INFLATED) -> ScanResult:
     """The kept records of one object; ``data`` is its bytes, or None to read ``url`` as a file."""
     res = ScanResult(url)
     try:
@@ -183,7 +238,7 @@ def scan(url: str, data: bytes | None, wanted: Wanted, pattern: re.Pattern | Non
         data = inflate(data, max_inflated)
         if not data.strip():
             raise _Skip("empty object: no JSON document in it")
-        if not _fast(data, pattern or wanted.pattern(), wanted, res):
+        if not _fast(data, wanted, res):
             res.hits.clear()
             res.unusable.clear()
             _whole(data, wanted, res)
@@ -194,15 +249,15 @@ def scan(url: str, data: bytes | None, wanted: Wanted, pattern: re.Pattern | Non
     return res
 
 
-# One compiled pattern per worker process, for the pairs of the current load.
+# What each worker process keeps, for the current load.
 _worker_state: dict = {}
 
 
 def init_worker(wanted: Wanted, max_inflated: int) -> None:
-    _worker_state.update(wanted=wanted, pattern=wanted.pattern(), max_inflated=max_inflated)
+    _worker_state.update(wanted=wanted, max_inflated=max_inflated)
 
 
 def scan_many_in_worker(urls: list[str], datas: list[bytes | None] | None = None) -> list[ScanResult]:
     s = _worker_state
     datas = datas or [None] * len(urls)
-    return [scan(u, d, s["wanted"], s["pattern"], s["max_inflated"]) for u, d in zip(urls, datas)]
+    return [scan(u, d, s["wanted"], s["max_inflated"]) for u, d in zip(urls, datas)]

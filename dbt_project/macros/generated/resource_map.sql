@@ -345,1333 +345,583 @@
     {#- One row per (event_id, resource_type, resource_id); `events` has event_id, event_source, event_name, doc (JSON). -#}
     select v.event_id, v.resource_type, t.resource_id
     from (
-        select event_id, 'ec2' as resource_type, to_json(list_filter(CAST(list_transform(CAST(CAST(flatten(list_transform(CAST(list_transform([CAST(json_extract(doc, '$.responseElements.instancesSet.items') AS JSON)], lambda __tc1: CASE WHEN json_type(__tc1) = 'ARRAY' THEN json_extract(__tc1, '$[*]') END)[1] AS JSON[]), lambda __tc2: CASE coalesce(json_type(__tc2), 'NULL') WHEN 'ARRAY' THEN json_extract(__tc2, '$[*]') ELSE [CAST(__tc2 AS JSON)] END)) AS JSON[]) AS JSON[]), lambda __tc3: json_extract(__tc3, '$.instanceId')) AS JSON[]), lambda __tc4: (NOT (coalesce(json_type(__tc4), 'NULL') IN ('NULL'))))) as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'RunInstances'
-        union all
-        select event_id, 'ebs' as resource_type, json_extract(doc, '$.responseElements.volumeId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateVolume'
-        union all
-        select event_id, 'ami' as resource_type, json_extract(doc, '$.responseElements.imageId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateImage'
-        union all
-        select event_id, 'ami' as resource_type, json_extract(doc, '$.responseElements.imageId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'RegisterImage'
-        union all
-        select event_id, 'ami' as resource_type, json_extract(doc, '$.responseElements.imageId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CopyImage'
-        union all
-        select event_id, 'ebs-snapshot' as resource_type, json_extract(doc, '$.responseElements.snapshotId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateSnapshot'
-        union all
-        select event_id, 'ebs-snapshot' as resource_type, json_extract(doc, '$.responseElements.snapshotId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CopySnapshot'
-        union all
-        select event_id, 'ebs-snapshot' as resource_type, to_json(CASE WHEN coalesce(regexp_matches(CAST(doc AS VARCHAR), '^\s*n'), true) THEN CAST(NULL AS JSON[]) ELSE [CAST(json_extract(doc, '$.responseElements.CreateSnapshotsResponse.snapshotSet.item.snapshotId') AS JSON), CAST(to_json(list_filter(CAST(list_transform(CAST(CAST(flatten(list_transform(CAST(list_transform([CAST(json_extract(doc, '$.responseElements.CreateSnapshotsResponse.snapshotSet.item') AS JSON)], lambda __tc1: CASE WHEN json_type(__tc1) = 'ARRAY' THEN json_extract(__tc1, '$[*]') END)[1] AS JSON[]), lambda __tc2: CASE coalesce(json_type(__tc2), 'NULL') WHEN 'ARRAY' THEN json_extract(__tc2, '$[*]') ELSE [CAST(__tc2 AS JSON)] END)) AS JSON[]) AS JSON[]), lambda __tc3: json_extract(__tc3, '$.snapshotId')) AS JSON[]), lambda __tc4: (NOT (coalesce(json_type(__tc4), 'NULL') IN ('NULL'))))) AS JSON)] END) as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateSnapshots'
-        union all
-        select event_id, 'ebs-snapshot' as resource_type, json_extract(doc, '$.responseElements.snapshotId') as ids_value
-        from {{ events }}
-        where event_source = 'ebs.amazonaws.com' and event_name = 'StartSnapshot'
-        union all
-        select event_id, 'asg' as resource_type, json_extract(doc, '$.requestParameters.autoScalingGroupName') as ids_value
-        from {{ events }}
-        where event_source = 'autoscaling.amazonaws.com' and event_name = 'CreateAutoScalingGroup'
-        union all
-        select event_id, 'launch-template-version' as resource_type, json_extract(doc, '$.responseElements.CreateLaunchTemplateResponse.launchTemplate.launchTemplateId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateLaunchTemplate'
-        union all
-        select event_id, 'lambda' as resource_type, json_extract(doc, '$.responseElements.functionName') as ids_value
-        from {{ events }}
-        where event_source = 'lambda.amazonaws.com' and event_name = 'CreateFunction20150331'
-        union all
-        select event_id, 'ecs' as resource_type, json_extract(doc, '$.responseElements.cluster.clusterArn') as ids_value
-        from {{ events }}
-        where event_source = 'ecs.amazonaws.com' and event_name = 'CreateCluster'
-        union all
-        select event_id, 'ecs-service' as resource_type, json_extract(doc, '$.responseElements.service.serviceArn') as ids_value
-        from {{ events }}
-        where event_source = 'ecs.amazonaws.com' and event_name = 'CreateService'
-        union all
-        select event_id, 'ecs-task-definition' as resource_type, json_extract(doc, '$.responseElements.taskDefinition.taskDefinitionArn') as ids_value
-        from {{ events }}
-        where event_source = 'ecs.amazonaws.com' and event_name = 'RegisterTaskDefinition'
-        union all
-        select event_id, 'eks' as resource_type, json_extract(doc, '$.responseElements.cluster.name') as ids_value
-        from {{ events }}
-        where event_source = 'eks.amazonaws.com' and event_name = 'CreateCluster'
-        union all
-        select event_id, 'emr' as resource_type, json_extract(doc, '$.responseElements.jobFlowId') as ids_value
-        from {{ events }}
-        where event_source = 'elasticmapreduce.amazonaws.com' and event_name = 'RunJobFlow'
-        union all
-        select event_id, 's3' as resource_type, json_extract(doc, '$.requestParameters.bucketName') as ids_value
-        from {{ events }}
-        where event_source = 's3.amazonaws.com' and event_name = 'CreateBucket'
-        union all
-        select event_id, 'efs' as resource_type, json_extract(doc, '$.responseElements.fileSystemId') as ids_value
-        from {{ events }}
-        where event_source = 'elasticfilesystem.amazonaws.com' and event_name = 'CreateFileSystem'
-        union all
-        select event_id, 'fsx' as resource_type, json_extract(doc, '$.responseElements.fileSystem.fileSystemId') as ids_value
-        from {{ events }}
-        where event_source = 'fsx.amazonaws.com' and event_name = 'CreateFileSystem'
-        union all
-        select event_id, 'fsx' as resource_type, json_extract(doc, '$.responseElements.fileSystem.fileSystemId') as ids_value
-        from {{ events }}
-        where event_source = 'fsx.amazonaws.com' and event_name = 'CreateFileSystemFromBackup'
-        union all
-        select event_id, 'backup-plan' as resource_type, json_extract(doc, '$.requestParameters.backupPlan.backupPlanName') as ids_value
-        from {{ events }}
-        where event_source = 'backup.amazonaws.com' and event_name = 'CreateBackupPlan'
-        union all
-        select event_id, 'backup-vault' as resource_type, json_extract(doc, '$.responseElements.backupVaultName') as ids_value
-        from {{ events }}
-        where event_source = 'backup.amazonaws.com' and event_name = 'CreateBackupVault'
-        union all
-        select event_id, 'glacier' as resource_type, json_extract(doc, '$.requestParameters.vaultName') as ids_value
-        from {{ events }}
-        where event_source = 'glacier.amazonaws.com' and event_name = 'CreateVault'
-        union all
-        select event_id, 'ecr' as resource_type, json_extract(doc, '$.requestParameters.repositoryName') as ids_value
-        from {{ events }}
-        where event_source = 'ecr.amazonaws.com' and event_name = 'CreateRepository'
-        union all
-        select event_id, 'rds' as resource_type, json_extract(doc, '$.responseElements.dBInstanceIdentifier') as ids_value
-        from {{ events }}
-        where event_source = 'rds.amazonaws.com' and event_name = 'CreateDBInstance'
-        union all
-        select event_id, 'rds' as resource_type, json_extract(doc, '$.responseElements.dBInstanceIdentifier') as ids_value
-        from {{ events }}
-        where event_source = 'rds.amazonaws.com' and event_name = 'CreateDBInstanceReadReplica'
-        union all
-        select event_id, 'rds' as resource_type, json_extract(doc, '$.responseElements.dBInstanceIdentifier') as ids_value
-        from {{ events }}
-        where event_source = 'rds.amazonaws.com' and event_name = 'RestoreDBInstanceFromDBSnapshot'
-        union all
-        select event_id, 'rds' as resource_type, json_extract(doc, '$.responseElements.dBInstanceIdentifier') as ids_value
-        from {{ events }}
-        where event_source = 'rds.amazonaws.com' and event_name = 'RestoreDBInstanceToPointInTime'
-        union all
-        select event_id, 'rds' as resource_type, json_extract(doc, '$.responseElements.dBInstanceIdentifier') as ids_value
-        from {{ events }}
-        where event_source = 'rds.amazonaws.com' and event_name = 'RestoreDBInstanceFromS3'
-        union all
-        select event_id, 'rds-cluster' as resource_type, json_extract(doc, '$.responseElements.dBClusterIdentifier') as ids_value
-        from {{ events }}
-        where event_source = 'rds.amazonaws.com' and event_name = 'CreateDBCluster'
-        union all
-        select event_id, 'rds-cluster' as resource_type, json_extract(doc, '$.responseElements.dBClusterIdentifier') as ids_value
-        from {{ events }}
-        where event_source = 'rds.amazonaws.com' and event_name = 'RestoreDBClusterFromSnapshot'
-        union all
-        select event_id, 'rds-cluster' as resource_type, json_extract(doc, '$.responseElements.dBClusterIdentifier') as ids_value
-        from {{ events }}
-        where event_source = 'rds.amazonaws.com' and event_name = 'RestoreDBClusterToPointInTime'
-        union all
-        select event_id, 'rds-cluster' as resource_type, json_extract(doc, '$.responseElements.dBClusterIdentifier') as ids_value
-        from {{ events }}
-        where event_source = 'rds.amazonaws.com' and event_name = 'RestoreDBClusterFromS3'
-        union all
-        select event_id, 'rds-snapshot' as resource_type, json_extract(doc, '$.responseElements.dBSnapshotIdentifier') as ids_value
-        from {{ events }}
-        where event_source = 'rds.amazonaws.com' and event_name = 'CreateDBSnapshot'
-        union all
-        select event_id, 'rds-snapshot' as resource_type, json_extract(doc, '$.responseElements.dBSnapshotIdentifier') as ids_value
-        from {{ events }}
-        where event_source = 'rds.amazonaws.com' and event_name = 'CopyDBSnapshot'
-        union all
-        select event_id, 'rds-cluster-snapshot' as resource_type, json_extract(doc, '$.responseElements.dBClusterSnapshotIdentifier') as ids_value
-        from {{ events }}
-        where event_source = 'rds.amazonaws.com' and event_name = 'CreateDBClusterSnapshot'
-        union all
-        select event_id, 'rds-cluster-snapshot' as resource_type, json_extract(doc, '$.responseElements.dBClusterSnapshotIdentifier') as ids_value
-        from {{ events }}
-        where event_source = 'rds.amazonaws.com' and event_name = 'CopyDBClusterSnapshot'
-        union all
-        select event_id, 'rds-subnet-group' as resource_type, json_extract(doc, '$.responseElements.dBSubnetGroupName') as ids_value
-        from {{ events }}
-        where event_source = 'rds.amazonaws.com' and event_name = 'CreateDBSubnetGroup'
-        union all
-        select event_id, 'rds-param-group' as resource_type, json_extract(doc, '$.responseElements.dBParameterGroupName') as ids_value
-        from {{ events }}
-        where event_source = 'rds.amazonaws.com' and event_name = 'CreateDBParameterGroup'
-        union all
-        select event_id, 'rds-param-group' as resource_type, json_extract(doc, '$.responseElements.dBParameterGroupName') as ids_value
-        from {{ events }}
-        where event_source = 'rds.amazonaws.com' and event_name = 'CopyDBParameterGroup'
-        union all
-        select event_id, 'dynamodb-table' as resource_type, json_extract(doc, '$.requestParameters.tableName') as ids_value
-        from {{ events }}
-        where event_source = 'dynamodb.amazonaws.com' and event_name = 'CreateTable'
-        union all
-        select event_id, 'dynamodb-table' as resource_type, json_extract(doc, '$.requestParameters.targetTableName') as ids_value
-        from {{ events }}
-        where event_source = 'dynamodb.amazonaws.com' and event_name = 'RestoreTableFromBackup'
-        union all
-        select event_id, 'cache-cluster' as resource_type, json_extract(doc, '$.responseElements.cacheClusterId') as ids_value
-        from {{ events }}
-        where event_source = 'elasticache.amazonaws.com' and event_name = 'CreateCacheCluster'
-        union all
-        select event_id, 'cache-cluster' as resource_type, to_json(list_filter(CAST(CAST(flatten(list_transform(CAST(list_transform([CAST(json_extract(doc, '$.responseElements.memberClusters') AS JSON)], lambda __tc1: CASE WHEN json_type(__tc1) = 'ARRAY' THEN json_extract(__tc1, '$[*]') END)[1] AS JSON[]), lambda __tc2: CASE coalesce(json_type(__tc2), 'NULL') WHEN 'ARRAY' THEN json_extract(__tc2, '$[*]') ELSE [CAST(__tc2 AS JSON)] END)) AS JSON[]) AS JSON[]), lambda __tc3: (NOT (coalesce(json_type(__tc3), 'NULL') IN ('NULL'))))) as ids_value
-        from {{ events }}
-        where event_source = 'elasticache.amazonaws.com' and event_name = 'CreateReplicationGroup'
-        union all
-        select event_id, 'elasticache-group' as resource_type, json_extract(doc, '$.responseElements.replicationGroupId') as ids_value
-        from {{ events }}
-        where event_source = 'elasticache.amazonaws.com' and event_name = 'CreateReplicationGroup'
-        union all
-        select event_id, 'redshift' as resource_type, json_extract(doc, '$.responseElements.clusterIdentifier') as ids_value
-        from {{ events }}
-        where event_source = 'redshift.amazonaws.com' and event_name = 'CreateCluster'
-        union all
-        select event_id, 'redshift' as resource_type, json_extract(doc, '$.responseElements.clusterIdentifier') as ids_value
-        from {{ events }}
-        where event_source = 'redshift.amazonaws.com' and event_name = 'RestoreFromClusterSnapshot'
-        union all
-        select event_id, 'elasticsearch' as resource_type, json_extract(doc, '$.requestParameters.domainName') as ids_value
-        from {{ events }}
-        where event_source = 'es.amazonaws.com' and event_name = 'CreateElasticsearchDomain'
-        union all
-        select event_id, 'elasticsearch' as resource_type, json_extract(doc, '$.requestParameters.domainName') as ids_value
-        from {{ events }}
-        where event_source = 'es.amazonaws.com' and event_name = 'CreateDomain'
-        union all
-        select event_id, 'dax' as resource_type, json_extract(doc, '$.responseElements.cluster.clusterName') as ids_value
-        from {{ events }}
-        where event_source = 'dax.amazonaws.com' and event_name = 'CreateCluster'
-        union all
-        select event_id, 'kinesis' as resource_type, json_extract(doc, '$.requestParameters.streamName') as ids_value
-        from {{ events }}
-        where event_source = 'kinesis.amazonaws.com' and event_name = 'CreateStream'
-        union all
-        select event_id, 'firehose' as resource_type, json_extract(doc, '$.requestParameters.deliveryStreamName') as ids_value
-        from {{ events }}
-        where event_source = 'firehose.amazonaws.com' and event_name = 'CreateDeliveryStream'
-        union all
-        select event_id, 'kafka' as resource_type, json_extract(doc, '$.responseElements.clusterArn') as ids_value
-        from {{ events }}
-        where event_source = 'kafka.amazonaws.com' and event_name = 'CreateCluster'
-        union all
-        select event_id, 'kafka' as resource_type, json_extract(doc, '$.responseElements.clusterArn') as ids_value
-        from {{ events }}
-        where event_source = 'kafka.amazonaws.com' and event_name = 'CreateClusterV2'
-        union all
-        select event_id, 'vpc' as resource_type, json_extract(doc, '$.responseElements.vpc.vpcId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateVpc'
-        union all
-        select event_id, 'subnet' as resource_type, json_extract(doc, '$.responseElements.subnet.subnetId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateSubnet'
-        union all
-        select event_id, 'security-group' as resource_type, json_extract(doc, '$.responseElements.groupId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateSecurityGroup'
-        union all
-        select event_id, 'eni' as resource_type, json_extract(doc, '$.responseElements.networkInterface.networkInterfaceId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateNetworkInterface'
-        union all
-        select event_id, 'eni' as resource_type, to_json(list_filter(CAST(list_transform(CAST(CAST(flatten(list_transform(CAST(list_filter(CAST(list_transform(CAST(CAST(flatten(list_transform(CAST(list_transform([CAST(json_extract(doc, '$.responseElements.instancesSet.items') AS JSON)], lambda __tc1: CASE WHEN json_type(__tc1) = 'ARRAY' THEN json_extract(__tc1, '$[*]') END)[1] AS JSON[]), lambda __tc2: CASE coalesce(json_type(__tc2), 'NULL') WHEN 'ARRAY' THEN json_extract(__tc2, '$[*]') ELSE [CAST(__tc2 AS JSON)] END)) AS JSON[]) AS JSON[]), lambda __tc3: json_extract(__tc3, '$.networkInterfaceSet.items')) AS JSON[]), lambda __tc4: (NOT (coalesce(json_type(__tc4), 'NULL') IN ('NULL')))) AS JSON[]), lambda __tc5: CASE coalesce(json_type(__tc5), 'NULL') WHEN 'ARRAY' THEN json_extract(__tc5, '$[*]') ELSE [CAST(__tc5 AS JSON)] END)) AS JSON[]) AS JSON[]), lambda __tc6: json_extract(__tc6, '$.networkInterfaceId')) AS JSON[]), lambda __tc7: (NOT (coalesce(json_type(__tc7), 'NULL') IN ('NULL'))))) as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'RunInstances'
-        union all
-        select event_id, 'elastic-ip' as resource_type, json_extract(doc, '$.responseElements.allocationId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'AllocateAddress'
-        union all
-        select event_id, 'nat-gateway' as resource_type, json_extract(doc, '$.responseElements.CreateNatGatewayResponse.natGateway.natGatewayId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateNatGateway'
-        union all
-        select event_id, 'internet-gateway' as resource_type, json_extract(doc, '$.responseElements.internetGateway.internetGatewayId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateInternetGateway'
-        union all
-        select event_id, 'route-table' as resource_type, json_extract(doc, '$.responseElements.routeTable.routeTableId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateRouteTable'
-        union all
-        select event_id, 'network-acl' as resource_type, json_extract(doc, '$.responseElements.networkAcl.networkAclId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateNetworkAcl'
-        union all
-        select event_id, 'vpc-endpoint' as resource_type, json_extract(doc, '$.responseElements.CreateVpcEndpointResponse.vpcEndpoint.vpcEndpointId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateVpcEndpoint'
-        union all
-        select event_id, 'peering-connection' as resource_type, json_extract(doc, '$.responseElements.vpcPeeringConnection.vpcPeeringConnectionId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateVpcPeeringConnection'
-        union all
-        select event_id, 'transit-gateway' as resource_type, json_extract(doc, '$.responseElements.CreateTransitGatewayResponse.transitGateway.transitGatewayId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateTransitGateway'
-        union all
-        select event_id, 'customer-gateway' as resource_type, json_extract(doc, '$.responseElements.customerGateway.customerGatewayId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateCustomerGateway'
-        union all
-        select event_id, 'vpn-gateway' as resource_type, json_extract(doc, '$.responseElements.vpnGateway.vpnGatewayId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateVpnGateway'
-        union all
-        select event_id, 'mirror-target' as resource_type, json_extract(doc, '$.responseElements.CreateTrafficMirrorTargetResponse.trafficMirrorTarget.trafficMirrorTargetId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateTrafficMirrorTarget'
-        union all
-        select event_id, 'elb' as resource_type, json_extract(doc, '$.requestParameters.loadBalancerName') as ids_value
-        from {{ events }}
-        where event_source = 'elasticloadbalancing.amazonaws.com' and event_name = 'CreateLoadBalancer'
-        union all
-        select event_id, 'app-elb' as resource_type, to_json(list_filter(CAST(list_transform(CAST(CAST(flatten(list_transform(CAST(list_transform([CAST(json_extract(doc, '$.responseElements.loadBalancers') AS JSON)], lambda __tc1: CASE WHEN json_type(__tc1) = 'ARRAY' THEN json_extract(__tc1, '$[*]') END)[1] AS JSON[]), lambda __tc2: CASE coalesce(json_type(__tc2), 'NULL') WHEN 'ARRAY' THEN json_extract(__tc2, '$[*]') ELSE [CAST(__tc2 AS JSON)] END)) AS JSON[]) AS JSON[]), lambda __tc3: json_extract(__tc3, '$.loadBalancerArn')) AS JSON[]), lambda __tc4: (NOT (coalesce(json_type(__tc4), 'NULL') IN ('NULL'))))) as ids_value
-        from {{ events }}
-        where event_source = 'elasticloadbalancing.amazonaws.com' and event_name = 'CreateLoadBalancer'
-        union all
-        select event_id, 'app-elb-target-group' as resource_type, to_json(list_filter(CAST(list_transform(CAST(CAST(flatten(list_transform(CAST(list_transform([CAST(json_extract(doc, '$.responseElements.targetGroups') AS JSON)], lambda __tc1: CASE WHEN json_type(__tc1) = 'ARRAY' THEN json_extract(__tc1, '$[*]') END)[1] AS JSON[]), lambda __tc2: CASE coalesce(json_type(__tc2), 'NULL') WHEN 'ARRAY' THEN json_extract(__tc2, '$[*]') ELSE [CAST(__tc2 AS JSON)] END)) AS JSON[]) AS JSON[]), lambda __tc3: json_extract(__tc3, '$.targetGroupArn')) AS JSON[]), lambda __tc4: (NOT (coalesce(json_type(__tc4), 'NULL') IN ('NULL'))))) as ids_value
-        from {{ events }}
-        where event_source = 'elasticloadbalancing.amazonaws.com' and event_name = 'CreateTargetGroup'
-        union all
-        select event_id, 'distribution' as resource_type, json_extract(doc, '$.responseElements.distribution.id') as ids_value
-        from {{ events }}
-        where event_source = 'cloudfront.amazonaws.com' and event_name = 'CreateDistribution'
-        union all
-        select event_id, 'distribution' as resource_type, json_extract(doc, '$.responseElements.distribution.id') as ids_value
-        from {{ events }}
-        where event_source = 'cloudfront.amazonaws.com' and event_name = 'CreateDistributionWithTags'
-        union all
-        select event_id, 'hostedzone' as resource_type, json_extract(doc, '$.responseElements.hostedZone.id') as ids_value
-        from {{ events }}
-        where event_source = 'route53.amazonaws.com' and event_name = 'CreateHostedZone'
-        union all
-        select event_id, 'sqs' as resource_type, json_extract(doc, '$.responseElements.queueUrl') as ids_value
-        from {{ events }}
-        where event_source = 'sqs.amazonaws.com' and event_name = 'CreateQueue'
-        union all
-        select event_id, 'sns' as resource_type, json_extract(doc, '$.responseElements.topicArn') as ids_value
-        from {{ events }}
-        where event_source = 'sns.amazonaws.com' and event_name = 'CreateTopic'
-        union all
-        select event_id, 'event-rule' as resource_type, json_extract(doc, '$.requestParameters.name') as ids_value
-        from {{ events }}
-        where event_source = 'events.amazonaws.com' and event_name = 'PutRule'
-        union all
-        select event_id, 'event-bus' as resource_type, json_extract(doc, '$.requestParameters.name') as ids_value
-        from {{ events }}
-        where event_source = 'events.amazonaws.com' and event_name = 'CreateEventBus'
-        union all
-        select event_id, 'step-machine' as resource_type, json_extract(doc, '$.responseElements.stateMachineArn') as ids_value
-        from {{ events }}
-        where event_source = 'states.amazonaws.com' and event_name = 'CreateStateMachine'
-        union all
-        select event_id, 'sfn-activity' as resource_type, json_extract(doc, '$.responseElements.activityArn') as ids_value
-        from {{ events }}
-        where event_source = 'states.amazonaws.com' and event_name = 'CreateActivity'
-        union all
-        select event_id, 'iam-role' as resource_type, json_extract(doc, '$.requestParameters.roleName') as ids_value
-        from {{ events }}
-        where event_source = 'iam.amazonaws.com' and event_name = 'CreateRole'
-        union all
-        select event_id, 'iam-user' as resource_type, json_extract(doc, '$.requestParameters.userName') as ids_value
-        from {{ events }}
-        where event_source = 'iam.amazonaws.com' and event_name = 'CreateUser'
-        union all
-        select event_id, 'iam-policy' as resource_type, json_extract(doc, '$.responseElements.policy.policyId') as ids_value
-        from {{ events }}
-        where event_source = 'iam.amazonaws.com' and event_name = 'CreatePolicy'
-        union all
-        select event_id, 'kms-key' as resource_type, json_extract(doc, '$.responseElements.keyMetadata.keyId') as ids_value
-        from {{ events }}
-        where event_source = 'kms.amazonaws.com' and event_name = 'CreateKey'
-        union all
-        select event_id, 'secrets-manager' as resource_type, json_extract(doc, '$.requestParameters.name') as ids_value
-        from {{ events }}
-        where event_source = 'secretsmanager.amazonaws.com' and event_name = 'CreateSecret'
-        union all
-        select event_id, 'acm-certificate' as resource_type, json_extract(doc, '$.responseElements.certificateArn') as ids_value
-        from {{ events }}
-        where event_source = 'acm.amazonaws.com' and event_name = 'RequestCertificate'
-        union all
-        select event_id, 'acm-certificate' as resource_type, json_extract(doc, '$.responseElements.certificateArn') as ids_value
-        from {{ events }}
-        where event_source = 'acm.amazonaws.com' and event_name = 'ImportCertificate'
-        union all
-        select event_id, 'identity-pool' as resource_type, json_extract(doc, '$.responseElements.identityPoolId') as ids_value
-        from {{ events }}
-        where event_source = 'cognito-identity.amazonaws.com' and event_name = 'CreateIdentityPool'
-        union all
-        select event_id, 'wafv2' as resource_type, json_extract(doc, '$.responseElements.summary.id') as ids_value
-        from {{ events }}
-        where event_source = 'wafv2.amazonaws.com' and event_name = 'CreateWebACL'
-        union all
-        select event_id, 'cloudtrail' as resource_type, json_extract(doc, '$.responseElements.trailARN') as ids_value
-        from {{ events }}
-        where event_source = 'cloudtrail.amazonaws.com' and event_name = 'CreateTrail'
-        union all
-        select event_id, 'cfn' as resource_type, json_extract(doc, '$.requestParameters.stackName') as ids_value
-        from {{ events }}
-        where event_source = 'cloudformation.amazonaws.com' and event_name = 'CreateStack'
-        union all
-        select event_id, 'ssm-parameter' as resource_type, json_extract(doc, '$.requestParameters.name') as ids_value
-        from {{ events }}
-        where event_source = 'ssm.amazonaws.com' and event_name = 'PutParameter'
-        union all
-        select event_id, 'log-group' as resource_type, json_extract(doc, '$.requestParameters.logGroupName') as ids_value
-        from {{ events }}
-        where event_source = 'logs.amazonaws.com' and event_name = 'CreateLogGroup'
-        union all
-        select event_id, 'codebuild' as resource_type, json_extract(doc, '$.requestParameters.name') as ids_value
-        from {{ events }}
-        where event_source = 'codebuild.amazonaws.com' and event_name = 'CreateProject'
-        union all
-        select event_id, 'codepipeline' as resource_type, json_extract(doc, '$.requestParameters.pipeline.name') as ids_value
-        from {{ events }}
-        where event_source = 'codepipeline.amazonaws.com' and event_name = 'CreatePipeline'
-        union all
-        select event_id, 'codecommit' as resource_type, json_extract(doc, '$.requestParameters.repositoryName') as ids_value
-        from {{ events }}
-        where event_source = 'codecommit.amazonaws.com' and event_name = 'CreateRepository'
-        union all
-        select event_id, 'alarm' as resource_type, json_extract(doc, '$.requestParameters.alarmName') as ids_value
-        from {{ events }}
-        where event_source = 'monitoring.amazonaws.com' and event_name = 'PutMetricAlarm'
-        union all
-        select event_id, 'glue-connection' as resource_type, json_extract(doc, '$.requestParameters.connectionInput.name') as ids_value
-        from {{ events }}
-        where event_source = 'glue.amazonaws.com' and event_name = 'CreateConnection'
-        union all
-        select event_id, 'glue-database' as resource_type, json_extract(doc, '$.requestParameters.databaseInput.name') as ids_value
-        from {{ events }}
-        where event_source = 'glue.amazonaws.com' and event_name = 'CreateDatabase'
-        union all
-        select event_id, 'glue-job' as resource_type, json_extract(doc, '$.requestParameters.name') as ids_value
-        from {{ events }}
-        where event_source = 'glue.amazonaws.com' and event_name = 'CreateJob'
-        union all
-        select event_id, 'glue-crawler' as resource_type, json_extract(doc, '$.requestParameters.name') as ids_value
-        from {{ events }}
-        where event_source = 'glue.amazonaws.com' and event_name = 'CreateCrawler'
-        union all
-        select event_id, 'sagemaker-notebook' as resource_type, json_extract(doc, '$.responseElements.notebookInstanceArn') as ids_value
-        from {{ events }}
-        where event_source = 'sagemaker.amazonaws.com' and event_name = 'CreateNotebookInstance'
-        union all
-        select event_id, 'ssm-document' as resource_type, json_extract(doc, '$.requestParameters.name') as ids_value
-        from {{ events }}
-        where event_source = 'ssm.amazonaws.com' and event_name = 'CreateDocument'
-        union all
-        select event_id, 'rest-api' as resource_type, json_extract(doc, '$.responseElements.id') as ids_value
-        from {{ events }}
-        where event_source = 'apigateway.amazonaws.com' and event_name = 'CreateRestApi'
-        union all
-        select event_id, 'apigwv2' as resource_type, json_extract(doc, '$.responseElements.apiId') as ids_value
-        from {{ events }}
-        where event_source = 'apigateway.amazonaws.com' and event_name = 'CreateApi'
-        union all
-        select event_id, 'key-pair' as resource_type, json_extract(doc, '$.responseElements.keyPairId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateKeyPair'
-        union all
-        select event_id, 'key-pair' as resource_type, json_extract(doc, '$.responseElements.keyPairId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'ImportKeyPair'
-        union all
-        select event_id, 'ec2-capacity-reservation' as resource_type, to_json(CASE WHEN coalesce(regexp_matches(CAST(doc AS VARCHAR), '^\s*n'), true) THEN CAST(NULL AS JSON[]) ELSE [CAST(json_extract(doc, '$.responseElements.CreateCapacityReservationResponse.capacityReservation.capacityReservationId') AS JSON), CAST(json_extract(doc, '$.responseElements.capacityReservation.capacityReservationId') AS JSON)] END) as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateCapacityReservation'
-        union all
-        select event_id, 'ec2-reserved' as resource_type, json_extract(doc, '$.responseElements.reservedInstancesId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'PurchaseReservedInstancesOffering'
-        union all
-        select event_id, 'ec2-spot-fleet-request' as resource_type, to_json(CASE WHEN coalesce(regexp_matches(CAST(doc AS VARCHAR), '^\s*n'), true) THEN CAST(NULL AS JSON[]) ELSE [CAST(json_extract(doc, '$.responseElements.RequestSpotFleetResponse.spotFleetRequestId') AS JSON), CAST(json_extract(doc, '$.responseElements.spotFleetRequestId') AS JSON)] END) as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'RequestSpotFleet'
-        union all
-        select event_id, 'flow-log' as resource_type, json_extract(doc, '$.responseElements.CreateFlowLogsResponse.flowLogIdSet.item') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateFlowLogs'
-        union all
-        select event_id, 'mirror-session' as resource_type, json_extract(doc, '$.responseElements.CreateTrafficMirrorSessionResponse.trafficMirrorSession.trafficMirrorSessionId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateTrafficMirrorSession'
-        union all
-        select event_id, 'prefix-list' as resource_type, json_extract(doc, '$.responseElements.CreateManagedPrefixListResponse.prefixList.prefixListId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateManagedPrefixList'
-        union all
-        select event_id, 'client-vpn-endpoint' as resource_type, json_extract(doc, '$.responseElements.CreateClientVpnEndpointResponse.clientVpnEndpointId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateClientVpnEndpoint'
-        union all
-        select event_id, 'transit-attachment' as resource_type, json_extract(doc, '$.responseElements.CreateTransitGatewayVpcAttachmentResponse.transitGatewayVpcAttachment.transitGatewayAttachmentId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateTransitGatewayVpcAttachment'
-        union all
-        select event_id, 'transit-attachment' as resource_type, json_extract(doc, '$.responseElements.CreateTransitGatewayPeeringAttachmentResponse.transitGatewayPeeringAttachment.transitGatewayAttachmentId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateTransitGatewayPeeringAttachment'
-        union all
-        select event_id, 'transit-attachment' as resource_type, json_extract(doc, '$.responseElements.CreateTransitGatewayConnectResponse.transitGatewayConnect.transitGatewayAttachmentId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateTransitGatewayConnect'
-        union all
-        select event_id, 'vpc-endpoint-service-configuration' as resource_type, json_extract(doc, '$.responseElements.CreateVpcEndpointServiceConfigurationResponse.serviceConfiguration.serviceId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateVpcEndpointServiceConfiguration'
-        union all
-        select event_id, 'vpn-connection' as resource_type, json_extract(doc, '$.responseElements.vpnConnection.vpnConnectionId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateVpnConnection'
-        union all
-        select event_id, 'sagemaker-endpoint' as resource_type, json_extract(doc, '$.responseElements.endpointArn') as ids_value
-        from {{ events }}
-        where event_source = 'sagemaker.amazonaws.com' and event_name = 'CreateEndpoint'
-        union all
-        select event_id, 'sagemaker-endpoint-config' as resource_type, json_extract(doc, '$.responseElements.endpointConfigArn') as ids_value
-        from {{ events }}
-        where event_source = 'sagemaker.amazonaws.com' and event_name = 'CreateEndpointConfig'
-        union all
-        select event_id, 'sagemaker-model' as resource_type, json_extract(doc, '$.responseElements.modelArn') as ids_value
-        from {{ events }}
-        where event_source = 'sagemaker.amazonaws.com' and event_name = 'CreateModel'
-        union all
-        select event_id, 'sagemaker-job' as resource_type, json_extract(doc, '$.responseElements.trainingJobArn') as ids_value
-        from {{ events }}
-        where event_source = 'sagemaker.amazonaws.com' and event_name = 'CreateTrainingJob'
-        union all
-        select event_id, 'sagemaker-transform-job' as resource_type, json_extract(doc, '$.responseElements.transformJobArn') as ids_value
-        from {{ events }}
-        where event_source = 'sagemaker.amazonaws.com' and event_name = 'CreateTransformJob'
-        union all
-        select event_id, 'sagemaker-processing-job' as resource_type, json_extract(doc, '$.responseElements.processingJobArn') as ids_value
-        from {{ events }}
-        where event_source = 'sagemaker.amazonaws.com' and event_name = 'CreateProcessingJob'
-        union all
-        select event_id, 'sagemaker-hyperparameter-tuning-job' as resource_type, json_extract(doc, '$.responseElements.hyperParameterTuningJobArn') as ids_value
-        from {{ events }}
-        where event_source = 'sagemaker.amazonaws.com' and event_name = 'CreateHyperParameterTuningJob'
-        union all
-        select event_id, 'sagemaker-auto-ml-job' as resource_type, json_extract(doc, '$.responseElements.autoMLJobArn') as ids_value
-        from {{ events }}
-        where event_source = 'sagemaker.amazonaws.com' and event_name = 'CreateAutoMLJob'
-        union all
-        select event_id, 'sagemaker-auto-ml-job' as resource_type, json_extract(doc, '$.responseElements.autoMLJobArn') as ids_value
-        from {{ events }}
-        where event_source = 'sagemaker.amazonaws.com' and event_name = 'CreateAutoMLJobV2'
-        union all
-        select event_id, 'sagemaker-compilation-job' as resource_type, json_extract(doc, '$.responseElements.compilationJobArn') as ids_value
-        from {{ events }}
-        where event_source = 'sagemaker.amazonaws.com' and event_name = 'CreateCompilationJob'
-        union all
-        select event_id, 'sagemaker-user-profile' as resource_type, json_extract(doc, '$.responseElements.userProfileArn') as ids_value
-        from {{ events }}
-        where event_source = 'sagemaker.amazonaws.com' and event_name = 'CreateUserProfile'
-        union all
-        select event_id, 'sagemaker-space' as resource_type, json_extract(doc, '$.responseElements.spaceArn') as ids_value
-        from {{ events }}
-        where event_source = 'sagemaker.amazonaws.com' and event_name = 'CreateSpace'
-        union all
-        select event_id, 'sagemaker-app' as resource_type, json_extract(doc, '$.responseElements.appArn') as ids_value
-        from {{ events }}
-        where event_source = 'sagemaker.amazonaws.com' and event_name = 'CreateApp'
-        union all
-        select event_id, 'sagemaker-cluster' as resource_type, json_extract(doc, '$.responseElements.clusterArn') as ids_value
-        from {{ events }}
-        where event_source = 'sagemaker.amazonaws.com' and event_name = 'CreateCluster'
-        union all
-        select event_id, 'sagemaker-data-quality-job-definition' as resource_type, json_extract(doc, '$.responseElements.jobDefinitionArn') as ids_value
-        from {{ events }}
-        where event_source = 'sagemaker.amazonaws.com' and event_name = 'CreateDataQualityJobDefinition'
-        union all
-        select event_id, 'sagemaker-model-bias-job-definition' as resource_type, json_extract(doc, '$.responseElements.jobDefinitionArn') as ids_value
-        from {{ events }}
-        where event_source = 'sagemaker.amazonaws.com' and event_name = 'CreateModelBiasJobDefinition'
-        union all
-        select event_id, 'sagemaker-model-explainability-job-definition' as resource_type, json_extract(doc, '$.responseElements.jobDefinitionArn') as ids_value
-        from {{ events }}
-        where event_source = 'sagemaker.amazonaws.com' and event_name = 'CreateModelExplainabilityJobDefinition'
-        union all
-        select event_id, 'sagemaker-model-quality-job-definition' as resource_type, json_extract(doc, '$.responseElements.jobDefinitionArn') as ids_value
-        from {{ events }}
-        where event_source = 'sagemaker.amazonaws.com' and event_name = 'CreateModelQualityJobDefinition'
-        union all
-        select event_id, 'sagemaker-domain' as resource_type, json_extract(doc, '$.responseElements.domainId') as ids_value
-        from {{ events }}
-        where event_source = 'sagemaker.amazonaws.com' and event_name = 'CreateDomain'
-        union all
-        select event_id, 'message-broker' as resource_type, json_extract(doc, '$.responseElements.brokerId') as ids_value
-        from {{ events }}
-        where event_source = 'amazonmq.amazonaws.com' and event_name = 'CreateBroker'
-        union all
-        select event_id, 'message-config' as resource_type, json_extract(doc, '$.responseElements.id') as ids_value
-        from {{ events }}
-        where event_source = 'amazonmq.amazonaws.com' and event_name = 'CreateConfiguration'
-        union all
-        select event_id, 'healthcheck' as resource_type, json_extract(doc, '$.responseElements.healthCheck.id') as ids_value
-        from {{ events }}
-        where event_source = 'route53.amazonaws.com' and event_name = 'CreateHealthCheck'
-        union all
-        select event_id, 'comprehend-document-classification-job' as resource_type, json_extract(doc, '$.responseElements.jobId') as ids_value
-        from {{ events }}
-        where event_source = 'comprehend.amazonaws.com' and event_name = 'StartDocumentClassificationJob'
-        union all
-        select event_id, 'comprehend-dominant-language-detection-job' as resource_type, json_extract(doc, '$.responseElements.jobId') as ids_value
-        from {{ events }}
-        where event_source = 'comprehend.amazonaws.com' and event_name = 'StartDominantLanguageDetectionJob'
-        union all
-        select event_id, 'comprehend-entities-detection-job' as resource_type, json_extract(doc, '$.responseElements.jobId') as ids_value
-        from {{ events }}
-        where event_source = 'comprehend.amazonaws.com' and event_name = 'StartEntitiesDetectionJob'
-        union all
-        select event_id, 'comprehend-events-detection-job' as resource_type, json_extract(doc, '$.responseElements.jobId') as ids_value
-        from {{ events }}
-        where event_source = 'comprehend.amazonaws.com' and event_name = 'StartEventsDetectionJob'
-        union all
-        select event_id, 'comprehend-key-phrases-detection-job' as resource_type, json_extract(doc, '$.responseElements.jobId') as ids_value
-        from {{ events }}
-        where event_source = 'comprehend.amazonaws.com' and event_name = 'StartKeyPhrasesDetectionJob'
-        union all
-        select event_id, 'comprehend-pii-entities-detection-job' as resource_type, json_extract(doc, '$.responseElements.jobId') as ids_value
-        from {{ events }}
-        where event_source = 'comprehend.amazonaws.com' and event_name = 'StartPiiEntitiesDetectionJob'
-        union all
-        select event_id, 'comprehend-sentiment-detection-job' as resource_type, json_extract(doc, '$.responseElements.jobId') as ids_value
-        from {{ events }}
-        where event_source = 'comprehend.amazonaws.com' and event_name = 'StartSentimentDetectionJob'
-        union all
-        select event_id, 'comprehend-targeted-sentiment-detection-job' as resource_type, json_extract(doc, '$.responseElements.jobId') as ids_value
-        from {{ events }}
-        where event_source = 'comprehend.amazonaws.com' and event_name = 'StartTargetedSentimentDetectionJob'
-        union all
-        select event_id, 'comprehend-topics-detection-job' as resource_type, json_extract(doc, '$.responseElements.jobId') as ids_value
-        from {{ events }}
-        where event_source = 'comprehend.amazonaws.com' and event_name = 'StartTopicsDetectionJob'
-        union all
-        select event_id, 'comprehend-document-classifier' as resource_type, json_extract(doc, '$.responseElements.documentClassifierArn') as ids_value
-        from {{ events }}
-        where event_source = 'comprehend.amazonaws.com' and event_name = 'CreateDocumentClassifier'
-        union all
-        select event_id, 'comprehend-entity-recognizer' as resource_type, json_extract(doc, '$.responseElements.entityRecognizerArn') as ids_value
-        from {{ events }}
-        where event_source = 'comprehend.amazonaws.com' and event_name = 'CreateEntityRecognizer'
-        union all
-        select event_id, 'comprehend-endpoint' as resource_type, json_extract(doc, '$.responseElements.endpointArn') as ids_value
-        from {{ events }}
-        where event_source = 'comprehend.amazonaws.com' and event_name = 'CreateEndpoint'
-        union all
-        select event_id, 'comprehend-flywheel' as resource_type, json_extract(doc, '$.responseElements.flywheelArn') as ids_value
-        from {{ events }}
-        where event_source = 'comprehend.amazonaws.com' and event_name = 'CreateFlywheel'
-        union all
-        select event_id, 'bedrock-agent' as resource_type, json_extract(doc, '$.responseElements.agent.agentId') as ids_value
-        from {{ events }}
-        where event_source = 'bedrock.amazonaws.com' and event_name = 'CreateAgent'
-        union all
-        select event_id, 'bedrock-knowledge-base' as resource_type, json_extract(doc, '$.responseElements.knowledgeBase.knowledgeBaseId') as ids_value
-        from {{ events }}
-        where event_source = 'bedrock.amazonaws.com' and event_name = 'CreateKnowledgeBase'
-        union all
-        select event_id, 'bedrock-customization-job' as resource_type, json_extract(doc, '$.responseElements.jobArn') as ids_value
-        from {{ events }}
-        where event_source = 'bedrock.amazonaws.com' and event_name = 'CreateModelCustomizationJob'
-        union all
-        select event_id, 'bedrock-custom-model' as resource_type, json_extract(doc, '$.responseElements.modelArn') as ids_value
-        from {{ events }}
-        where event_source = 'bedrock.amazonaws.com' and event_name = 'CreateCustomModel'
-        union all
-        select event_id, 'bedrock-evaluation-job' as resource_type, json_extract(doc, '$.responseElements.jobArn') as ids_value
-        from {{ events }}
-        where event_source = 'bedrock.amazonaws.com' and event_name = 'CreateEvaluationJob'
-        union all
-        select event_id, 'bedrock-guardrail' as resource_type, json_extract(doc, '$.responseElements.guardrailId') as ids_value
-        from {{ events }}
-        where event_source = 'bedrock.amazonaws.com' and event_name = 'CreateGuardrail'
-        union all
-        select event_id, 'bedrock-inference-profile' as resource_type, json_extract(doc, '$.responseElements.inferenceProfileArn') as ids_value
-        from {{ events }}
-        where event_source = 'bedrock.amazonaws.com' and event_name = 'CreateInferenceProfile'
-        union all
-        select event_id, 'bedrock-model-invocation-job' as resource_type, json_extract(doc, '$.responseElements.jobArn') as ids_value
-        from {{ events }}
-        where event_source = 'bedrock.amazonaws.com' and event_name = 'CreateModelInvocationJob'
-        union all
-        select event_id, 'batch-compute' as resource_type, json_extract(doc, '$.responseElements.computeEnvironmentName') as ids_value
-        from {{ events }}
-        where event_source = 'batch.amazonaws.com' and event_name = 'CreateComputeEnvironment'
-        union all
-        select event_id, 'batch-queue' as resource_type, json_extract(doc, '$.responseElements.jobQueueName') as ids_value
-        from {{ events }}
-        where event_source = 'batch.amazonaws.com' and event_name = 'CreateJobQueue'
-        union all
-        select event_id, 'batch-definition' as resource_type, json_extract(doc, '$.responseElements.jobDefinitionName') as ids_value
-        from {{ events }}
-        where event_source = 'batch.amazonaws.com' and event_name = 'RegisterJobDefinition'
-        union all
-        select event_id, 'athena-work-group' as resource_type, json_extract(doc, '$.requestParameters.name') as ids_value
-        from {{ events }}
-        where event_source = 'athena.amazonaws.com' and event_name = 'CreateWorkGroup'
-        union all
-        select event_id, 'athena-data-catalog' as resource_type, json_extract(doc, '$.requestParameters.name') as ids_value
-        from {{ events }}
-        where event_source = 'athena.amazonaws.com' and event_name = 'CreateDataCatalog'
-        union all
-        select event_id, 'athena-capacity-reservation' as resource_type, json_extract(doc, '$.requestParameters.name') as ids_value
-        from {{ events }}
-        where event_source = 'athena.amazonaws.com' and event_name = 'CreateCapacityReservation'
-        union all
-        select event_id, 'glue-dev-endpoint' as resource_type, json_extract(doc, '$.requestParameters.endpointName') as ids_value
-        from {{ events }}
-        where event_source = 'glue.amazonaws.com' and event_name = 'CreateDevEndpoint'
-        union all
-        select event_id, 'glue-ml-transform' as resource_type, json_extract(doc, '$.responseElements.transformId') as ids_value
-        from {{ events }}
-        where event_source = 'glue.amazonaws.com' and event_name = 'CreateMLTransform'
-        union all
-        select event_id, 'glue-trigger' as resource_type, json_extract(doc, '$.requestParameters.name') as ids_value
-        from {{ events }}
-        where event_source = 'glue.amazonaws.com' and event_name = 'CreateTrigger'
-        union all
-        select event_id, 'glue-workflow' as resource_type, json_extract(doc, '$.requestParameters.name') as ids_value
-        from {{ events }}
-        where event_source = 'glue.amazonaws.com' and event_name = 'CreateWorkflow'
-        union all
-        select event_id, 'memorydb' as resource_type, json_extract(doc, '$.responseElements.cluster.name') as ids_value
-        from {{ events }}
-        where event_source = 'memorydb.amazonaws.com' and event_name = 'CreateCluster'
-        union all
-        select event_id, 'memorydb-acl' as resource_type, to_json(CASE WHEN coalesce(regexp_matches(CAST(doc AS VARCHAR), '^\s*n'), true) THEN CAST(NULL AS JSON[]) ELSE [CAST(json_extract(doc, '$.responseElements.aCL.name') AS JSON), CAST(json_extract(doc, '$.responseElements.acl.name') AS JSON)] END) as ids_value
-        from {{ events }}
-        where event_source = 'memorydb.amazonaws.com' and event_name = 'CreateACL'
-        union all
-        select event_id, 'memorydb-parameter-group' as resource_type, json_extract(doc, '$.responseElements.parameterGroup.name') as ids_value
-        from {{ events }}
-        where event_source = 'memorydb.amazonaws.com' and event_name = 'CreateParameterGroup'
-        union all
-        select event_id, 'memorydb-snapshot' as resource_type, json_extract(doc, '$.responseElements.snapshot.name') as ids_value
-        from {{ events }}
-        where event_source = 'memorydb.amazonaws.com' and event_name = 'CreateSnapshot'
-        union all
-        select event_id, 'memorydb-snapshot' as resource_type, json_extract(doc, '$.responseElements.snapshot.name') as ids_value
-        from {{ events }}
-        where event_source = 'memorydb.amazonaws.com' and event_name = 'CopySnapshot'
-        union all
-        select event_id, 'memorydb-subnet-group' as resource_type, json_extract(doc, '$.responseElements.subnetGroup.name') as ids_value
-        from {{ events }}
-        where event_source = 'memorydb.amazonaws.com' and event_name = 'CreateSubnetGroup'
-        union all
-        select event_id, 'memorydb-user' as resource_type, json_extract(doc, '$.responseElements.user.name') as ids_value
-        from {{ events }}
-        where event_source = 'memorydb.amazonaws.com' and event_name = 'CreateUser'
-        union all
-        select event_id, 'cache-snapshot' as resource_type, json_extract(doc, '$.responseElements.snapshotName') as ids_value
-        from {{ events }}
-        where event_source = 'elasticache.amazonaws.com' and event_name = 'CreateSnapshot'
-        union all
-        select event_id, 'cache-snapshot' as resource_type, json_extract(doc, '$.responseElements.snapshotName') as ids_value
-        from {{ events }}
-        where event_source = 'elasticache.amazonaws.com' and event_name = 'CopySnapshot'
-        union all
-        select event_id, 'elasticache-user' as resource_type, json_extract(doc, '$.responseElements.userId') as ids_value
-        from {{ events }}
-        where event_source = 'elasticache.amazonaws.com' and event_name = 'CreateUser'
-        union all
-        select event_id, 'rds-cluster-param-group' as resource_type, json_extract(doc, '$.responseElements.dBClusterParameterGroupName') as ids_value
-        from {{ events }}
-        where event_source = 'rds.amazonaws.com' and event_name = 'CreateDBClusterParameterGroup'
-        union all
-        select event_id, 'rds-cluster-param-group' as resource_type, json_extract(doc, '$.responseElements.dBClusterParameterGroupName') as ids_value
-        from {{ events }}
-        where event_source = 'rds.amazonaws.com' and event_name = 'CopyDBClusterParameterGroup'
-        union all
-        select event_id, 'rds-global-cluster' as resource_type, json_extract(doc, '$.responseElements.globalClusterIdentifier') as ids_value
-        from {{ events }}
-        where event_source = 'rds.amazonaws.com' and event_name = 'CreateGlobalCluster'
-        union all
-        select event_id, 'rds-proxy' as resource_type, to_json(CASE WHEN coalesce(regexp_matches(CAST(doc AS VARCHAR), '^\s*n'), true) THEN CAST(NULL AS JSON[]) ELSE [CAST(json_extract(doc, '$.responseElements.dBProxy.dBProxyName') AS JSON), CAST(json_extract(doc, '$.responseElements.dBProxyName') AS JSON)] END) as ids_value
-        from {{ events }}
-        where event_source = 'rds.amazonaws.com' and event_name = 'CreateDBProxy'
-        union all
-        select event_id, 'rds-reserved' as resource_type, json_extract(doc, '$.responseElements.reservedDBInstanceId') as ids_value
-        from {{ events }}
-        where event_source = 'rds.amazonaws.com' and event_name = 'PurchaseReservedDBInstancesOffering'
-        union all
-        select event_id, 'rds-subscription' as resource_type, json_extract(doc, '$.responseElements.custSubscriptionId') as ids_value
-        from {{ events }}
-        where event_source = 'rds.amazonaws.com' and event_name = 'CreateEventSubscription'
-        union all
-        select event_id, 'rds-db-shard-group' as resource_type, json_extract(doc, '$.responseElements.dBShardGroupResourceId') as ids_value
-        from {{ events }}
-        where event_source = 'rds.amazonaws.com' and event_name = 'CreateDBShardGroup'
-        union all
-        select event_id, 'redshift-snapshot' as resource_type, json_extract(doc, '$.responseElements.snapshotIdentifier') as ids_value
-        from {{ events }}
-        where event_source = 'redshift.amazonaws.com' and event_name = 'CreateClusterSnapshot'
-        union all
-        select event_id, 'redshift-snapshot' as resource_type, json_extract(doc, '$.responseElements.snapshotIdentifier') as ids_value
-        from {{ events }}
-        where event_source = 'redshift.amazonaws.com' and event_name = 'CopyClusterSnapshot'
-        union all
-        select event_id, 'redshift-subnet-group' as resource_type, json_extract(doc, '$.responseElements.clusterSubnetGroupName') as ids_value
-        from {{ events }}
-        where event_source = 'redshift.amazonaws.com' and event_name = 'CreateClusterSubnetGroup'
-        union all
-        select event_id, 'dms-endpoint' as resource_type, json_extract(doc, '$.responseElements.endpoint.endpointArn') as ids_value
-        from {{ events }}
-        where event_source = 'dms.amazonaws.com' and event_name = 'CreateEndpoint'
-        union all
-        select event_id, 'dms-instance' as resource_type, json_extract(doc, '$.responseElements.replicationInstance.replicationInstanceIdentifier') as ids_value
-        from {{ events }}
-        where event_source = 'dms.amazonaws.com' and event_name = 'CreateReplicationInstance'
-        union all
-        select event_id, 'dms-replication-task' as resource_type, json_extract(doc, '$.responseElements.replicationTask.replicationTaskArn') as ids_value
-        from {{ events }}
-        where event_source = 'dms.amazonaws.com' and event_name = 'CreateReplicationTask'
-        union all
-        select event_id, 'resolver-rule' as resource_type, json_extract(doc, '$.responseElements.resolverRule.id') as ids_value
-        from {{ events }}
-        where event_source = 'route53resolver.amazonaws.com' and event_name = 'CreateResolverRule'
-        union all
-        select event_id, 'r53domain' as resource_type, json_extract(doc, '$.requestParameters.domainName') as ids_value
-        from {{ events }}
-        where event_source = 'route53domains.amazonaws.com' and event_name = 'RegisterDomain'
-        union all
-        select event_id, 'r53domain' as resource_type, json_extract(doc, '$.requestParameters.domainName') as ids_value
-        from {{ events }}
-        where event_source = 'route53domains.amazonaws.com' and event_name = 'TransferDomain'
-        union all
-        select event_id, 'readiness-check' as resource_type, json_extract(doc, '$.responseElements.readinessCheckName') as ids_value
-        from {{ events }}
-        where event_source = 'route53-recovery-readiness.amazonaws.com' and event_name = 'CreateReadinessCheck'
-        union all
-        select event_id, 'directconnect' as resource_type, json_extract(doc, '$.responseElements.connectionId') as ids_value
-        from {{ events }}
-        where event_source = 'directconnect.amazonaws.com' and event_name = 'CreateConnection'
-        union all
-        select event_id, 'directconnect-gateway' as resource_type, json_extract(doc, '$.responseElements.directConnectGateway.directConnectGatewayId') as ids_value
-        from {{ events }}
-        where event_source = 'directconnect.amazonaws.com' and event_name = 'CreateDirectConnectGateway'
-        union all
-        select event_id, 'directconnect-virtual-interface' as resource_type, json_extract(doc, '$.responseElements.virtualInterfaceId') as ids_value
-        from {{ events }}
-        where event_source = 'directconnect.amazonaws.com' and event_name = 'CreatePrivateVirtualInterface'
-        union all
-        select event_id, 'directconnect-virtual-interface' as resource_type, json_extract(doc, '$.responseElements.virtualInterfaceId') as ids_value
-        from {{ events }}
-        where event_source = 'directconnect.amazonaws.com' and event_name = 'CreatePublicVirtualInterface'
-        union all
-        select event_id, 'directconnect-virtual-interface' as resource_type, json_extract(doc, '$.responseElements.virtualInterface.virtualInterfaceId') as ids_value
-        from {{ events }}
-        where event_source = 'directconnect.amazonaws.com' and event_name = 'CreateTransitVirtualInterface'
-        union all
-        select event_id, 'cloudfront-function' as resource_type, json_extract(doc, '$.requestParameters.name') as ids_value
-        from {{ events }}
-        where event_source = 'cloudfront.amazonaws.com' and event_name = 'CreateFunction'
-        union all
-        select event_id, 'cloudfront-key-value-store' as resource_type, json_extract(doc, '$.requestParameters.name') as ids_value
-        from {{ events }}
-        where event_source = 'cloudfront.amazonaws.com' and event_name = 'CreateKeyValueStore'
-        union all
-        select event_id, 'streaming-distribution' as resource_type, json_extract(doc, '$.responseElements.streamingDistribution.id') as ids_value
-        from {{ events }}
-        where event_source = 'cloudfront.amazonaws.com' and event_name = 'CreateStreamingDistribution'
-        union all
-        select event_id, 'streaming-distribution' as resource_type, json_extract(doc, '$.responseElements.streamingDistribution.id') as ids_value
-        from {{ events }}
-        where event_source = 'cloudfront.amazonaws.com' and event_name = 'CreateStreamingDistributionWithTags'
-        union all
-        select event_id, 'globalaccelerator' as resource_type, json_extract(doc, '$.responseElements.accelerator.acceleratorArn') as ids_value
-        from {{ events }}
-        where event_source = 'globalaccelerator.amazonaws.com' and event_name = 'CreateAccelerator'
-        union all
-        select event_id, 'firewall' as resource_type, json_extract(doc, '$.responseElements.firewall.firewallName') as ids_value
-        from {{ events }}
-        where event_source = 'network-firewall.amazonaws.com' and event_name = 'CreateFirewall'
-        union all
-        select event_id, 'vpc-lattice-service' as resource_type, json_extract(doc, '$.responseElements.id') as ids_value
-        from {{ events }}
-        where event_source = 'vpc-lattice.amazonaws.com' and event_name = 'CreateService'
-        union all
-        select event_id, 'vpc-lattice-service-network' as resource_type, json_extract(doc, '$.responseElements.id') as ids_value
-        from {{ events }}
-        where event_source = 'vpc-lattice.amazonaws.com' and event_name = 'CreateServiceNetwork'
-        union all
-        select event_id, 'vpc-lattice-target-group' as resource_type, json_extract(doc, '$.responseElements.id') as ids_value
-        from {{ events }}
-        where event_source = 'vpc-lattice.amazonaws.com' and event_name = 'CreateTargetGroup'
-        union all
-        select event_id, 'vpc-lattice-listener' as resource_type, json_extract(doc, '$.responseElements.id') as ids_value
-        from {{ events }}
-        where event_source = 'vpc-lattice.amazonaws.com' and event_name = 'CreateListener'
-        union all
-        select event_id, 'vpc-lattice-rule' as resource_type, json_extract(doc, '$.responseElements.id') as ids_value
-        from {{ events }}
-        where event_source = 'vpc-lattice.amazonaws.com' and event_name = 'CreateRule'
-        union all
-        select event_id, 'vpc-lattice-service-network-association' as resource_type, json_extract(doc, '$.responseElements.id') as ids_value
-        from {{ events }}
-        where event_source = 'vpc-lattice.amazonaws.com' and event_name = 'CreateServiceNetworkVpcAssociation'
-        union all
-        select event_id, 'networkmanager-global' as resource_type, json_extract(doc, '$.responseElements.globalNetwork.globalNetworkId') as ids_value
-        from {{ events }}
-        where event_source = 'networkmanager.amazonaws.com' and event_name = 'CreateGlobalNetwork'
-        union all
-        select event_id, 'networkmanager-core' as resource_type, json_extract(doc, '$.responseElements.coreNetwork.coreNetworkId') as ids_value
-        from {{ events }}
-        where event_source = 'networkmanager.amazonaws.com' and event_name = 'CreateCoreNetwork'
-        union all
-        select event_id, 'networkmanager-site' as resource_type, json_extract(doc, '$.responseElements.site.siteId') as ids_value
-        from {{ events }}
-        where event_source = 'networkmanager.amazonaws.com' and event_name = 'CreateSite'
-        union all
-        select event_id, 'networkmanager-device' as resource_type, json_extract(doc, '$.responseElements.device.deviceId') as ids_value
-        from {{ events }}
-        where event_source = 'networkmanager.amazonaws.com' and event_name = 'CreateDevice'
-        union all
-        select event_id, 'networkmanager-link' as resource_type, json_extract(doc, '$.responseElements.link.linkId') as ids_value
-        from {{ events }}
-        where event_source = 'networkmanager.amazonaws.com' and event_name = 'CreateLink'
-        union all
-        select event_id, 'waf-regional' as resource_type, json_extract(doc, '$.responseElements.webACL.webACLId') as ids_value
-        from {{ events }}
-        where event_source = 'waf-regional.amazonaws.com' and event_name = 'CreateWebACL'
-        union all
-        select event_id, 'composite-alarm' as resource_type, json_extract(doc, '$.requestParameters.alarmName') as ids_value
-        from {{ events }}
-        where event_source = 'monitoring.amazonaws.com' and event_name = 'PutCompositeAlarm'
-        union all
-        select event_id, 'cloudwatch-dashboard' as resource_type, json_extract(doc, '$.requestParameters.dashboardName') as ids_value
-        from {{ events }}
-        where event_source = 'monitoring.amazonaws.com' and event_name = 'PutDashboard'
-        union all
-        select event_id, 'insight-rule' as resource_type, json_extract(doc, '$.requestParameters.ruleName') as ids_value
-        from {{ events }}
-        where event_source = 'monitoring.amazonaws.com' and event_name = 'PutInsightRule'
-        union all
-        select event_id, 'destination' as resource_type, json_extract(doc, '$.requestParameters.destinationName') as ids_value
-        from {{ events }}
-        where event_source = 'logs.amazonaws.com' and event_name = 'PutDestination'
-        union all
-        select event_id, 'delivery-destination' as resource_type, json_extract(doc, '$.requestParameters.name') as ids_value
-        from {{ events }}
-        where event_source = 'logs.amazonaws.com' and event_name = 'PutDeliveryDestination'
-        union all
-        select event_id, 'cloudwatch-synthetics' as resource_type, json_extract(doc, '$.responseElements.canary.id') as ids_value
-        from {{ events }}
-        where event_source = 'synthetics.amazonaws.com' and event_name = 'CreateCanary'
-        union all
-        select event_id, 'config-rule' as resource_type, json_extract(doc, '$.requestParameters.configRule.configRuleName') as ids_value
-        from {{ events }}
-        where event_source = 'config.amazonaws.com' and event_name = 'PutConfigRule'
-        union all
-        select event_id, 'ops-item' as resource_type, json_extract(doc, '$.responseElements.opsItemId') as ids_value
-        from {{ events }}
-        where event_source = 'ssm.amazonaws.com' and event_name = 'CreateOpsItem'
-        union all
-        select event_id, 'ssm-association' as resource_type, json_extract(doc, '$.responseElements.associationDescription.associationId') as ids_value
-        from {{ events }}
-        where event_source = 'ssm.amazonaws.com' and event_name = 'CreateAssociation'
-        union all
-        select event_id, 'ssm-association' as resource_type, to_json(list_filter(CAST(list_transform(CAST(CAST(flatten(list_transform(CAST(list_transform([CAST(json_extract(doc, '$.responseElements.successful') AS JSON)], lambda __tc1: CASE WHEN json_type(__tc1) = 'ARRAY' THEN json_extract(__tc1, '$[*]') END)[1] AS JSON[]), lambda __tc2: CASE coalesce(json_type(__tc2), 'NULL') WHEN 'ARRAY' THEN json_extract(__tc2, '$[*]') ELSE [CAST(__tc2 AS JSON)] END)) AS JSON[]) AS JSON[]), lambda __tc3: json_extract(__tc3, '$.associationId')) AS JSON[]), lambda __tc4: (NOT (coalesce(json_type(__tc4), 'NULL') IN ('NULL'))))) as ids_value
-        from {{ events }}
-        where event_source = 'ssm.amazonaws.com' and event_name = 'CreateAssociationBatch'
-        union all
-        select event_id, 'ssm-maintenance-window' as resource_type, json_extract(doc, '$.responseElements.windowId') as ids_value
-        from {{ events }}
-        where event_source = 'ssm.amazonaws.com' and event_name = 'CreateMaintenanceWindow'
-        union all
-        select event_id, 'ssm-patch-baseline' as resource_type, json_extract(doc, '$.responseElements.baselineId') as ids_value
-        from {{ events }}
-        where event_source = 'ssm.amazonaws.com' and event_name = 'CreatePatchBaseline'
-        union all
-        select event_id, 'dlm-policy' as resource_type, json_extract(doc, '$.responseElements.policyId') as ids_value
-        from {{ events }}
-        where event_source = 'dlm.amazonaws.com' and event_name = 'CreateLifecyclePolicy'
-        union all
-        select event_id, 'org-policy' as resource_type, json_extract(doc, '$.responseElements.policy.policySummary.id') as ids_value
-        from {{ events }}
-        where event_source = 'organizations.amazonaws.com' and event_name = 'CreatePolicy'
-        union all
-        select event_id, 'org-unit' as resource_type, json_extract(doc, '$.responseElements.organizationalUnit.id') as ids_value
-        from {{ events }}
-        where event_source = 'organizations.amazonaws.com' and event_name = 'CreateOrganizationalUnit'
-        union all
-        select event_id, 'codedeploy-app' as resource_type, json_extract(doc, '$.requestParameters.applicationName') as ids_value
-        from {{ events }}
-        where event_source = 'codedeploy.amazonaws.com' and event_name = 'CreateApplication'
-        union all
-        select event_id, 'codedeploy-group' as resource_type, json_extract(doc, '$.responseElements.deploymentGroupId') as ids_value
-        from {{ events }}
-        where event_source = 'codedeploy.amazonaws.com' and event_name = 'CreateDeploymentGroup'
-        union all
-        select event_id, 'datasync-agent' as resource_type, json_extract(doc, '$.responseElements.agentArn') as ids_value
-        from {{ events }}
-        where event_source = 'datasync.amazonaws.com' and event_name = 'CreateAgent'
-        union all
-        select event_id, 'datasync-task' as resource_type, json_extract(doc, '$.responseElements.taskArn') as ids_value
-        from {{ events }}
-        where event_source = 'datasync.amazonaws.com' and event_name = 'CreateTask'
-        union all
-        select event_id, 'directory' as resource_type, json_extract(doc, '$.responseElements.directoryId') as ids_value
-        from {{ events }}
-        where event_source = 'ds.amazonaws.com' and event_name = 'CreateDirectory'
-        union all
-        select event_id, 'directory' as resource_type, json_extract(doc, '$.responseElements.directoryId') as ids_value
-        from {{ events }}
-        where event_source = 'ds.amazonaws.com' and event_name = 'CreateMicrosoftAD'
-        union all
-        select event_id, 'directory' as resource_type, json_extract(doc, '$.responseElements.directoryId') as ids_value
-        from {{ events }}
-        where event_source = 'ds.amazonaws.com' and event_name = 'ConnectDirectory'
-        union all
-        select event_id, 'dsql-cluster' as resource_type, json_extract(doc, '$.responseElements.identifier') as ids_value
-        from {{ events }}
-        where event_source = 'dsql.amazonaws.com' and event_name = 'CreateCluster'
-        union all
-        select event_id, 'elasticbeanstalk-environment' as resource_type, json_extract(doc, '$.responseElements.environmentName') as ids_value
-        from {{ events }}
-        where event_source = 'elasticbeanstalk.amazonaws.com' and event_name = 'CreateEnvironment'
-        union all
-        select event_id, 'emr-serverless-app' as resource_type, json_extract(doc, '$.responseElements.applicationId') as ids_value
-        from {{ events }}
-        where event_source = 'emr-serverless.amazonaws.com' and event_name = 'CreateApplication'
-        union all
-        select event_id, 'eventbridge-pipes' as resource_type, json_extract(doc, '$.requestParameters.name') as ids_value
-        from {{ events }}
-        where event_source = 'pipes.amazonaws.com' and event_name = 'CreatePipe'
-        union all
-        select event_id, 'fis-template' as resource_type, json_extract(doc, '$.responseElements.experimentTemplate.id') as ids_value
-        from {{ events }}
-        where event_source = 'fis.amazonaws.com' and event_name = 'CreateExperimentTemplate'
-        union all
-        select event_id, 'fis-experiment' as resource_type, json_extract(doc, '$.responseElements.experiment.id') as ids_value
-        from {{ events }}
-        where event_source = 'fis.amazonaws.com' and event_name = 'StartExperiment'
-        union all
-        select event_id, 'fsx-backup' as resource_type, json_extract(doc, '$.responseElements.backup.backupId') as ids_value
-        from {{ events }}
-        where event_source = 'fsx.amazonaws.com' and event_name = 'CreateBackup'
-        union all
-        select event_id, 'fsx-backup' as resource_type, json_extract(doc, '$.responseElements.backup.backupId') as ids_value
-        from {{ events }}
-        where event_source = 'fsx.amazonaws.com' and event_name = 'CopyBackup'
-        union all
-        select event_id, 'fsx-volume' as resource_type, json_extract(doc, '$.responseElements.volume.volumeId') as ids_value
-        from {{ events }}
-        where event_source = 'fsx.amazonaws.com' and event_name = 'CreateVolume'
-        union all
-        select event_id, 'fsx-volume' as resource_type, json_extract(doc, '$.responseElements.volume.volumeId') as ids_value
-        from {{ events }}
-        where event_source = 'fsx.amazonaws.com' and event_name = 'CreateVolumeFromBackup'
-        union all
-        select event_id, 'graphql-api' as resource_type, json_extract(doc, '$.responseElements.graphqlApi.apiId') as ids_value
-        from {{ events }}
-        where event_source = 'appsync.amazonaws.com' and event_name = 'CreateGraphqlApi'
-        union all
-        select event_id, 'iot-policy' as resource_type, json_extract(doc, '$.requestParameters.policyName') as ids_value
-        from {{ events }}
-        where event_source = 'iot.amazonaws.com' and event_name = 'CreatePolicy'
-        union all
-        select event_id, 'iot-ota-update' as resource_type, json_extract(doc, '$.responseElements.otaUpdateId') as ids_value
-        from {{ events }}
-        where event_source = 'iot.amazonaws.com' and event_name = 'CreateOTAUpdate'
-        union all
-        select event_id, 'kendra' as resource_type, json_extract(doc, '$.responseElements.id') as ids_value
-        from {{ events }}
-        where event_source = 'kendra.amazonaws.com' and event_name = 'CreateIndex'
-        union all
-        select event_id, 'keyspace' as resource_type, json_extract(doc, '$.requestParameters.keyspaceName') as ids_value
-        from {{ events }}
-        where event_source = 'cassandra.amazonaws.com' and event_name = 'CreateKeyspace'
-        union all
-        select event_id, 'kinesis-analytics' as resource_type, json_extract(doc, '$.responseElements.applicationSummary.applicationARN') as ids_value
-        from {{ events }}
-        where event_source = 'kinesisanalytics.amazonaws.com' and event_name = 'CreateApplication'
-        union all
-        select event_id, 'kinesis-analyticsv2' as resource_type, json_extract(doc, '$.responseElements.applicationDetail.applicationARN') as ids_value
-        from {{ events }}
-        where event_source = 'kinesisanalytics.amazonaws.com' and event_name = 'CreateApplication'
-        union all
-        select event_id, 'kinesis-video' as resource_type, json_extract(doc, '$.requestParameters.streamName') as ids_value
-        from {{ events }}
-        where event_source = 'kinesisvideo.amazonaws.com' and event_name = 'CreateStream'
-        union all
-        select event_id, 'lambda-event-source-mapping' as resource_type, to_json(CASE WHEN coalesce(regexp_matches(CAST(doc AS VARCHAR), '^\s*n'), true) THEN CAST(NULL AS JSON[]) ELSE [CAST(json_extract(doc, '$.responseElements.uUID') AS JSON), CAST(json_extract(doc, '$.responseElements.uuid') AS JSON)] END) as ids_value
-        from {{ events }}
-        where event_source = 'lambda.amazonaws.com' and event_name = 'CreateEventSourceMapping20150331'
-        union all
-        select event_id, 'opensearch-serverless' as resource_type, json_extract(doc, '$.responseElements.createCollectionDetail.id') as ids_value
-        from {{ events }}
-        where event_source = 'aoss.amazonaws.com' and event_name = 'CreateCollection'
-        union all
-        select event_id, 'opensearch-ingestion' as resource_type, json_extract(doc, '$.requestParameters.pipelineName') as ids_value
-        from {{ events }}
-        where event_source = 'osis.amazonaws.com' and event_name = 'CreatePipeline'
-        union all
-        select event_id, 'payment-cryptography-key' as resource_type, json_extract(doc, '$.responseElements.key.keyArn') as ids_value
-        from {{ events }}
-        where event_source = 'payment-cryptography.amazonaws.com' and event_name = 'CreateKey'
-        union all
-        select event_id, 'payment-cryptography-key' as resource_type, json_extract(doc, '$.responseElements.key.keyArn') as ids_value
-        from {{ events }}
-        where event_source = 'payment-cryptography.amazonaws.com' and event_name = 'ImportKey'
-        union all
-        select event_id, 'qbusiness-application' as resource_type, json_extract(doc, '$.responseElements.applicationId') as ids_value
-        from {{ events }}
-        where event_source = 'qbusiness.amazonaws.com' and event_name = 'CreateApplication'
-        union all
-        select event_id, 'qbusiness-index' as resource_type, json_extract(doc, '$.responseElements.indexId') as ids_value
-        from {{ events }}
-        where event_source = 'qbusiness.amazonaws.com' and event_name = 'CreateIndex'
-        union all
-        select event_id, 'qbusiness-data-source' as resource_type, json_extract(doc, '$.responseElements.dataSourceId') as ids_value
-        from {{ events }}
-        where event_source = 'qbusiness.amazonaws.com' and event_name = 'CreateDataSource'
-        union all
-        select event_id, 'qbusiness-plugin' as resource_type, json_extract(doc, '$.responseElements.pluginId') as ids_value
-        from {{ events }}
-        where event_source = 'qbusiness.amazonaws.com' and event_name = 'CreatePlugin'
-        union all
-        select event_id, 'qbusiness-data-accessor' as resource_type, json_extract(doc, '$.responseElements.dataAccessorId') as ids_value
-        from {{ events }}
-        where event_source = 'qbusiness.amazonaws.com' and event_name = 'CreateDataAccessor'
-        union all
-        select event_id, 'quicksight-dashboard' as resource_type, json_extract(doc, '$.responseElements.dashboardId') as ids_value
-        from {{ events }}
-        where event_source = 'quicksight.amazonaws.com' and event_name = 'CreateDashboard'
-        union all
-        select event_id, 'quicksight-datasource' as resource_type, json_extract(doc, '$.responseElements.dataSourceId') as ids_value
-        from {{ events }}
-        where event_source = 'quicksight.amazonaws.com' and event_name = 'CreateDataSource'
-        union all
-        select event_id, 'quicksight-user' as resource_type, json_extract(doc, '$.responseElements.user.userName') as ids_value
-        from {{ events }}
-        where event_source = 'quicksight.amazonaws.com' and event_name = 'RegisterUser'
-        union all
-        select event_id, 's3-table-bucket' as resource_type, json_extract(doc, '$.responseElements.arn') as ids_value
-        from {{ events }}
-        where event_source = 's3tables.amazonaws.com' and event_name = 'CreateTableBucket'
-        union all
-        select event_id, 's3-table' as resource_type, json_extract(doc, '$.responseElements.tableARN') as ids_value
-        from {{ events }}
-        where event_source = 's3tables.amazonaws.com' and event_name = 'CreateTable'
-        union all
-        select event_id, 'servicediscovery-namespace' as resource_type, json_extract(doc, '$.requestParameters.name') as ids_value
-        from {{ events }}
-        where event_source = 'servicediscovery.amazonaws.com' and event_name = 'CreateHttpNamespace'
-        union all
-        select event_id, 'servicediscovery-namespace' as resource_type, json_extract(doc, '$.requestParameters.name') as ids_value
-        from {{ events }}
-        where event_source = 'servicediscovery.amazonaws.com' and event_name = 'CreatePrivateDnsNamespace'
-        union all
-        select event_id, 'servicediscovery-namespace' as resource_type, json_extract(doc, '$.requestParameters.name') as ids_value
-        from {{ events }}
-        where event_source = 'servicediscovery.amazonaws.com' and event_name = 'CreatePublicDnsNamespace'
-        union all
-        select event_id, 'ses-configuration-set' as resource_type, to_json(CASE WHEN coalesce(regexp_matches(CAST(doc AS VARCHAR), '^\s*n'), true) THEN CAST(NULL AS JSON[]) ELSE [CAST(json_extract(doc, '$.requestParameters.configurationSet.name') AS JSON), CAST(json_extract(doc, '$.requestParameters.configurationSetName') AS JSON)] END) as ids_value
-        from {{ events }}
-        where event_source = 'ses.amazonaws.com' and event_name = 'CreateConfigurationSet'
-        union all
-        select event_id, 'ses-configuration-set-v2' as resource_type, to_json(CASE WHEN coalesce(regexp_matches(CAST(doc AS VARCHAR), '^\s*n'), true) THEN CAST(NULL AS JSON[]) ELSE [CAST(json_extract(doc, '$.requestParameters.configurationSet.name') AS JSON), CAST(json_extract(doc, '$.requestParameters.configurationSetName') AS JSON)] END) as ids_value
-        from {{ events }}
-        where event_source = 'ses.amazonaws.com' and event_name = 'CreateConfigurationSet'
-        union all
-        select event_id, 'ses-dedicated-ip-pool' as resource_type, json_extract(doc, '$.requestParameters.poolName') as ids_value
-        from {{ events }}
-        where event_source = 'ses.amazonaws.com' and event_name = 'CreateDedicatedIpPool'
-        union all
-        select event_id, 'ses-email-identity' as resource_type, json_extract(doc, '$.requestParameters.emailIdentity') as ids_value
-        from {{ events }}
-        where event_source = 'ses.amazonaws.com' and event_name = 'CreateEmailIdentity'
-        union all
-        select event_id, 'ses-email-identity' as resource_type, json_extract(doc, '$.requestParameters.domain') as ids_value
-        from {{ events }}
-        where event_source = 'ses.amazonaws.com' and event_name = 'VerifyDomainIdentity'
-        union all
-        select event_id, 'ses-email-identity' as resource_type, json_extract(doc, '$.requestParameters.emailAddress') as ids_value
-        from {{ events }}
-        where event_source = 'ses.amazonaws.com' and event_name = 'VerifyEmailIdentity'
-        union all
-        select event_id, 'shield-protection' as resource_type, json_extract(doc, '$.responseElements.protectionId') as ids_value
-        from {{ events }}
-        where event_source = 'shield.amazonaws.com' and event_name = 'CreateProtection'
-        union all
-        select event_id, 'storage-gateway' as resource_type, json_extract(doc, '$.responseElements.gatewayARN') as ids_value
-        from {{ events }}
-        where event_source = 'storagegateway.amazonaws.com' and event_name = 'ActivateGateway'
-        union all
-        select event_id, 'swf-domain' as resource_type, json_extract(doc, '$.requestParameters.name') as ids_value
-        from {{ events }}
-        where event_source = 'swf.amazonaws.com' and event_name = 'RegisterDomain'
-        union all
-        select event_id, 'timestream-database' as resource_type, json_extract(doc, '$.responseElements.database.arn') as ids_value
-        from {{ events }}
-        where event_source = 'timestream.amazonaws.com' and event_name = 'CreateDatabase'
-        union all
-        select event_id, 'timestream-table' as resource_type, json_extract(doc, '$.responseElements.table.arn') as ids_value
-        from {{ events }}
-        where event_source = 'timestream.amazonaws.com' and event_name = 'CreateTable'
-        union all
-        select event_id, 'timestream-influxdb' as resource_type, json_extract(doc, '$.responseElements.arn') as ids_value
-        from {{ events }}
-        where event_source = 'timestream-influxdb.amazonaws.com' and event_name = 'CreateDbInstance'
-        union all
-        select event_id, 'timestream-influxdb-cluster' as resource_type, json_extract(doc, '$.responseElements.dbClusterId') as ids_value
-        from {{ events }}
-        where event_source = 'timestream-influxdb.amazonaws.com' and event_name = 'CreateDbCluster'
-        union all
-        select event_id, 'transfer-web-app' as resource_type, json_extract(doc, '$.responseElements.webAppId') as ids_value
-        from {{ events }}
-        where event_source = 'transfer.amazonaws.com' and event_name = 'CreateWebApp'
-        union all
-        select event_id, 'user-pool' as resource_type, json_extract(doc, '$.responseElements.userPool.id') as ids_value
-        from {{ events }}
-        where event_source = 'cognito-idp.amazonaws.com' and event_name = 'CreateUserPool'
-        union all
-        select event_id, 'workspaces' as resource_type, to_json(list_filter(CAST(list_transform(CAST(CAST(flatten(list_transform(CAST(list_transform([CAST(json_extract(doc, '$.responseElements.pendingRequests') AS JSON)], lambda __tc1: CASE WHEN json_type(__tc1) = 'ARRAY' THEN json_extract(__tc1, '$[*]') END)[1] AS JSON[]), lambda __tc2: CASE coalesce(json_type(__tc2), 'NULL') WHEN 'ARRAY' THEN json_extract(__tc2, '$[*]') ELSE [CAST(__tc2 AS JSON)] END)) AS JSON[]) AS JSON[]), lambda __tc3: json_extract(__tc3, '$.workspaceId')) AS JSON[]), lambda __tc4: (NOT (coalesce(json_type(__tc4), 'NULL') IN ('NULL'))))) as ids_value
-        from {{ events }}
-        where event_source = 'workspaces.amazonaws.com' and event_name = 'CreateWorkspaces'
-        union all
-        select event_id, 'workspaces-bundle' as resource_type, json_extract(doc, '$.responseElements.workspaceBundle.bundleId') as ids_value
-        from {{ events }}
-        where event_source = 'workspaces.amazonaws.com' and event_name = 'CreateWorkspaceBundle'
-        union all
-        select event_id, 'workspaces-image' as resource_type, json_extract(doc, '$.responseElements.imageId') as ids_value
-        from {{ events }}
-        where event_source = 'workspaces.amazonaws.com' and event_name = 'CreateWorkspaceImage'
-        union all
-        select event_id, 'workspaces-image' as resource_type, json_extract(doc, '$.responseElements.imageId') as ids_value
-        from {{ events }}
-        where event_source = 'workspaces.amazonaws.com' and event_name = 'CopyWorkspaceImage'
-        union all
-        select event_id, 'workspaces-image' as resource_type, json_extract(doc, '$.responseElements.imageId') as ids_value
-        from {{ events }}
-        where event_source = 'workspaces.amazonaws.com' and event_name = 'ImportWorkspaceImage'
-        union all
-        select event_id, 'workspaces-directory' as resource_type, json_extract(doc, '$.requestParameters.directoryId') as ids_value
-        from {{ events }}
-        where event_source = 'workspaces.amazonaws.com' and event_name = 'RegisterWorkspaceDirectory'
-        union all
-        select event_id, 'workspaces-web' as resource_type, json_extract(doc, '$.responseElements.portalArn') as ids_value
-        from {{ events }}
-        where event_source = 'workspaces-web.amazonaws.com' and event_name = 'CreatePortal'
-        union all
-        select event_id, 'xray-group' as resource_type, json_extract(doc, '$.requestParameters.groupName') as ids_value
-        from {{ events }}
-        where event_source = 'xray.amazonaws.com' and event_name = 'CreateGroup'
-        union all
-        select event_id, 'xray-rule' as resource_type, json_extract(doc, '$.requestParameters.samplingRule.ruleName') as ids_value
-        from {{ events }}
-        where event_source = 'xray.amazonaws.com' and event_name = 'CreateSamplingRule'
-        union all
-        select event_id, 'airflow' as resource_type, json_extract(doc, '$.requestParameters.name') as ids_value
-        from {{ events }}
-        where event_source = 'airflow.amazonaws.com' and event_name = 'CreateEnvironment'
-        union all
-        select event_id, 'apigw-domain-name' as resource_type, json_extract(doc, '$.responseElements.domainName') as ids_value
-        from {{ events }}
-        where event_source = 'apigateway.amazonaws.com' and event_name = 'CreateDomainName'
-        union all
-        select event_id, 'app-flow' as resource_type, json_extract(doc, '$.requestParameters.flowName') as ids_value
-        from {{ events }}
-        where event_source = 'appflow.amazonaws.com' and event_name = 'CreateFlow'
-        union all
-        select event_id, 'appmesh-mesh' as resource_type, json_extract(doc, '$.requestParameters.meshName') as ids_value
-        from {{ events }}
-        where event_source = 'appmesh.amazonaws.com' and event_name = 'CreateMesh'
-        union all
-        select event_id, 'appmesh-virtualgateway' as resource_type, json_extract(doc, '$.responseElements.virtualGateway.metadata.arn') as ids_value
-        from {{ events }}
-        where event_source = 'appmesh.amazonaws.com' and event_name = 'CreateVirtualGateway'
-        union all
-        select event_id, 'appmesh-virtualnode' as resource_type, json_extract(doc, '$.responseElements.virtualNode.metadata.arn') as ids_value
-        from {{ events }}
-        where event_source = 'appmesh.amazonaws.com' and event_name = 'CreateVirtualNode'
-        union all
-        select event_id, 'appstream-fleet' as resource_type, json_extract(doc, '$.responseElements.fleet.name') as ids_value
-        from {{ events }}
-        where event_source = 'appstream.amazonaws.com' and event_name = 'CreateFleet'
-        union all
-        select event_id, 'appstream-stack' as resource_type, json_extract(doc, '$.responseElements.stack.name') as ids_value
-        from {{ events }}
-        where event_source = 'appstream.amazonaws.com' and event_name = 'CreateStack'
-        union all
-        select event_id, 'catalog-portfolio' as resource_type, json_extract(doc, '$.responseElements.portfolioDetail.id') as ids_value
-        from {{ events }}
-        where event_source = 'servicecatalog.amazonaws.com' and event_name = 'CreatePortfolio'
-        union all
-        select event_id, 'catalog-product' as resource_type, json_extract(doc, '$.responseElements.productViewDetail.productViewSummary.productId') as ids_value
-        from {{ events }}
-        where event_source = 'servicecatalog.amazonaws.com' and event_name = 'CreateProduct'
-        union all
-        select event_id, 'cleanrooms-collaboration' as resource_type, json_extract(doc, '$.responseElements.collaboration.id') as ids_value
-        from {{ events }}
-        where event_source = 'cleanrooms.amazonaws.com' and event_name = 'CreateCollaboration'
-        union all
-        select event_id, 'cleanrooms-configured-table' as resource_type, json_extract(doc, '$.responseElements.configuredTable.id') as ids_value
-        from {{ events }}
-        where event_source = 'cleanrooms.amazonaws.com' and event_name = 'CreateConfiguredTable'
-        union all
-        select event_id, 'cleanrooms-membership' as resource_type, json_extract(doc, '$.responseElements.membership.id') as ids_value
-        from {{ events }}
-        where event_source = 'cleanrooms.amazonaws.com' and event_name = 'CreateMembership'
-        union all
-        select event_id, 'cloud-directory' as resource_type, json_extract(doc, '$.responseElements.directoryArn') as ids_value
-        from {{ events }}
-        where event_source = 'clouddirectory.amazonaws.com' and event_name = 'CreateDirectory'
-        union all
-        select event_id, 'cloudhsm-cluster' as resource_type, json_extract(doc, '$.responseElements.cluster.clusterId') as ids_value
-        from {{ events }}
-        where event_source = 'cloudhsm.amazonaws.com' and event_name = 'CreateCluster'
-        union all
-        select event_id, 'datapipeline' as resource_type, json_extract(doc, '$.responseElements.pipelineId') as ids_value
-        from {{ events }}
-        where event_source = 'datapipeline.amazonaws.com' and event_name = 'CreatePipeline'
-        union all
-        select event_id, 'devicefarm-project' as resource_type, json_extract(doc, '$.responseElements.project.arn') as ids_value
-        from {{ events }}
-        where event_source = 'devicefarm.amazonaws.com' and event_name = 'CreateProject'
-        union all
-        select event_id, 'savings-plan' as resource_type, json_extract(doc, '$.responseElements.savingsPlanId') as ids_value
-        from {{ events }}
-        where event_source = 'savingsplans.amazonaws.com' and event_name = 'CreateSavingsPlan'
-        union all
-        select event_id, 'security-lake' as resource_type, to_json(list_filter(CAST(list_transform(CAST(CAST(flatten(list_transform(CAST(list_transform([CAST(json_extract(doc, '$.responseElements.dataLakes') AS JSON)], lambda __tc1: CASE WHEN json_type(__tc1) = 'ARRAY' THEN json_extract(__tc1, '$[*]') END)[1] AS JSON[]), lambda __tc2: CASE coalesce(json_type(__tc2), 'NULL') WHEN 'ARRAY' THEN json_extract(__tc2, '$[*]') ELSE [CAST(__tc2 AS JSON)] END)) AS JSON[]) AS JSON[]), lambda __tc3: json_extract(__tc3, '$.dataLakeArn')) AS JSON[]), lambda __tc4: (NOT (coalesce(json_type(__tc4), 'NULL') IN ('NULL'))))) as ids_value
-        from {{ events }}
-        where event_source = 'securitylake.amazonaws.com' and event_name = 'CreateDataLake'
-        union all
-        select event_id, 'security-lake-subscriber' as resource_type, json_extract(doc, '$.responseElements.subscriber.subscriberId') as ids_value
-        from {{ events }}
-        where event_source = 'securitylake.amazonaws.com' and event_name = 'CreateSubscriber'
-        union all
-        select event_id, 'aiops-investigation-group' as resource_type, json_extract(doc, '$.responseElements.arn') as ids_value
-        from {{ events }}
-        where event_source = 'aiops.amazonaws.com' and event_name = 'CreateInvestigationGroup'
-        union all
-        select event_id, 'ecs-task' as resource_type, to_json(list_filter(CAST(list_transform(CAST(CAST(flatten(list_transform(CAST(list_transform([CAST(json_extract(doc, '$.responseElements.tasks') AS JSON)], lambda __tc1: CASE WHEN json_type(__tc1) = 'ARRAY' THEN json_extract(__tc1, '$[*]') END)[1] AS JSON[]), lambda __tc2: CASE coalesce(json_type(__tc2), 'NULL') WHEN 'ARRAY' THEN json_extract(__tc2, '$[*]') ELSE [CAST(__tc2 AS JSON)] END)) AS JSON[]) AS JSON[]), lambda __tc3: json_extract(__tc3, '$.taskArn')) AS JSON[]), lambda __tc4: (NOT (coalesce(json_type(__tc4), 'NULL') IN ('NULL'))))) as ids_value
-        from {{ events }}
-        where event_source = 'ecs.amazonaws.com' and event_name = 'RunTask'
-        union all
-        select event_id, 'ecs-task' as resource_type, to_json(list_filter(CAST(list_transform(CAST(CAST(flatten(list_transform(CAST(list_transform([CAST(json_extract(doc, '$.responseElements.tasks') AS JSON)], lambda __tc1: CASE WHEN json_type(__tc1) = 'ARRAY' THEN json_extract(__tc1, '$[*]') END)[1] AS JSON[]), lambda __tc2: CASE coalesce(json_type(__tc2), 'NULL') WHEN 'ARRAY' THEN json_extract(__tc2, '$[*]') ELSE [CAST(__tc2 AS JSON)] END)) AS JSON[]) AS JSON[]), lambda __tc3: json_extract(__tc3, '$.taskArn')) AS JSON[]), lambda __tc4: (NOT (coalesce(json_type(__tc4), 'NULL') IN ('NULL'))))) as ids_value
-        from {{ events }}
-        where event_source = 'ecs.amazonaws.com' and event_name = 'StartTask'
-        union all
-        select event_id, 'dsql-stream' as resource_type, json_extract(doc, '$.responseElements.streamIdentifier') as ids_value
-        from {{ events }}
-        where event_source = 'dsql.amazonaws.com' and event_name = 'CreateStream'
-        union all
-        select event_id, 'resource-share-self' as resource_type, json_extract(doc, '$.responseElements.resourceShare.resourceShareArn') as ids_value
-        from {{ events }}
-        where event_source = 'ram.amazonaws.com' and event_name = 'CreateResourceShare'
+        select e.event_id, m.resource_type, case m.expression
+            when 1 then CAST(to_json(list_filter(CAST(list_transform(CAST(CAST(flatten(list_transform(CAST(list_transform([CAST(json_extract(doc, '$.responseElements.instancesSet.items') AS JSON)], lambda __tc1: CASE WHEN json_type(__tc1) = 'ARRAY' THEN json_extract(__tc1, '$[*]') END)[1] AS JSON[]), lambda __tc2: CASE coalesce(json_type(__tc2), 'NULL') WHEN 'ARRAY' THEN json_extract(__tc2, '$[*]') ELSE [CAST(__tc2 AS JSON)] END)) AS JSON[]) AS JSON[]), lambda __tc3: json_extract(__tc3, '$.instanceId')) AS JSON[]), lambda __tc4: (NOT (coalesce(json_type(__tc4), 'NULL') IN ('NULL'))))) AS JSON)
+            when 2 then CAST(json_extract(doc, '$.responseElements.volumeId') AS JSON)
+            when 3 then CAST(json_extract(doc, '$.responseElements.imageId') AS JSON)
+            when 4 then CAST(json_extract(doc, '$.responseElements.snapshotId') AS JSON)
+            when 5 then CAST(to_json(CASE WHEN coalesce(regexp_matches(CAST(doc AS VARCHAR), '^\s*n'), true) THEN CAST(NULL AS JSON[]) ELSE [CAST(json_extract(doc, '$.responseElements.CreateSnapshotsResponse.snapshotSet.item.snapshotId') AS JSON), CAST(to_json(list_filter(CAST(list_transform(CAST(CAST(flatten(list_transform(CAST(list_transform([CAST(json_extract(doc, '$.responseElements.CreateSnapshotsResponse.snapshotSet.item') AS JSON)], lambda __tc1: CASE WHEN json_type(__tc1) = 'ARRAY' THEN json_extract(__tc1, '$[*]') END)[1] AS JSON[]), lambda __tc2: CASE coalesce(json_type(__tc2), 'NULL') WHEN 'ARRAY' THEN json_extract(__tc2, '$[*]') ELSE [CAST(__tc2 AS JSON)] END)) AS JSON[]) AS JSON[]), lambda __tc3: json_extract(__tc3, '$.snapshotId')) AS JSON[]), lambda __tc4: (NOT (coalesce(json_type(__tc4), 'NULL') IN ('NULL'))))) AS JSON)] END) AS JSON)
+            when 6 then CAST(json_extract(doc, '$.requestParameters.autoScalingGroupName') AS JSON)
+            when 7 then CAST(json_extract(doc, '$.responseElements.CreateLaunchTemplateResponse.launchTemplate.launchTemplateId') AS JSON)
+            when 8 then CAST(json_extract(doc, '$.responseElements.functionName') AS JSON)
+            when 9 then CAST(json_extract(doc, '$.responseElements.cluster.clusterArn') AS JSON)
+            when 10 then CAST(json_extract(doc, '$.responseElements.service.serviceArn') AS JSON)
+            when 11 then CAST(json_extract(doc, '$.responseElements.taskDefinition.taskDefinitionArn') AS JSON)
+            when 12 then CAST(json_extract(doc, '$.responseElements.cluster.name') AS JSON)
+            when 13 then CAST(json_extract(doc, '$.responseElements.jobFlowId') AS JSON)
+            when 14 then CAST(json_extract(doc, '$.requestParameters.bucketName') AS JSON)
+            when 15 then CAST(json_extract(doc, '$.responseElements.fileSystemId') AS JSON)
+            when 16 then CAST(json_extract(doc, '$.responseElements.fileSystem.fileSystemId') AS JSON)
+            when 17 then CAST(json_extract(doc, '$.requestParameters.backupPlan.backupPlanName') AS JSON)
+            when 18 then CAST(json_extract(doc, '$.responseElements.backupVaultName') AS JSON)
+            when 19 then CAST(json_extract(doc, '$.requestParameters.vaultName') AS JSON)
+            when 20 then CAST(json_extract(doc, '$.requestParameters.repositoryName') AS JSON)
+            when 21 then CAST(json_extract(doc, '$.responseElements.dBInstanceIdentifier') AS JSON)
+            when 22 then CAST(json_extract(doc, '$.responseElements.dBClusterIdentifier') AS JSON)
+            when 23 then CAST(json_extract(doc, '$.responseElements.dBSnapshotIdentifier') AS JSON)
+            when 24 then CAST(json_extract(doc, '$.responseElements.dBClusterSnapshotIdentifier') AS JSON)
+            when 25 then CAST(json_extract(doc, '$.responseElements.dBSubnetGroupName') AS JSON)
+            when 26 then CAST(json_extract(doc, '$.responseElements.dBParameterGroupName') AS JSON)
+            when 27 then CAST(json_extract(doc, '$.requestParameters.tableName') AS JSON)
+            when 28 then CAST(json_extract(doc, '$.requestParameters.targetTableName') AS JSON)
+            when 29 then CAST(json_extract(doc, '$.responseElements.cacheClusterId') AS JSON)
+            when 30 then CAST(to_json(list_filter(CAST(CAST(flatten(list_transform(CAST(list_transform([CAST(json_extract(doc, '$.responseElements.memberClusters') AS JSON)], lambda __tc1: CASE WHEN json_type(__tc1) = 'ARRAY' THEN json_extract(__tc1, '$[*]') END)[1] AS JSON[]), lambda __tc2: CASE coalesce(json_type(__tc2), 'NULL') WHEN 'ARRAY' THEN json_extract(__tc2, '$[*]') ELSE [CAST(__tc2 AS JSON)] END)) AS JSON[]) AS JSON[]), lambda __tc3: (NOT (coalesce(json_type(__tc3), 'NULL') IN ('NULL'))))) AS JSON)
+            when 31 then CAST(json_extract(doc, '$.responseElements.replicationGroupId') AS JSON)
+            when 32 then CAST(json_extract(doc, '$.responseElements.clusterIdentifier') AS JSON)
+            when 33 then CAST(json_extract(doc, '$.requestParameters.domainName') AS JSON)
+            when 34 then CAST(json_extract(doc, '$.responseElements.cluster.clusterName') AS JSON)
+            when 35 then CAST(json_extract(doc, '$.requestParameters.streamName') AS JSON)
+            when 36 then CAST(json_extract(doc, '$.requestParameters.deliveryStreamName') AS JSON)
+            when 37 then CAST(json_extract(doc, '$.responseElements.clusterArn') AS JSON)
+            when 38 then CAST(json_extract(doc, '$.responseElements.vpc.vpcId') AS JSON)
+            when 39 then CAST(json_extract(doc, '$.responseElements.subnet.subnetId') AS JSON)
+            when 40 then CAST(json_extract(doc, '$.responseElements.groupId') AS JSON)
+            when 41 then CAST(json_extract(doc, '$.responseElements.networkInterface.networkInterfaceId') AS JSON)
+            when 42 then CAST(to_json(list_filter(CAST(list_transform(CAST(CAST(flatten(list_transform(CAST(list_filter(CAST(list_transform(CAST(CAST(flatten(list_transform(CAST(list_transform([CAST(json_extract(doc, '$.responseElements.instancesSet.items') AS JSON)], lambda __tc1: CASE WHEN json_type(__tc1) = 'ARRAY' THEN json_extract(__tc1, '$[*]') END)[1] AS JSON[]), lambda __tc2: CASE coalesce(json_type(__tc2), 'NULL') WHEN 'ARRAY' THEN json_extract(__tc2, '$[*]') ELSE [CAST(__tc2 AS JSON)] END)) AS JSON[]) AS JSON[]), lambda __tc3: json_extract(__tc3, '$.networkInterfaceSet.items')) AS JSON[]), lambda __tc4: (NOT (coalesce(json_type(__tc4), 'NULL') IN ('NULL')))) AS JSON[]), lambda __tc5: CASE coalesce(json_type(__tc5), 'NULL') WHEN 'ARRAY' THEN json_extract(__tc5, '$[*]') ELSE [CAST(__tc5 AS JSON)] END)) AS JSON[]) AS JSON[]), lambda __tc6: json_extract(__tc6, '$.networkInterfaceId')) AS JSON[]), lambda __tc7: (NOT (coalesce(json_type(__tc7), 'NULL') IN ('NULL'))))) AS JSON)
+            when 43 then CAST(json_extract(doc, '$.responseElements.allocationId') AS JSON)
+            when 44 then CAST(json_extract(doc, '$.responseElements.CreateNatGatewayResponse.natGateway.natGatewayId') AS JSON)
+            when 45 then CAST(json_extract(doc, '$.responseElements.internetGateway.internetGatewayId') AS JSON)
+            when 46 then CAST(json_extract(doc, '$.responseElements.routeTable.routeTableId') AS JSON)
+            when 47 then CAST(json_extract(doc, '$.responseElements.networkAcl.networkAclId') AS JSON)
+            when 48 then CAST(json_extract(doc, '$.responseElements.CreateVpcEndpointResponse.vpcEndpoint.vpcEndpointId') AS JSON)
+            when 49 then CAST(json_extract(doc, '$.responseElements.vpcPeeringConnection.vpcPeeringConnectionId') AS JSON)
+            when 50 then CAST(json_extract(doc, '$.responseElements.CreateTransitGatewayResponse.transitGateway.transitGatewayId') AS JSON)
+            when 51 then CAST(json_extract(doc, '$.responseElements.customerGateway.customerGatewayId') AS JSON)
+            when 52 then CAST(json_extract(doc, '$.responseElements.vpnGateway.vpnGatewayId') AS JSON)
+            when 53 then CAST(json_extract(doc, '$.responseElements.CreateTrafficMirrorTargetResponse.trafficMirrorTarget.trafficMirrorTargetId') AS JSON)
+            when 54 then CAST(json_extract(doc, '$.requestParameters.loadBalancerName') AS JSON)
+            when 55 then CAST(to_json(list_filter(CAST(list_transform(CAST(CAST(flatten(list_transform(CAST(list_transform([CAST(json_extract(doc, '$.responseElements.loadBalancers') AS JSON)], lambda __tc1: CASE WHEN json_type(__tc1) = 'ARRAY' THEN json_extract(__tc1, '$[*]') END)[1] AS JSON[]), lambda __tc2: CASE coalesce(json_type(__tc2), 'NULL') WHEN 'ARRAY' THEN json_extract(__tc2, '$[*]') ELSE [CAST(__tc2 AS JSON)] END)) AS JSON[]) AS JSON[]), lambda __tc3: json_extract(__tc3, '$.loadBalancerArn')) AS JSON[]), lambda __tc4: (NOT (coalesce(json_type(__tc4), 'NULL') IN ('NULL'))))) AS JSON)
+            when 56 then CAST(to_json(list_filter(CAST(list_transform(CAST(CAST(flatten(list_transform(CAST(list_transform([CAST(json_extract(doc, '$.responseElements.targetGroups') AS JSON)], lambda __tc1: CASE WHEN json_type(__tc1) = 'ARRAY' THEN json_extract(__tc1, '$[*]') END)[1] AS JSON[]), lambda __tc2: CASE coalesce(json_type(__tc2), 'NULL') WHEN 'ARRAY' THEN json_extract(__tc2, '$[*]') ELSE [CAST(__tc2 AS JSON)] END)) AS JSON[]) AS JSON[]), lambda __tc3: json_extract(__tc3, '$.targetGroupArn')) AS JSON[]), lambda __tc4: (NOT (coalesce(json_type(__tc4), 'NULL') IN ('NULL'))))) AS JSON)
+            when 57 then CAST(json_extract(doc, '$.responseElements.distribution.id') AS JSON)
+            when 58 then CAST(json_extract(doc, '$.responseElements.hostedZone.id') AS JSON)
+            when 59 then CAST(json_extract(doc, '$.responseElements.queueUrl') AS JSON)
+            when 60 then CAST(json_extract(doc, '$.responseElements.topicArn') AS JSON)
+            when 61 then CAST(json_extract(doc, '$.requestParameters.name') AS JSON)
+            when 62 then CAST(json_extract(doc, '$.responseElements.stateMachineArn') AS JSON)
+            when 63 then CAST(json_extract(doc, '$.responseElements.activityArn') AS JSON)
+            when 64 then CAST(json_extract(doc, '$.requestParameters.roleName') AS JSON)
+            when 65 then CAST(json_extract(doc, '$.requestParameters.userName') AS JSON)
+            when 66 then CAST(json_extract(doc, '$.responseElements.policy.policyId') AS JSON)
+            when 67 then CAST(json_extract(doc, '$.responseElements.keyMetadata.keyId') AS JSON)
+            when 68 then CAST(json_extract(doc, '$.responseElements.certificateArn') AS JSON)
+            when 69 then CAST(json_extract(doc, '$.responseElements.identityPoolId') AS JSON)
+            when 70 then CAST(json_extract(doc, '$.responseElements.summary.id') AS JSON)
+            when 71 then CAST(json_extract(doc, '$.responseElements.trailARN') AS JSON)
+            when 72 then CAST(json_extract(doc, '$.requestParameters.stackName') AS JSON)
+            when 73 then CAST(json_extract(doc, '$.requestParameters.logGroupName') AS JSON)
+            when 74 then CAST(json_extract(doc, '$.requestParameters.pipeline.name') AS JSON)
+            when 75 then CAST(json_extract(doc, '$.requestParameters.alarmName') AS JSON)
+            when 76 then CAST(json_extract(doc, '$.requestParameters.connectionInput.name') AS JSON)
+            when 77 then CAST(json_extract(doc, '$.requestParameters.databaseInput.name') AS JSON)
+            when 78 then CAST(json_extract(doc, '$.responseElements.notebookInstanceArn') AS JSON)
+            when 79 then CAST(json_extract(doc, '$.responseElements.id') AS JSON)
+            when 80 then CAST(json_extract(doc, '$.responseElements.apiId') AS JSON)
+            when 81 then CAST(json_extract(doc, '$.responseElements.keyPairId') AS JSON)
+            when 82 then CAST(to_json(CASE WHEN coalesce(regexp_matches(CAST(doc AS VARCHAR), '^\s*n'), true) THEN CAST(NULL AS JSON[]) ELSE [CAST(json_extract(doc, '$.responseElements.CreateCapacityReservationResponse.capacityReservation.capacityReservationId') AS JSON), CAST(json_extract(doc, '$.responseElements.capacityReservation.capacityReservationId') AS JSON)] END) AS JSON)
+            when 83 then CAST(json_extract(doc, '$.responseElements.reservedInstancesId') AS JSON)
+            when 84 then CAST(to_json(CASE WHEN coalesce(regexp_matches(CAST(doc AS VARCHAR), '^\s*n'), true) THEN CAST(NULL AS JSON[]) ELSE [CAST(json_extract(doc, '$.responseElements.RequestSpotFleetResponse.spotFleetRequestId') AS JSON), CAST(json_extract(doc, '$.responseElements.spotFleetRequestId') AS JSON)] END) AS JSON)
+            when 85 then CAST(json_extract(doc, '$.responseElements.CreateFlowLogsResponse.flowLogIdSet.item') AS JSON)
+            when 86 then CAST(json_extract(doc, '$.responseElements.CreateTrafficMirrorSessionResponse.trafficMirrorSession.trafficMirrorSessionId') AS JSON)
+            when 87 then CAST(json_extract(doc, '$.responseElements.CreateManagedPrefixListResponse.prefixList.prefixListId') AS JSON)
+            when 88 then CAST(json_extract(doc, '$.responseElements.CreateClientVpnEndpointResponse.clientVpnEndpointId') AS JSON)
+            when 89 then CAST(json_extract(doc, '$.responseElements.CreateTransitGatewayVpcAttachmentResponse.transitGatewayVpcAttachment.transitGatewayAttachmentId') AS JSON)
+            when 90 then CAST(json_extract(doc, '$.responseElements.CreateTransitGatewayPeeringAttachmentResponse.transitGatewayPeeringAttachment.transitGatewayAttachmentId') AS JSON)
+            when 91 then CAST(json_extract(doc, '$.responseElements.CreateTransitGatewayConnectResponse.transitGatewayConnect.transitGatewayAttachmentId') AS JSON)
+            when 92 then CAST(json_extract(doc, '$.responseElements.CreateVpcEndpointServiceConfigurationResponse.serviceConfiguration.serviceId') AS JSON)
+            when 93 then CAST(json_extract(doc, '$.responseElements.vpnConnection.vpnConnectionId') AS JSON)
+            when 94 then CAST(json_extract(doc, '$.responseElements.endpointArn') AS JSON)
+            when 95 then CAST(json_extract(doc, '$.responseElements.endpointConfigArn') AS JSON)
+            when 96 then CAST(json_extract(doc, '$.responseElements.modelArn') AS JSON)
+            when 97 then CAST(json_extract(doc, '$.responseElements.trainingJobArn') AS JSON)
+            when 98 then CAST(json_extract(doc, '$.responseElements.transformJobArn') AS JSON)
+            when 99 then CAST(json_extract(doc, '$.responseElements.processingJobArn') AS JSON)
+            when 100 then CAST(json_extract(doc, '$.responseElements.hyperParameterTuningJobArn') AS JSON)
+            when 101 then CAST(json_extract(doc, '$.responseElements.autoMLJobArn') AS JSON)
+            when 102 then CAST(json_extract(doc, '$.responseElements.compilationJobArn') AS JSON)
+            when 103 then CAST(json_extract(doc, '$.responseElements.userProfileArn') AS JSON)
+            when 104 then CAST(json_extract(doc, '$.responseElements.spaceArn') AS JSON)
+            when 105 then CAST(json_extract(doc, '$.responseElements.appArn') AS JSON)
+            when 106 then CAST(json_extract(doc, '$.responseElements.jobDefinitionArn') AS JSON)
+            when 107 then CAST(json_extract(doc, '$.responseElements.domainId') AS JSON)
+            when 108 then CAST(json_extract(doc, '$.responseElements.brokerId') AS JSON)
+            when 109 then CAST(json_extract(doc, '$.responseElements.healthCheck.id') AS JSON)
+            when 110 then CAST(json_extract(doc, '$.responseElements.jobId') AS JSON)
+            when 111 then CAST(json_extract(doc, '$.responseElements.documentClassifierArn') AS JSON)
+            when 112 then CAST(json_extract(doc, '$.responseElements.entityRecognizerArn') AS JSON)
+            when 113 then CAST(json_extract(doc, '$.responseElements.flywheelArn') AS JSON)
+            when 114 then CAST(json_extract(doc, '$.responseElements.agent.agentId') AS JSON)
+            when 115 then CAST(json_extract(doc, '$.responseElements.knowledgeBase.knowledgeBaseId') AS JSON)
+            when 116 then CAST(json_extract(doc, '$.responseElements.jobArn') AS JSON)
+            when 117 then CAST(json_extract(doc, '$.responseElements.guardrailId') AS JSON)
+            when 118 then CAST(json_extract(doc, '$.responseElements.inferenceProfileArn') AS JSON)
+            when 119 then CAST(json_extract(doc, '$.responseElements.computeEnvironmentName') AS JSON)
+            when 120 then CAST(json_extract(doc, '$.responseElements.jobQueueName') AS JSON)
+            when 121 then CAST(json_extract(doc, '$.responseElements.jobDefinitionName') AS JSON)
+            when 122 then CAST(json_extract(doc, '$.requestParameters.endpointName') AS JSON)
+            when 123 then CAST(json_extract(doc, '$.responseElements.transformId') AS JSON)
+            when 124 then CAST(to_json(CASE WHEN coalesce(regexp_matches(CAST(doc AS VARCHAR), '^\s*n'), true) THEN CAST(NULL AS JSON[]) ELSE [CAST(json_extract(doc, '$.responseElements.aCL.name') AS JSON), CAST(json_extract(doc, '$.responseElements.acl.name') AS JSON)] END) AS JSON)
+            when 125 then CAST(json_extract(doc, '$.responseElements.parameterGroup.name') AS JSON)
+            when 126 then CAST(json_extract(doc, '$.responseElements.snapshot.name') AS JSON)
+            when 127 then CAST(json_extract(doc, '$.responseElements.subnetGroup.name') AS JSON)
+            when 128 then CAST(json_extract(doc, '$.responseElements.user.name') AS JSON)
+            when 129 then CAST(json_extract(doc, '$.responseElements.snapshotName') AS JSON)
+            when 130 then CAST(json_extract(doc, '$.responseElements.userId') AS JSON)
+            when 131 then CAST(json_extract(doc, '$.responseElements.dBClusterParameterGroupName') AS JSON)
+            when 132 then CAST(json_extract(doc, '$.responseElements.globalClusterIdentifier') AS JSON)
+            when 133 then CAST(to_json(CASE WHEN coalesce(regexp_matches(CAST(doc AS VARCHAR), '^\s*n'), true) THEN CAST(NULL AS JSON[]) ELSE [CAST(json_extract(doc, '$.responseElements.dBProxy.dBProxyName') AS JSON), CAST(json_extract(doc, '$.responseElements.dBProxyName') AS JSON)] END) AS JSON)
+            when 134 then CAST(json_extract(doc, '$.responseElements.reservedDBInstanceId') AS JSON)
+            when 135 then CAST(json_extract(doc, '$.responseElements.custSubscriptionId') AS JSON)
+            when 136 then CAST(json_extract(doc, '$.responseElements.dBShardGroupResourceId') AS JSON)
+            when 137 then CAST(json_extract(doc, '$.responseElements.snapshotIdentifier') AS JSON)
+            when 138 then CAST(json_extract(doc, '$.responseElements.clusterSubnetGroupName') AS JSON)
+            when 139 then CAST(json_extract(doc, '$.responseElements.endpoint.endpointArn') AS JSON)
+            when 140 then CAST(json_extract(doc, '$.responseElements.replicationInstance.replicationInstanceIdentifier') AS JSON)
+            when 141 then CAST(json_extract(doc, '$.responseElements.replicationTask.replicationTaskArn') AS JSON)
+            when 142 then CAST(json_extract(doc, '$.responseElements.resolverRule.id') AS JSON)
+            when 143 then CAST(json_extract(doc, '$.responseElements.readinessCheckName') AS JSON)
+            when 144 then CAST(json_extract(doc, '$.responseElements.connectionId') AS JSON)
+            when 145 then CAST(json_extract(doc, '$.responseElements.directConnectGateway.directConnectGatewayId') AS JSON)
+            when 146 then CAST(json_extract(doc, '$.responseElements.virtualInterfaceId') AS JSON)
+            when 147 then CAST(json_extract(doc, '$.responseElements.virtualInterface.virtualInterfaceId') AS JSON)
+            when 148 then CAST(json_extract(doc, '$.responseElements.streamingDistribution.id') AS JSON)
+            when 149 then CAST(json_extract(doc, '$.responseElements.accelerator.acceleratorArn') AS JSON)
+            when 150 then CAST(json_extract(doc, '$.responseElements.firewall.firewallName') AS JSON)
+            when 151 then CAST(json_extract(doc, '$.responseElements.globalNetwork.globalNetworkId') AS JSON)
+            when 152 then CAST(json_extract(doc, '$.responseElements.coreNetwork.coreNetworkId') AS JSON)
+            when 153 then CAST(json_extract(doc, '$.responseElements.site.siteId') AS JSON)
+            when 154 then CAST(json_extract(doc, '$.responseElements.device.deviceId') AS JSON)
+            when 155 then CAST(json_extract(doc, '$.responseElements.link.linkId') AS JSON)
+            when 156 then CAST(json_extract(doc, '$.responseElements.webACL.webACLId') AS JSON)
+            when 157 then CAST(json_extract(doc, '$.requestParameters.dashboardName') AS JSON)
+            when 158 then CAST(json_extract(doc, '$.requestParameters.ruleName') AS JSON)
+            when 159 then CAST(json_extract(doc, '$.requestParameters.destinationName') AS JSON)
+            when 160 then CAST(json_extract(doc, '$.responseElements.canary.id') AS JSON)
+            when 161 then CAST(json_extract(doc, '$.requestParameters.configRule.configRuleName') AS JSON)
+            when 162 then CAST(json_extract(doc, '$.responseElements.opsItemId') AS JSON)
+            when 163 then CAST(json_extract(doc, '$.responseElements.associationDescription.associationId') AS JSON)
+            when 164 then CAST(to_json(list_filter(CAST(list_transform(CAST(CAST(flatten(list_transform(CAST(list_transform([CAST(json_extract(doc, '$.responseElements.successful') AS JSON)], lambda __tc1: CASE WHEN json_type(__tc1) = 'ARRAY' THEN json_extract(__tc1, '$[*]') END)[1] AS JSON[]), lambda __tc2: CASE coalesce(json_type(__tc2), 'NULL') WHEN 'ARRAY' THEN json_extract(__tc2, '$[*]') ELSE [CAST(__tc2 AS JSON)] END)) AS JSON[]) AS JSON[]), lambda __tc3: json_extract(__tc3, '$.associationId')) AS JSON[]), lambda __tc4: (NOT (coalesce(json_type(__tc4), 'NULL') IN ('NULL'))))) AS JSON)
+            when 165 then CAST(json_extract(doc, '$.responseElements.windowId') AS JSON)
+            when 166 then CAST(json_extract(doc, '$.responseElements.baselineId') AS JSON)
+            when 167 then CAST(json_extract(doc, '$.responseElements.policyId') AS JSON)
+            when 168 then CAST(json_extract(doc, '$.responseElements.policy.policySummary.id') AS JSON)
+            when 169 then CAST(json_extract(doc, '$.responseElements.organizationalUnit.id') AS JSON)
+            when 170 then CAST(json_extract(doc, '$.requestParameters.applicationName') AS JSON)
+            when 171 then CAST(json_extract(doc, '$.responseElements.deploymentGroupId') AS JSON)
+            when 172 then CAST(json_extract(doc, '$.responseElements.agentArn') AS JSON)
+            when 173 then CAST(json_extract(doc, '$.responseElements.taskArn') AS JSON)
+            when 174 then CAST(json_extract(doc, '$.responseElements.directoryId') AS JSON)
+            when 175 then CAST(json_extract(doc, '$.responseElements.identifier') AS JSON)
+            when 176 then CAST(json_extract(doc, '$.responseElements.environmentName') AS JSON)
+            when 177 then CAST(json_extract(doc, '$.responseElements.applicationId') AS JSON)
+            when 178 then CAST(json_extract(doc, '$.responseElements.experimentTemplate.id') AS JSON)
+            when 179 then CAST(json_extract(doc, '$.responseElements.experiment.id') AS JSON)
+            when 180 then CAST(json_extract(doc, '$.responseElements.backup.backupId') AS JSON)
+            when 181 then CAST(json_extract(doc, '$.responseElements.volume.volumeId') AS JSON)
+            when 182 then CAST(json_extract(doc, '$.responseElements.graphqlApi.apiId') AS JSON)
+            when 183 then CAST(json_extract(doc, '$.requestParameters.policyName') AS JSON)
+            when 184 then CAST(json_extract(doc, '$.responseElements.otaUpdateId') AS JSON)
+            when 185 then CAST(json_extract(doc, '$.requestParameters.keyspaceName') AS JSON)
+            when 186 then CAST(json_extract(doc, '$.responseElements.applicationSummary.applicationARN') AS JSON)
+            when 187 then CAST(json_extract(doc, '$.responseElements.applicationDetail.applicationARN') AS JSON)
+            when 188 then CAST(to_json(CASE WHEN coalesce(regexp_matches(CAST(doc AS VARCHAR), '^\s*n'), true) THEN CAST(NULL AS JSON[]) ELSE [CAST(json_extract(doc, '$.responseElements.uUID') AS JSON), CAST(json_extract(doc, '$.responseElements.uuid') AS JSON)] END) AS JSON)
+            when 189 then CAST(json_extract(doc, '$.responseElements.createCollectionDetail.id') AS JSON)
+            when 190 then CAST(json_extract(doc, '$.requestParameters.pipelineName') AS JSON)
+            when 191 then CAST(json_extract(doc, '$.responseElements.key.keyArn') AS JSON)
+            when 192 then CAST(json_extract(doc, '$.responseElements.indexId') AS JSON)
+            when 193 then CAST(json_extract(doc, '$.responseElements.dataSourceId') AS JSON)
+            when 194 then CAST(json_extract(doc, '$.responseElements.pluginId') AS JSON)
+            when 195 then CAST(json_extract(doc, '$.responseElements.dataAccessorId') AS JSON)
+            when 196 then CAST(json_extract(doc, '$.responseElements.dashboardId') AS JSON)
+            when 197 then CAST(json_extract(doc, '$.responseElements.user.userName') AS JSON)
+            when 198 then CAST(json_extract(doc, '$.responseElements.arn') AS JSON)
+            when 199 then CAST(json_extract(doc, '$.responseElements.tableARN') AS JSON)
+            when 200 then CAST(to_json(CASE WHEN coalesce(regexp_matches(CAST(doc AS VARCHAR), '^\s*n'), true) THEN CAST(NULL AS JSON[]) ELSE [CAST(json_extract(doc, '$.requestParameters.configurationSet.name') AS JSON), CAST(json_extract(doc, '$.requestParameters.configurationSetName') AS JSON)] END) AS JSON)
+            when 201 then CAST(json_extract(doc, '$.requestParameters.poolName') AS JSON)
+            when 202 then CAST(json_extract(doc, '$.requestParameters.emailIdentity') AS JSON)
+            when 203 then CAST(json_extract(doc, '$.requestParameters.domain') AS JSON)
+            when 204 then CAST(json_extract(doc, '$.requestParameters.emailAddress') AS JSON)
+            when 205 then CAST(json_extract(doc, '$.responseElements.protectionId') AS JSON)
+            when 206 then CAST(json_extract(doc, '$.responseElements.gatewayARN') AS JSON)
+            when 207 then CAST(json_extract(doc, '$.responseElements.database.arn') AS JSON)
+            when 208 then CAST(json_extract(doc, '$.responseElements.table.arn') AS JSON)
+            when 209 then CAST(json_extract(doc, '$.responseElements.dbClusterId') AS JSON)
+            when 210 then CAST(json_extract(doc, '$.responseElements.webAppId') AS JSON)
+            when 211 then CAST(json_extract(doc, '$.responseElements.userPool.id') AS JSON)
+            when 212 then CAST(to_json(list_filter(CAST(list_transform(CAST(CAST(flatten(list_transform(CAST(list_transform([CAST(json_extract(doc, '$.responseElements.pendingRequests') AS JSON)], lambda __tc1: CASE WHEN json_type(__tc1) = 'ARRAY' THEN json_extract(__tc1, '$[*]') END)[1] AS JSON[]), lambda __tc2: CASE coalesce(json_type(__tc2), 'NULL') WHEN 'ARRAY' THEN json_extract(__tc2, '$[*]') ELSE [CAST(__tc2 AS JSON)] END)) AS JSON[]) AS JSON[]), lambda __tc3: json_extract(__tc3, '$.workspaceId')) AS JSON[]), lambda __tc4: (NOT (coalesce(json_type(__tc4), 'NULL') IN ('NULL'))))) AS JSON)
+            when 213 then CAST(json_extract(doc, '$.responseElements.workspaceBundle.bundleId') AS JSON)
+            when 214 then CAST(json_extract(doc, '$.requestParameters.directoryId') AS JSON)
+            when 215 then CAST(json_extract(doc, '$.responseElements.portalArn') AS JSON)
+            when 216 then CAST(json_extract(doc, '$.requestParameters.groupName') AS JSON)
+            when 217 then CAST(json_extract(doc, '$.requestParameters.samplingRule.ruleName') AS JSON)
+            when 218 then CAST(json_extract(doc, '$.responseElements.domainName') AS JSON)
+            when 219 then CAST(json_extract(doc, '$.requestParameters.flowName') AS JSON)
+            when 220 then CAST(json_extract(doc, '$.requestParameters.meshName') AS JSON)
+            when 221 then CAST(json_extract(doc, '$.responseElements.virtualGateway.metadata.arn') AS JSON)
+            when 222 then CAST(json_extract(doc, '$.responseElements.virtualNode.metadata.arn') AS JSON)
+            when 223 then CAST(json_extract(doc, '$.responseElements.fleet.name') AS JSON)
+            when 224 then CAST(json_extract(doc, '$.responseElements.stack.name') AS JSON)
+            when 225 then CAST(json_extract(doc, '$.responseElements.portfolioDetail.id') AS JSON)
+            when 226 then CAST(json_extract(doc, '$.responseElements.productViewDetail.productViewSummary.productId') AS JSON)
+            when 227 then CAST(json_extract(doc, '$.responseElements.collaboration.id') AS JSON)
+            when 228 then CAST(json_extract(doc, '$.responseElements.configuredTable.id') AS JSON)
+            when 229 then CAST(json_extract(doc, '$.responseElements.membership.id') AS JSON)
+            when 230 then CAST(json_extract(doc, '$.responseElements.directoryArn') AS JSON)
+            when 231 then CAST(json_extract(doc, '$.responseElements.cluster.clusterId') AS JSON)
+            when 232 then CAST(json_extract(doc, '$.responseElements.pipelineId') AS JSON)
+            when 233 then CAST(json_extract(doc, '$.responseElements.project.arn') AS JSON)
+            when 234 then CAST(json_extract(doc, '$.responseElements.savingsPlanId') AS JSON)
+            when 235 then CAST(to_json(list_filter(CAST(list_transform(CAST(CAST(flatten(list_transform(CAST(list_transform([CAST(json_extract(doc, '$.responseElements.dataLakes') AS JSON)], lambda __tc1: CASE WHEN json_type(__tc1) = 'ARRAY' THEN json_extract(__tc1, '$[*]') END)[1] AS JSON[]), lambda __tc2: CASE coalesce(json_type(__tc2), 'NULL') WHEN 'ARRAY' THEN json_extract(__tc2, '$[*]') ELSE [CAST(__tc2 AS JSON)] END)) AS JSON[]) AS JSON[]), lambda __tc3: json_extract(__tc3, '$.dataLakeArn')) AS JSON[]), lambda __tc4: (NOT (coalesce(json_type(__tc4), 'NULL') IN ('NULL'))))) AS JSON)
+            when 236 then CAST(json_extract(doc, '$.responseElements.subscriber.subscriberId') AS JSON)
+            when 237 then CAST(to_json(list_filter(CAST(list_transform(CAST(CAST(flatten(list_transform(CAST(list_transform([CAST(json_extract(doc, '$.responseElements.tasks') AS JSON)], lambda __tc1: CASE WHEN json_type(__tc1) = 'ARRAY' THEN json_extract(__tc1, '$[*]') END)[1] AS JSON[]), lambda __tc2: CASE coalesce(json_type(__tc2), 'NULL') WHEN 'ARRAY' THEN json_extract(__tc2, '$[*]') ELSE [CAST(__tc2 AS JSON)] END)) AS JSON[]) AS JSON[]), lambda __tc3: json_extract(__tc3, '$.taskArn')) AS JSON[]), lambda __tc4: (NOT (coalesce(json_type(__tc4), 'NULL') IN ('NULL'))))) AS JSON)
+            when 238 then CAST(json_extract(doc, '$.responseElements.streamIdentifier') AS JSON)
+            when 239 then CAST(json_extract(doc, '$.responseElements.resourceShare.resourceShareArn') AS JSON)
+        end as ids_value
+        from {{ events }} as e
+        inner join (values
+                ('ec2', 'ec2.amazonaws.com', 'RunInstances', 1),
+                ('ebs', 'ec2.amazonaws.com', 'CreateVolume', 2),
+                ('ami', 'ec2.amazonaws.com', 'CreateImage', 3),
+                ('ami', 'ec2.amazonaws.com', 'RegisterImage', 3),
+                ('ami', 'ec2.amazonaws.com', 'CopyImage', 3),
+                ('ebs-snapshot', 'ec2.amazonaws.com', 'CreateSnapshot', 4),
+                ('ebs-snapshot', 'ec2.amazonaws.com', 'CopySnapshot', 4),
+                ('ebs-snapshot', 'ec2.amazonaws.com', 'CreateSnapshots', 5),
+                ('ebs-snapshot', 'ebs.amazonaws.com', 'StartSnapshot', 4),
+                ('asg', 'autoscaling.amazonaws.com', 'CreateAutoScalingGroup', 6),
+                ('launch-template-version', 'ec2.amazonaws.com', 'CreateLaunchTemplate', 7),
+                ('lambda', 'lambda.amazonaws.com', 'CreateFunction20150331', 8),
+                ('ecs', 'ecs.amazonaws.com', 'CreateCluster', 9),
+                ('ecs-service', 'ecs.amazonaws.com', 'CreateService', 10),
+                ('ecs-task-definition', 'ecs.amazonaws.com', 'RegisterTaskDefinition', 11),
+                ('eks', 'eks.amazonaws.com', 'CreateCluster', 12),
+                ('emr', 'elasticmapreduce.amazonaws.com', 'RunJobFlow', 13),
+                ('s3', 's3.amazonaws.com', 'CreateBucket', 14),
+                ('efs', 'elasticfilesystem.amazonaws.com', 'CreateFileSystem', 15),
+                ('fsx', 'fsx.amazonaws.com', 'CreateFileSystem', 16),
+                ('fsx', 'fsx.amazonaws.com', 'CreateFileSystemFromBackup', 16),
+                ('backup-plan', 'backup.amazonaws.com', 'CreateBackupPlan', 17),
+                ('backup-vault', 'backup.amazonaws.com', 'CreateBackupVault', 18),
+                ('glacier', 'glacier.amazonaws.com', 'CreateVault', 19),
+                ('ecr', 'ecr.amazonaws.com', 'CreateRepository', 20),
+                ('rds', 'rds.amazonaws.com', 'CreateDBInstance', 21),
+                ('rds', 'rds.amazonaws.com', 'CreateDBInstanceReadReplica', 21),
+                ('rds', 'rds.amazonaws.com', 'RestoreDBInstanceFromDBSnapshot', 21),
+                ('rds', 'rds.amazonaws.com', 'RestoreDBInstanceToPointInTime', 21),
+                ('rds', 'rds.amazonaws.com', 'RestoreDBInstanceFromS3', 21),
+                ('rds-cluster', 'rds.amazonaws.com', 'CreateDBCluster', 22),
+                ('rds-cluster', 'rds.amazonaws.com', 'RestoreDBClusterFromSnapshot', 22),
+                ('rds-cluster', 'rds.amazonaws.com', 'RestoreDBClusterToPointInTime', 22),
+                ('rds-cluster', 'rds.amazonaws.com', 'RestoreDBClusterFromS3', 22),
+                ('rds-snapshot', 'rds.amazonaws.com', 'CreateDBSnapshot', 23),
+                ('rds-snapshot', 'rds.amazonaws.com', 'CopyDBSnapshot', 23),
+                ('rds-cluster-snapshot', 'rds.amazonaws.com', 'CreateDBClusterSnapshot', 24),
+                ('rds-cluster-snapshot', 'rds.amazonaws.com', 'CopyDBClusterSnapshot', 24),
+                ('rds-subnet-group', 'rds.amazonaws.com', 'CreateDBSubnetGroup', 25),
+                ('rds-param-group', 'rds.amazonaws.com', 'CreateDBParameterGroup', 26),
+                ('rds-param-group', 'rds.amazonaws.com', 'CopyDBParameterGroup', 26),
+                ('dynamodb-table', 'dynamodb.amazonaws.com', 'CreateTable', 27),
+                ('dynamodb-table', 'dynamodb.amazonaws.com', 'RestoreTableFromBackup', 28),
+                ('cache-cluster', 'elasticache.amazonaws.com', 'CreateCacheCluster', 29),
+                ('cache-cluster', 'elasticache.amazonaws.com', 'CreateReplicationGroup', 30),
+                ('elasticache-group', 'elasticache.amazonaws.com', 'CreateReplicationGroup', 31),
+                ('redshift', 'redshift.amazonaws.com', 'CreateCluster', 32),
+                ('redshift', 'redshift.amazonaws.com', 'RestoreFromClusterSnapshot', 32),
+                ('elasticsearch', 'es.amazonaws.com', 'CreateElasticsearchDomain', 33),
+                ('elasticsearch', 'es.amazonaws.com', 'CreateDomain', 33),
+                ('dax', 'dax.amazonaws.com', 'CreateCluster', 34),
+                ('kinesis', 'kinesis.amazonaws.com', 'CreateStream', 35),
+                ('firehose', 'firehose.amazonaws.com', 'CreateDeliveryStream', 36),
+                ('kafka', 'kafka.amazonaws.com', 'CreateCluster', 37),
+                ('kafka', 'kafka.amazonaws.com', 'CreateClusterV2', 37),
+                ('vpc', 'ec2.amazonaws.com', 'CreateVpc', 38),
+                ('subnet', 'ec2.amazonaws.com', 'CreateSubnet', 39),
+                ('security-group', 'ec2.amazonaws.com', 'CreateSecurityGroup', 40),
+                ('eni', 'ec2.amazonaws.com', 'CreateNetworkInterface', 41),
+                ('eni', 'ec2.amazonaws.com', 'RunInstances', 42),
+                ('elastic-ip', 'ec2.amazonaws.com', 'AllocateAddress', 43),
+                ('nat-gateway', 'ec2.amazonaws.com', 'CreateNatGateway', 44),
+                ('internet-gateway', 'ec2.amazonaws.com', 'CreateInternetGateway', 45),
+                ('route-table', 'ec2.amazonaws.com', 'CreateRouteTable', 46),
+                ('network-acl', 'ec2.amazonaws.com', 'CreateNetworkAcl', 47),
+                ('vpc-endpoint', 'ec2.amazonaws.com', 'CreateVpcEndpoint', 48),
+                ('peering-connection', 'ec2.amazonaws.com', 'CreateVpcPeeringConnection', 49),
+                ('transit-gateway', 'ec2.amazonaws.com', 'CreateTransitGateway', 50),
+                ('customer-gateway', 'ec2.amazonaws.com', 'CreateCustomerGateway', 51),
+                ('vpn-gateway', 'ec2.amazonaws.com', 'CreateVpnGateway', 52),
+                ('mirror-target', 'ec2.amazonaws.com', 'CreateTrafficMirrorTarget', 53),
+                ('elb', 'elasticloadbalancing.amazonaws.com', 'CreateLoadBalancer', 54),
+                ('app-elb', 'elasticloadbalancing.amazonaws.com', 'CreateLoadBalancer', 55),
+                ('app-elb-target-group', 'elasticloadbalancing.amazonaws.com', 'CreateTargetGroup', 56),
+                ('distribution', 'cloudfront.amazonaws.com', 'CreateDistribution', 57),
+                ('distribution', 'cloudfront.amazonaws.com', 'CreateDistributionWithTags', 57),
+                ('hostedzone', 'route53.amazonaws.com', 'CreateHostedZone', 58),
+                ('sqs', 'sqs.amazonaws.com', 'CreateQueue', 59),
+                ('sns', 'sns.amazonaws.com', 'CreateTopic', 60),
+                ('event-rule', 'events.amazonaws.com', 'PutRule', 61),
+                ('event-bus', 'events.amazonaws.com', 'CreateEventBus', 61),
+                ('step-machine', 'states.amazonaws.com', 'CreateStateMachine', 62),
+                ('sfn-activity', 'states.amazonaws.com', 'CreateActivity', 63),
+                ('iam-role', 'iam.amazonaws.com', 'CreateRole', 64),
+                ('iam-user', 'iam.amazonaws.com', 'CreateUser', 65),
+                ('iam-policy', 'iam.amazonaws.com', 'CreatePolicy', 66),
+                ('kms-key', 'kms.amazonaws.com', 'CreateKey', 67),
+                ('secrets-manager', 'secretsmanager.amazonaws.com', 'CreateSecret', 61),
+                ('acm-certificate', 'acm.amazonaws.com', 'RequestCertificate', 68),
+                ('acm-certificate', 'acm.amazonaws.com', 'ImportCertificate', 68),
+                ('identity-pool', 'cognito-identity.amazonaws.com', 'CreateIdentityPool', 69),
+                ('wafv2', 'wafv2.amazonaws.com', 'CreateWebACL', 70),
+                ('cloudtrail', 'cloudtrail.amazonaws.com', 'CreateTrail', 71),
+                ('cfn', 'cloudformation.amazonaws.com', 'CreateStack', 72),
+                ('ssm-parameter', 'ssm.amazonaws.com', 'PutParameter', 61),
+                ('log-group', 'logs.amazonaws.com', 'CreateLogGroup', 73),
+                ('codebuild', 'codebuild.amazonaws.com', 'CreateProject', 61),
+                ('codepipeline', 'codepipeline.amazonaws.com', 'CreatePipeline', 74),
+                ('codecommit', 'codecommit.amazonaws.com', 'CreateRepository', 20),
+                ('alarm', 'monitoring.amazonaws.com', 'PutMetricAlarm', 75),
+                ('glue-connection', 'glue.amazonaws.com', 'CreateConnection', 76),
+                ('glue-database', 'glue.amazonaws.com', 'CreateDatabase', 77),
+                ('glue-job', 'glue.amazonaws.com', 'CreateJob', 61),
+                ('glue-crawler', 'glue.amazonaws.com', 'CreateCrawler', 61),
+                ('sagemaker-notebook', 'sagemaker.amazonaws.com', 'CreateNotebookInstance', 78),
+                ('ssm-document', 'ssm.amazonaws.com', 'CreateDocument', 61),
+                ('rest-api', 'apigateway.amazonaws.com', 'CreateRestApi', 79),
+                ('apigwv2', 'apigateway.amazonaws.com', 'CreateApi', 80),
+                ('key-pair', 'ec2.amazonaws.com', 'CreateKeyPair', 81),
+                ('key-pair', 'ec2.amazonaws.com', 'ImportKeyPair', 81),
+                ('ec2-capacity-reservation', 'ec2.amazonaws.com', 'CreateCapacityReservation', 82),
+                ('ec2-reserved', 'ec2.amazonaws.com', 'PurchaseReservedInstancesOffering', 83),
+                ('ec2-spot-fleet-request', 'ec2.amazonaws.com', 'RequestSpotFleet', 84),
+                ('flow-log', 'ec2.amazonaws.com', 'CreateFlowLogs', 85),
+                ('mirror-session', 'ec2.amazonaws.com', 'CreateTrafficMirrorSession', 86),
+                ('prefix-list', 'ec2.amazonaws.com', 'CreateManagedPrefixList', 87),
+                ('client-vpn-endpoint', 'ec2.amazonaws.com', 'CreateClientVpnEndpoint', 88),
+                ('transit-attachment', 'ec2.amazonaws.com', 'CreateTransitGatewayVpcAttachment', 89),
+                ('transit-attachment', 'ec2.amazonaws.com', 'CreateTransitGatewayPeeringAttachment', 90),
+                ('transit-attachment', 'ec2.amazonaws.com', 'CreateTransitGatewayConnect', 91),
+                ('vpc-endpoint-service-configuration', 'ec2.amazonaws.com', 'CreateVpcEndpointServiceConfiguration', 92),
+                ('vpn-connection', 'ec2.amazonaws.com', 'CreateVpnConnection', 93),
+                ('sagemaker-endpoint', 'sagemaker.amazonaws.com', 'CreateEndpoint', 94),
+                ('sagemaker-endpoint-config', 'sagemaker.amazonaws.com', 'CreateEndpointConfig', 95),
+                ('sagemaker-model', 'sagemaker.amazonaws.com', 'CreateModel', 96),
+                ('sagemaker-job', 'sagemaker.amazonaws.com', 'CreateTrainingJob', 97),
+                ('sagemaker-transform-job', 'sagemaker.amazonaws.com', 'CreateTransformJob', 98),
+                ('sagemaker-processing-job', 'sagemaker.amazonaws.com', 'CreateProcessingJob', 99),
+                ('sagemaker-hyperparameter-tuning-job', 'sagemaker.amazonaws.com', 'CreateHyperParameterTuningJob', 100),
+                ('sagemaker-auto-ml-job', 'sagemaker.amazonaws.com', 'CreateAutoMLJob', 101),
+                ('sagemaker-auto-ml-job', 'sagemaker.amazonaws.com', 'CreateAutoMLJobV2', 101),
+                ('sagemaker-compilation-job', 'sagemaker.amazonaws.com', 'CreateCompilationJob', 102),
+                ('sagemaker-user-profile', 'sagemaker.amazonaws.com', 'CreateUserProfile', 103),
+                ('sagemaker-space', 'sagemaker.amazonaws.com', 'CreateSpace', 104),
+                ('sagemaker-app', 'sagemaker.amazonaws.com', 'CreateApp', 105),
+                ('sagemaker-cluster', 'sagemaker.amazonaws.com', 'CreateCluster', 37),
+                ('sagemaker-data-quality-job-definition', 'sagemaker.amazonaws.com', 'CreateDataQualityJobDefinition', 106),
+                ('sagemaker-model-bias-job-definition', 'sagemaker.amazonaws.com', 'CreateModelBiasJobDefinition', 106),
+                ('sagemaker-model-explainability-job-definition', 'sagemaker.amazonaws.com', 'CreateModelExplainabilityJobDefinition', 106),
+                ('sagemaker-model-quality-job-definition', 'sagemaker.amazonaws.com', 'CreateModelQualityJobDefinition', 106),
+                ('sagemaker-domain', 'sagemaker.amazonaws.com', 'CreateDomain', 107),
+                ('message-broker', 'amazonmq.amazonaws.com', 'CreateBroker', 108),
+                ('message-config', 'amazonmq.amazonaws.com', 'CreateConfiguration', 79),
+                ('healthcheck', 'route53.amazonaws.com', 'CreateHealthCheck', 109),
+                ('comprehend-document-classification-job', 'comprehend.amazonaws.com', 'StartDocumentClassificationJob', 110),
+                ('comprehend-dominant-language-detection-job', 'comprehend.amazonaws.com', 'StartDominantLanguageDetectionJob', 110),
+                ('comprehend-entities-detection-job', 'comprehend.amazonaws.com', 'StartEntitiesDetectionJob', 110),
+                ('comprehend-events-detection-job', 'comprehend.amazonaws.com', 'StartEventsDetectionJob', 110),
+                ('comprehend-key-phrases-detection-job', 'comprehend.amazonaws.com', 'StartKeyPhrasesDetectionJob', 110),
+                ('comprehend-pii-entities-detection-job', 'comprehend.amazonaws.com', 'StartPiiEntitiesDetectionJob', 110),
+                ('comprehend-sentiment-detection-job', 'comprehend.amazonaws.com', 'StartSentimentDetectionJob', 110),
+                ('comprehend-targeted-sentiment-detection-job', 'comprehend.amazonaws.com', 'StartTargetedSentimentDetectionJob', 110),
+                ('comprehend-topics-detection-job', 'comprehend.amazonaws.com', 'StartTopicsDetectionJob', 110),
+                ('comprehend-document-classifier', 'comprehend.amazonaws.com', 'CreateDocumentClassifier', 111),
+                ('comprehend-entity-recognizer', 'comprehend.amazonaws.com', 'CreateEntityRecognizer', 112),
+                ('comprehend-endpoint', 'comprehend.amazonaws.com', 'CreateEndpoint', 94),
+                ('comprehend-flywheel', 'comprehend.amazonaws.com', 'CreateFlywheel', 113),
+                ('bedrock-agent', 'bedrock.amazonaws.com', 'CreateAgent', 114),
+                ('bedrock-knowledge-base', 'bedrock.amazonaws.com', 'CreateKnowledgeBase', 115),
+                ('bedrock-customization-job', 'bedrock.amazonaws.com', 'CreateModelCustomizationJob', 116),
+                ('bedrock-custom-model', 'bedrock.amazonaws.com', 'CreateCustomModel', 96),
+                ('bedrock-evaluation-job', 'bedrock.amazonaws.com', 'CreateEvaluationJob', 116),
+                ('bedrock-guardrail', 'bedrock.amazonaws.com', 'CreateGuardrail', 117),
+                ('bedrock-inference-profile', 'bedrock.amazonaws.com', 'CreateInferenceProfile', 118),
+                ('bedrock-model-invocation-job', 'bedrock.amazonaws.com', 'CreateModelInvocationJob', 116),
+                ('batch-compute', 'batch.amazonaws.com', 'CreateComputeEnvironment', 119),
+                ('batch-queue', 'batch.amazonaws.com', 'CreateJobQueue', 120),
+                ('batch-definition', 'batch.amazonaws.com', 'RegisterJobDefinition', 121),
+                ('athena-work-group', 'athena.amazonaws.com', 'CreateWorkGroup', 61),
+                ('athena-data-catalog', 'athena.amazonaws.com', 'CreateDataCatalog', 61),
+                ('athena-capacity-reservation', 'athena.amazonaws.com', 'CreateCapacityReservation', 61),
+                ('glue-dev-endpoint', 'glue.amazonaws.com', 'CreateDevEndpoint', 122),
+                ('glue-ml-transform', 'glue.amazonaws.com', 'CreateMLTransform', 123),
+                ('glue-trigger', 'glue.amazonaws.com', 'CreateTrigger', 61),
+                ('glue-workflow', 'glue.amazonaws.com', 'CreateWorkflow', 61),
+                ('memorydb', 'memorydb.amazonaws.com', 'CreateCluster', 12),
+                ('memorydb-acl', 'memorydb.amazonaws.com', 'CreateACL', 124),
+                ('memorydb-parameter-group', 'memorydb.amazonaws.com', 'CreateParameterGroup', 125),
+                ('memorydb-snapshot', 'memorydb.amazonaws.com', 'CreateSnapshot', 126),
+                ('memorydb-snapshot', 'memorydb.amazonaws.com', 'CopySnapshot', 126),
+                ('memorydb-subnet-group', 'memorydb.amazonaws.com', 'CreateSubnetGroup', 127),
+                ('memorydb-user', 'memorydb.amazonaws.com', 'CreateUser', 128),
+                ('cache-snapshot', 'elasticache.amazonaws.com', 'CreateSnapshot', 129),
+                ('cache-snapshot', 'elasticache.amazonaws.com', 'CopySnapshot', 129),
+                ('elasticache-user', 'elasticache.amazonaws.com', 'CreateUser', 130),
+                ('rds-cluster-param-group', 'rds.amazonaws.com', 'CreateDBClusterParameterGroup', 131),
+                ('rds-cluster-param-group', 'rds.amazonaws.com', 'CopyDBClusterParameterGroup', 131),
+                ('rds-global-cluster', 'rds.amazonaws.com', 'CreateGlobalCluster', 132),
+                ('rds-proxy', 'rds.amazonaws.com', 'CreateDBProxy', 133),
+                ('rds-reserved', 'rds.amazonaws.com', 'PurchaseReservedDBInstancesOffering', 134),
+                ('rds-subscription', 'rds.amazonaws.com', 'CreateEventSubscription', 135),
+                ('rds-db-shard-group', 'rds.amazonaws.com', 'CreateDBShardGroup', 136),
+                ('redshift-snapshot', 'redshift.amazonaws.com', 'CreateClusterSnapshot', 137),
+                ('redshift-snapshot', 'redshift.amazonaws.com', 'CopyClusterSnapshot', 137),
+                ('redshift-subnet-group', 'redshift.amazonaws.com', 'CreateClusterSubnetGroup', 138),
+                ('dms-endpoint', 'dms.amazonaws.com', 'CreateEndpoint', 139),
+                ('dms-instance', 'dms.amazonaws.com', 'CreateReplicationInstance', 140),
+                ('dms-replication-task', 'dms.amazonaws.com', 'CreateReplicationTask', 141),
+                ('resolver-rule', 'route53resolver.amazonaws.com', 'CreateResolverRule', 142),
+                ('r53domain', 'route53domains.amazonaws.com', 'RegisterDomain', 33),
+                ('r53domain', 'route53domains.amazonaws.com', 'TransferDomain', 33),
+                ('readiness-check', 'route53-recovery-readiness.amazonaws.com', 'CreateReadinessCheck', 143),
+                ('directconnect', 'directconnect.amazonaws.com', 'CreateConnection', 144),
+                ('directconnect-gateway', 'directconnect.amazonaws.com', 'CreateDirectConnectGateway', 145),
+                ('directconnect-virtual-interface', 'directconnect.amazonaws.com', 'CreatePrivateVirtualInterface', 146),
+                ('directconnect-virtual-interface', 'directconnect.amazonaws.com', 'CreatePublicVirtualInterface', 146),
+                ('directconnect-virtual-interface', 'directconnect.amazonaws.com', 'CreateTransitVirtualInterface', 147),
+                ('cloudfront-function', 'cloudfront.amazonaws.com', 'CreateFunction', 61),
+                ('cloudfront-key-value-store', 'cloudfront.amazonaws.com', 'CreateKeyValueStore', 61),
+                ('streaming-distribution', 'cloudfront.amazonaws.com', 'CreateStreamingDistribution', 148),
+                ('streaming-distribution', 'cloudfront.amazonaws.com', 'CreateStreamingDistributionWithTags', 148),
+                ('globalaccelerator', 'globalaccelerator.amazonaws.com', 'CreateAccelerator', 149),
+                ('firewall', 'network-firewall.amazonaws.com', 'CreateFirewall', 150),
+                ('vpc-lattice-service', 'vpc-lattice.amazonaws.com', 'CreateService', 79),
+                ('vpc-lattice-service-network', 'vpc-lattice.amazonaws.com', 'CreateServiceNetwork', 79),
+                ('vpc-lattice-target-group', 'vpc-lattice.amazonaws.com', 'CreateTargetGroup', 79),
+                ('vpc-lattice-listener', 'vpc-lattice.amazonaws.com', 'CreateListener', 79),
+                ('vpc-lattice-rule', 'vpc-lattice.amazonaws.com', 'CreateRule', 79),
+                ('vpc-lattice-service-network-association', 'vpc-lattice.amazonaws.com', 'CreateServiceNetworkVpcAssociation', 79),
+                ('networkmanager-global', 'networkmanager.amazonaws.com', 'CreateGlobalNetwork', 151),
+                ('networkmanager-core', 'networkmanager.amazonaws.com', 'CreateCoreNetwork', 152),
+                ('networkmanager-site', 'networkmanager.amazonaws.com', 'CreateSite', 153),
+                ('networkmanager-device', 'networkmanager.amazonaws.com', 'CreateDevice', 154),
+                ('networkmanager-link', 'networkmanager.amazonaws.com', 'CreateLink', 155),
+                ('waf-regional', 'waf-regional.amazonaws.com', 'CreateWebACL', 156),
+                ('composite-alarm', 'monitoring.amazonaws.com', 'PutCompositeAlarm', 75),
+                ('cloudwatch-dashboard', 'monitoring.amazonaws.com', 'PutDashboard', 157),
+                ('insight-rule', 'monitoring.amazonaws.com', 'PutInsightRule', 158),
+                ('destination', 'logs.amazonaws.com', 'PutDestination', 159),
+                ('delivery-destination', 'logs.amazonaws.com', 'PutDeliveryDestination', 61),
+                ('cloudwatch-synthetics', 'synthetics.amazonaws.com', 'CreateCanary', 160),
+                ('config-rule', 'config.amazonaws.com', 'PutConfigRule', 161),
+                ('ops-item', 'ssm.amazonaws.com', 'CreateOpsItem', 162),
+                ('ssm-association', 'ssm.amazonaws.com', 'CreateAssociation', 163),
+                ('ssm-association', 'ssm.amazonaws.com', 'CreateAssociationBatch', 164),
+                ('ssm-maintenance-window', 'ssm.amazonaws.com', 'CreateMaintenanceWindow', 165),
+                ('ssm-patch-baseline', 'ssm.amazonaws.com', 'CreatePatchBaseline', 166),
+                ('dlm-policy', 'dlm.amazonaws.com', 'CreateLifecyclePolicy', 167),
+                ('org-policy', 'organizations.amazonaws.com', 'CreatePolicy', 168),
+                ('org-unit', 'organizations.amazonaws.com', 'CreateOrganizationalUnit', 169),
+                ('codedeploy-app', 'codedeploy.amazonaws.com', 'CreateApplication', 170),
+                ('codedeploy-group', 'codedeploy.amazonaws.com', 'CreateDeploymentGroup', 171),
+                ('datasync-agent', 'datasync.amazonaws.com', 'CreateAgent', 172),
+                ('datasync-task', 'datasync.amazonaws.com', 'CreateTask', 173),
+                ('directory', 'ds.amazonaws.com', 'CreateDirectory', 174),
+                ('directory', 'ds.amazonaws.com', 'CreateMicrosoftAD', 174),
+                ('directory', 'ds.amazonaws.com', 'ConnectDirectory', 174),
+                ('dsql-cluster', 'dsql.amazonaws.com', 'CreateCluster', 175),
+                ('elasticbeanstalk-environment', 'elasticbeanstalk.amazonaws.com', 'CreateEnvironment', 176),
+                ('emr-serverless-app', 'emr-serverless.amazonaws.com', 'CreateApplication', 177),
+                ('eventbridge-pipes', 'pipes.amazonaws.com', 'CreatePipe', 61),
+                ('fis-template', 'fis.amazonaws.com', 'CreateExperimentTemplate', 178),
+                ('fis-experiment', 'fis.amazonaws.com', 'StartExperiment', 179),
+                ('fsx-backup', 'fsx.amazonaws.com', 'CreateBackup', 180),
+                ('fsx-backup', 'fsx.amazonaws.com', 'CopyBackup', 180),
+                ('fsx-volume', 'fsx.amazonaws.com', 'CreateVolume', 181),
+                ('fsx-volume', 'fsx.amazonaws.com', 'CreateVolumeFromBackup', 181),
+                ('graphql-api', 'appsync.amazonaws.com', 'CreateGraphqlApi', 182),
+                ('iot-policy', 'iot.amazonaws.com', 'CreatePolicy', 183),
+                ('iot-ota-update', 'iot.amazonaws.com', 'CreateOTAUpdate', 184),
+                ('kendra', 'kendra.amazonaws.com', 'CreateIndex', 79),
+                ('keyspace', 'cassandra.amazonaws.com', 'CreateKeyspace', 185),
+                ('kinesis-analytics', 'kinesisanalytics.amazonaws.com', 'CreateApplication', 186),
+                ('kinesis-analyticsv2', 'kinesisanalytics.amazonaws.com', 'CreateApplication', 187),
+                ('kinesis-video', 'kinesisvideo.amazonaws.com', 'CreateStream', 35),
+                ('lambda-event-source-mapping', 'lambda.amazonaws.com', 'CreateEventSourceMapping20150331', 188),
+                ('opensearch-serverless', 'aoss.amazonaws.com', 'CreateCollection', 189),
+                ('opensearch-ingestion', 'osis.amazonaws.com', 'CreatePipeline', 190),
+                ('payment-cryptography-key', 'payment-cryptography.amazonaws.com', 'CreateKey', 191),
+                ('payment-cryptography-key', 'payment-cryptography.amazonaws.com', 'ImportKey', 191),
+                ('qbusiness-application', 'qbusiness.amazonaws.com', 'CreateApplication', 177),
+                ('qbusiness-index', 'qbusiness.amazonaws.com', 'CreateIndex', 192),
+                ('qbusiness-data-source', 'qbusiness.amazonaws.com', 'CreateDataSource', 193),
+                ('qbusiness-plugin', 'qbusiness.amazonaws.com', 'CreatePlugin', 194),
+                ('qbusiness-data-accessor', 'qbusiness.amazonaws.com', 'CreateDataAccessor', 195),
+                ('quicksight-dashboard', 'quicksight.amazonaws.com', 'CreateDashboard', 196),
+                ('quicksight-datasource', 'quicksight.amazonaws.com', 'CreateDataSource', 193),
+                ('quicksight-user', 'quicksight.amazonaws.com', 'RegisterUser', 197),
+                ('s3-table-bucket', 's3tables.amazonaws.com', 'CreateTableBucket', 198),
+                ('s3-table', 's3tables.amazonaws.com', 'CreateTable', 199),
+                ('servicediscovery-namespace', 'servicediscovery.amazonaws.com', 'CreateHttpNamespace', 61),
+                ('servicediscovery-namespace', 'servicediscovery.amazonaws.com', 'CreatePrivateDnsNamespace', 61),
+                ('servicediscovery-namespace', 'servicediscovery.amazonaws.com', 'CreatePublicDnsNamespace', 61),
+                ('ses-configuration-set', 'ses.amazonaws.com', 'CreateConfigurationSet', 200),
+                ('ses-configuration-set-v2', 'ses.amazonaws.com', 'CreateConfigurationSet', 200),
+                ('ses-dedicated-ip-pool', 'ses.amazonaws.com', 'CreateDedicatedIpPool', 201),
+                ('ses-email-identity', 'ses.amazonaws.com', 'CreateEmailIdentity', 202),
+                ('ses-email-identity', 'ses.amazonaws.com', 'VerifyDomainIdentity', 203),
+                ('ses-email-identity', 'ses.amazonaws.com', 'VerifyEmailIdentity', 204),
+                ('shield-protection', 'shield.amazonaws.com', 'CreateProtection', 205),
+                ('storage-gateway', 'storagegateway.amazonaws.com', 'ActivateGateway', 206),
+                ('swf-domain', 'swf.amazonaws.com', 'RegisterDomain', 61),
+                ('timestream-database', 'timestream.amazonaws.com', 'CreateDatabase', 207),
+                ('timestream-table', 'timestream.amazonaws.com', 'CreateTable', 208),
+                ('timestream-influxdb', 'timestream-influxdb.amazonaws.com', 'CreateDbInstance', 198),
+                ('timestream-influxdb-cluster', 'timestream-influxdb.amazonaws.com', 'CreateDbCluster', 209),
+                ('transfer-web-app', 'transfer.amazonaws.com', 'CreateWebApp', 210),
+                ('user-pool', 'cognito-idp.amazonaws.com', 'CreateUserPool', 211),
+                ('workspaces', 'workspaces.amazonaws.com', 'CreateWorkspaces', 212),
+                ('workspaces-bundle', 'workspaces.amazonaws.com', 'CreateWorkspaceBundle', 213),
+                ('workspaces-image', 'workspaces.amazonaws.com', 'CreateWorkspaceImage', 3),
+                ('workspaces-image', 'workspaces.amazonaws.com', 'CopyWorkspaceImage', 3),
+                ('workspaces-image', 'workspaces.amazonaws.com', 'ImportWorkspaceImage', 3),
+                ('workspaces-directory', 'workspaces.amazonaws.com', 'RegisterWorkspaceDirectory', 214),
+                ('workspaces-web', 'workspaces-web.amazonaws.com', 'CreatePortal', 215),
+                ('xray-group', 'xray.amazonaws.com', 'CreateGroup', 216),
+                ('xray-rule', 'xray.amazonaws.com', 'CreateSamplingRule', 217),
+                ('airflow', 'airflow.amazonaws.com', 'CreateEnvironment', 61),
+                ('apigw-domain-name', 'apigateway.amazonaws.com', 'CreateDomainName', 218),
+                ('app-flow', 'appflow.amazonaws.com', 'CreateFlow', 219),
+                ('appmesh-mesh', 'appmesh.amazonaws.com', 'CreateMesh', 220),
+                ('appmesh-virtualgateway', 'appmesh.amazonaws.com', 'CreateVirtualGateway', 221),
+                ('appmesh-virtualnode', 'appmesh.amazonaws.com', 'CreateVirtualNode', 222),
+                ('appstream-fleet', 'appstream.amazonaws.com', 'CreateFleet', 223),
+                ('appstream-stack', 'appstream.amazonaws.com', 'CreateStack', 224),
+                ('catalog-portfolio', 'servicecatalog.amazonaws.com', 'CreatePortfolio', 225),
+                ('catalog-product', 'servicecatalog.amazonaws.com', 'CreateProduct', 226),
+                ('cleanrooms-collaboration', 'cleanrooms.amazonaws.com', 'CreateCollaboration', 227),
+                ('cleanrooms-configured-table', 'cleanrooms.amazonaws.com', 'CreateConfiguredTable', 228),
+                ('cleanrooms-membership', 'cleanrooms.amazonaws.com', 'CreateMembership', 229),
+                ('cloud-directory', 'clouddirectory.amazonaws.com', 'CreateDirectory', 230),
+                ('cloudhsm-cluster', 'cloudhsm.amazonaws.com', 'CreateCluster', 231),
+                ('datapipeline', 'datapipeline.amazonaws.com', 'CreatePipeline', 232),
+                ('devicefarm-project', 'devicefarm.amazonaws.com', 'CreateProject', 233),
+                ('savings-plan', 'savingsplans.amazonaws.com', 'CreateSavingsPlan', 234),
+                ('security-lake', 'securitylake.amazonaws.com', 'CreateDataLake', 235),
+                ('security-lake-subscriber', 'securitylake.amazonaws.com', 'CreateSubscriber', 236),
+                ('aiops-investigation-group', 'aiops.amazonaws.com', 'CreateInvestigationGroup', 198),
+                ('ecs-task', 'ecs.amazonaws.com', 'RunTask', 237),
+                ('ecs-task', 'ecs.amazonaws.com', 'StartTask', 237),
+                ('dsql-stream', 'dsql.amazonaws.com', 'CreateStream', 238),
+                ('resource-share-self', 'ram.amazonaws.com', 'CreateResourceShare', 239)
+        ) as m (resource_type, event_source, event_name, expression)
+            on e.event_source = m.event_source and e.event_name = m.event_name
     ) as v
     cross join unnest(CASE coalesce(json_type(v.ids_value), 'NULL') WHEN 'VARCHAR' THEN CASE WHEN (v.ids_value ->> '$') = '' THEN CAST([] AS VARCHAR[]) ELSE [(v.ids_value ->> '$')] END WHEN 'BIGINT' THEN [CAST(CAST(v.ids_value AS HUGEINT) AS VARCHAR)] WHEN 'UBIGINT' THEN [CAST(CAST(v.ids_value AS HUGEINT) AS VARCHAR)] WHEN 'DOUBLE' THEN [CAST(CAST(v.ids_value AS DOUBLE) AS VARCHAR)] WHEN 'ARRAY' THEN coalesce(list_filter(CAST(list_transform(CAST(CAST(flatten(list_transform(CAST(CAST(flatten(list_transform(CAST(CAST(flatten(list_transform(CAST(CAST(flatten(list_transform(CAST(CAST(flatten(list_transform(CAST(CAST(flatten(list_transform(CAST(CAST(flatten(list_transform(CAST(json_extract(v.ids_value, '$[*]') AS JSON[]), lambda __tc1: CASE coalesce(json_type(__tc1), 'NULL') WHEN 'ARRAY' THEN json_extract(__tc1, '$[*]') ELSE [CAST(__tc1 AS JSON)] END)) AS JSON[]) AS JSON[]), lambda __tc2: CASE coalesce(json_type(__tc2), 'NULL') WHEN 'ARRAY' THEN json_extract(__tc2, '$[*]') ELSE [CAST(__tc2 AS JSON)] END)) AS JSON[]) AS JSON[]), lambda __tc3: CASE coalesce(json_type(__tc3), 'NULL') WHEN 'ARRAY' THEN json_extract(__tc3, '$[*]') ELSE [CAST(__tc3 AS JSON)] END)) AS JSON[]) AS JSON[]), lambda __tc4: CASE coalesce(json_type(__tc4), 'NULL') WHEN 'ARRAY' THEN json_extract(__tc4, '$[*]') ELSE [CAST(__tc4 AS JSON)] END)) AS JSON[]) AS JSON[]), lambda __tc5: CASE coalesce(json_type(__tc5), 'NULL') WHEN 'ARRAY' THEN json_extract(__tc5, '$[*]') ELSE [CAST(__tc5 AS JSON)] END)) AS JSON[]) AS JSON[]), lambda __tc6: CASE coalesce(json_type(__tc6), 'NULL') WHEN 'ARRAY' THEN json_extract(__tc6, '$[*]') ELSE [CAST(__tc6 AS JSON)] END)) AS JSON[]) AS JSON[]), lambda __tc7: CASE coalesce(json_type(__tc7), 'NULL') WHEN 'ARRAY' THEN json_extract(__tc7, '$[*]') ELSE [CAST(__tc7 AS JSON)] END)) AS JSON[]) AS JSON[]), lambda __tc8: CASE coalesce(json_type(__tc8), 'NULL') WHEN 'VARCHAR' THEN (__tc8 ->> '$') WHEN 'BIGINT' THEN CAST(CAST(__tc8 AS HUGEINT) AS VARCHAR) WHEN 'UBIGINT' THEN CAST(CAST(__tc8 AS HUGEINT) AS VARCHAR) WHEN 'DOUBLE' THEN CAST(CAST(__tc8 AS DOUBLE) AS VARCHAR) WHEN 'ARRAY' THEN CAST(error('trailcreator: ids nested in more than 8 levels of lists are not supported') AS VARCHAR) END) AS VARCHAR[]), lambda __tc9: __tc9 <> ''), CAST([] AS VARCHAR[])) ELSE CAST([] AS VARCHAR[]) END) as t (resource_id)
 {% endmacro %}
@@ -1680,1333 +930,583 @@
     {#- The same on Athena (Trino). -#}
     select v.event_id, v.resource_type, t.resource_id
     from (
-        select event_id, 'ec2' as resource_type, CAST(filter(transform(flatten(transform(element_at(transform(ARRAY[json_extract(doc, '$.responseElements.instancesSet.items')], __tc1 -> CASE substr(json_format(__tc1), 1, 1) WHEN '[' THEN CAST(__tc1 AS ARRAY(JSON)) END), 1), __tc2 -> CASE substr(json_format(__tc2), 1, 1) WHEN '[' THEN CAST(__tc2 AS ARRAY(JSON)) ELSE ARRAY[__tc2] END)), __tc3 -> json_extract(__tc3, '$.instanceId')), __tc4 -> (NOT (coalesce(json_format(__tc4), 'null') = 'null'))) AS JSON) as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'RunInstances'
-        union all
-        select event_id, 'ebs' as resource_type, json_extract(doc, '$.responseElements.volumeId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateVolume'
-        union all
-        select event_id, 'ami' as resource_type, json_extract(doc, '$.responseElements.imageId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateImage'
-        union all
-        select event_id, 'ami' as resource_type, json_extract(doc, '$.responseElements.imageId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'RegisterImage'
-        union all
-        select event_id, 'ami' as resource_type, json_extract(doc, '$.responseElements.imageId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CopyImage'
-        union all
-        select event_id, 'ebs-snapshot' as resource_type, json_extract(doc, '$.responseElements.snapshotId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateSnapshot'
-        union all
-        select event_id, 'ebs-snapshot' as resource_type, json_extract(doc, '$.responseElements.snapshotId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CopySnapshot'
-        union all
-        select event_id, 'ebs-snapshot' as resource_type, CAST(CASE WHEN (coalesce(json_format(doc), 'null') = 'null') THEN CAST(NULL AS ARRAY(JSON)) ELSE ARRAY[json_extract(doc, '$.responseElements.CreateSnapshotsResponse.snapshotSet.item.snapshotId'), CAST(filter(transform(flatten(transform(element_at(transform(ARRAY[json_extract(doc, '$.responseElements.CreateSnapshotsResponse.snapshotSet.item')], __tc1 -> CASE substr(json_format(__tc1), 1, 1) WHEN '[' THEN CAST(__tc1 AS ARRAY(JSON)) END), 1), __tc2 -> CASE substr(json_format(__tc2), 1, 1) WHEN '[' THEN CAST(__tc2 AS ARRAY(JSON)) ELSE ARRAY[__tc2] END)), __tc3 -> json_extract(__tc3, '$.snapshotId')), __tc4 -> (NOT (coalesce(json_format(__tc4), 'null') = 'null'))) AS JSON)] END AS JSON) as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateSnapshots'
-        union all
-        select event_id, 'ebs-snapshot' as resource_type, json_extract(doc, '$.responseElements.snapshotId') as ids_value
-        from {{ events }}
-        where event_source = 'ebs.amazonaws.com' and event_name = 'StartSnapshot'
-        union all
-        select event_id, 'asg' as resource_type, json_extract(doc, '$.requestParameters.autoScalingGroupName') as ids_value
-        from {{ events }}
-        where event_source = 'autoscaling.amazonaws.com' and event_name = 'CreateAutoScalingGroup'
-        union all
-        select event_id, 'launch-template-version' as resource_type, json_extract(doc, '$.responseElements.CreateLaunchTemplateResponse.launchTemplate.launchTemplateId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateLaunchTemplate'
-        union all
-        select event_id, 'lambda' as resource_type, json_extract(doc, '$.responseElements.functionName') as ids_value
-        from {{ events }}
-        where event_source = 'lambda.amazonaws.com' and event_name = 'CreateFunction20150331'
-        union all
-        select event_id, 'ecs' as resource_type, json_extract(doc, '$.responseElements.cluster.clusterArn') as ids_value
-        from {{ events }}
-        where event_source = 'ecs.amazonaws.com' and event_name = 'CreateCluster'
-        union all
-        select event_id, 'ecs-service' as resource_type, json_extract(doc, '$.responseElements.service.serviceArn') as ids_value
-        from {{ events }}
-        where event_source = 'ecs.amazonaws.com' and event_name = 'CreateService'
-        union all
-        select event_id, 'ecs-task-definition' as resource_type, json_extract(doc, '$.responseElements.taskDefinition.taskDefinitionArn') as ids_value
-        from {{ events }}
-        where event_source = 'ecs.amazonaws.com' and event_name = 'RegisterTaskDefinition'
-        union all
-        select event_id, 'eks' as resource_type, json_extract(doc, '$.responseElements.cluster.name') as ids_value
-        from {{ events }}
-        where event_source = 'eks.amazonaws.com' and event_name = 'CreateCluster'
-        union all
-        select event_id, 'emr' as resource_type, json_extract(doc, '$.responseElements.jobFlowId') as ids_value
-        from {{ events }}
-        where event_source = 'elasticmapreduce.amazonaws.com' and event_name = 'RunJobFlow'
-        union all
-        select event_id, 's3' as resource_type, json_extract(doc, '$.requestParameters.bucketName') as ids_value
-        from {{ events }}
-        where event_source = 's3.amazonaws.com' and event_name = 'CreateBucket'
-        union all
-        select event_id, 'efs' as resource_type, json_extract(doc, '$.responseElements.fileSystemId') as ids_value
-        from {{ events }}
-        where event_source = 'elasticfilesystem.amazonaws.com' and event_name = 'CreateFileSystem'
-        union all
-        select event_id, 'fsx' as resource_type, json_extract(doc, '$.responseElements.fileSystem.fileSystemId') as ids_value
-        from {{ events }}
-        where event_source = 'fsx.amazonaws.com' and event_name = 'CreateFileSystem'
-        union all
-        select event_id, 'fsx' as resource_type, json_extract(doc, '$.responseElements.fileSystem.fileSystemId') as ids_value
-        from {{ events }}
-        where event_source = 'fsx.amazonaws.com' and event_name = 'CreateFileSystemFromBackup'
-        union all
-        select event_id, 'backup-plan' as resource_type, json_extract(doc, '$.requestParameters.backupPlan.backupPlanName') as ids_value
-        from {{ events }}
-        where event_source = 'backup.amazonaws.com' and event_name = 'CreateBackupPlan'
-        union all
-        select event_id, 'backup-vault' as resource_type, json_extract(doc, '$.responseElements.backupVaultName') as ids_value
-        from {{ events }}
-        where event_source = 'backup.amazonaws.com' and event_name = 'CreateBackupVault'
-        union all
-        select event_id, 'glacier' as resource_type, json_extract(doc, '$.requestParameters.vaultName') as ids_value
-        from {{ events }}
-        where event_source = 'glacier.amazonaws.com' and event_name = 'CreateVault'
-        union all
-        select event_id, 'ecr' as resource_type, json_extract(doc, '$.requestParameters.repositoryName') as ids_value
-        from {{ events }}
-        where event_source = 'ecr.amazonaws.com' and event_name = 'CreateRepository'
-        union all
-        select event_id, 'rds' as resource_type, json_extract(doc, '$.responseElements.dBInstanceIdentifier') as ids_value
-        from {{ events }}
-        where event_source = 'rds.amazonaws.com' and event_name = 'CreateDBInstance'
-        union all
-        select event_id, 'rds' as resource_type, json_extract(doc, '$.responseElements.dBInstanceIdentifier') as ids_value
-        from {{ events }}
-        where event_source = 'rds.amazonaws.com' and event_name = 'CreateDBInstanceReadReplica'
-        union all
-        select event_id, 'rds' as resource_type, json_extract(doc, '$.responseElements.dBInstanceIdentifier') as ids_value
-        from {{ events }}
-        where event_source = 'rds.amazonaws.com' and event_name = 'RestoreDBInstanceFromDBSnapshot'
-        union all
-        select event_id, 'rds' as resource_type, json_extract(doc, '$.responseElements.dBInstanceIdentifier') as ids_value
-        from {{ events }}
-        where event_source = 'rds.amazonaws.com' and event_name = 'RestoreDBInstanceToPointInTime'
-        union all
-        select event_id, 'rds' as resource_type, json_extract(doc, '$.responseElements.dBInstanceIdentifier') as ids_value
-        from {{ events }}
-        where event_source = 'rds.amazonaws.com' and event_name = 'RestoreDBInstanceFromS3'
-        union all
-        select event_id, 'rds-cluster' as resource_type, json_extract(doc, '$.responseElements.dBClusterIdentifier') as ids_value
-        from {{ events }}
-        where event_source = 'rds.amazonaws.com' and event_name = 'CreateDBCluster'
-        union all
-        select event_id, 'rds-cluster' as resource_type, json_extract(doc, '$.responseElements.dBClusterIdentifier') as ids_value
-        from {{ events }}
-        where event_source = 'rds.amazonaws.com' and event_name = 'RestoreDBClusterFromSnapshot'
-        union all
-        select event_id, 'rds-cluster' as resource_type, json_extract(doc, '$.responseElements.dBClusterIdentifier') as ids_value
-        from {{ events }}
-        where event_source = 'rds.amazonaws.com' and event_name = 'RestoreDBClusterToPointInTime'
-        union all
-        select event_id, 'rds-cluster' as resource_type, json_extract(doc, '$.responseElements.dBClusterIdentifier') as ids_value
-        from {{ events }}
-        where event_source = 'rds.amazonaws.com' and event_name = 'RestoreDBClusterFromS3'
-        union all
-        select event_id, 'rds-snapshot' as resource_type, json_extract(doc, '$.responseElements.dBSnapshotIdentifier') as ids_value
-        from {{ events }}
-        where event_source = 'rds.amazonaws.com' and event_name = 'CreateDBSnapshot'
-        union all
-        select event_id, 'rds-snapshot' as resource_type, json_extract(doc, '$.responseElements.dBSnapshotIdentifier') as ids_value
-        from {{ events }}
-        where event_source = 'rds.amazonaws.com' and event_name = 'CopyDBSnapshot'
-        union all
-        select event_id, 'rds-cluster-snapshot' as resource_type, json_extract(doc, '$.responseElements.dBClusterSnapshotIdentifier') as ids_value
-        from {{ events }}
-        where event_source = 'rds.amazonaws.com' and event_name = 'CreateDBClusterSnapshot'
-        union all
-        select event_id, 'rds-cluster-snapshot' as resource_type, json_extract(doc, '$.responseElements.dBClusterSnapshotIdentifier') as ids_value
-        from {{ events }}
-        where event_source = 'rds.amazonaws.com' and event_name = 'CopyDBClusterSnapshot'
-        union all
-        select event_id, 'rds-subnet-group' as resource_type, json_extract(doc, '$.responseElements.dBSubnetGroupName') as ids_value
-        from {{ events }}
-        where event_source = 'rds.amazonaws.com' and event_name = 'CreateDBSubnetGroup'
-        union all
-        select event_id, 'rds-param-group' as resource_type, json_extract(doc, '$.responseElements.dBParameterGroupName') as ids_value
-        from {{ events }}
-        where event_source = 'rds.amazonaws.com' and event_name = 'CreateDBParameterGroup'
-        union all
-        select event_id, 'rds-param-group' as resource_type, json_extract(doc, '$.responseElements.dBParameterGroupName') as ids_value
-        from {{ events }}
-        where event_source = 'rds.amazonaws.com' and event_name = 'CopyDBParameterGroup'
-        union all
-        select event_id, 'dynamodb-table' as resource_type, json_extract(doc, '$.requestParameters.tableName') as ids_value
-        from {{ events }}
-        where event_source = 'dynamodb.amazonaws.com' and event_name = 'CreateTable'
-        union all
-        select event_id, 'dynamodb-table' as resource_type, json_extract(doc, '$.requestParameters.targetTableName') as ids_value
-        from {{ events }}
-        where event_source = 'dynamodb.amazonaws.com' and event_name = 'RestoreTableFromBackup'
-        union all
-        select event_id, 'cache-cluster' as resource_type, json_extract(doc, '$.responseElements.cacheClusterId') as ids_value
-        from {{ events }}
-        where event_source = 'elasticache.amazonaws.com' and event_name = 'CreateCacheCluster'
-        union all
-        select event_id, 'cache-cluster' as resource_type, CAST(filter(flatten(transform(element_at(transform(ARRAY[json_extract(doc, '$.responseElements.memberClusters')], __tc1 -> CASE substr(json_format(__tc1), 1, 1) WHEN '[' THEN CAST(__tc1 AS ARRAY(JSON)) END), 1), __tc2 -> CASE substr(json_format(__tc2), 1, 1) WHEN '[' THEN CAST(__tc2 AS ARRAY(JSON)) ELSE ARRAY[__tc2] END)), __tc3 -> (NOT (coalesce(json_format(__tc3), 'null') = 'null'))) AS JSON) as ids_value
-        from {{ events }}
-        where event_source = 'elasticache.amazonaws.com' and event_name = 'CreateReplicationGroup'
-        union all
-        select event_id, 'elasticache-group' as resource_type, json_extract(doc, '$.responseElements.replicationGroupId') as ids_value
-        from {{ events }}
-        where event_source = 'elasticache.amazonaws.com' and event_name = 'CreateReplicationGroup'
-        union all
-        select event_id, 'redshift' as resource_type, json_extract(doc, '$.responseElements.clusterIdentifier') as ids_value
-        from {{ events }}
-        where event_source = 'redshift.amazonaws.com' and event_name = 'CreateCluster'
-        union all
-        select event_id, 'redshift' as resource_type, json_extract(doc, '$.responseElements.clusterIdentifier') as ids_value
-        from {{ events }}
-        where event_source = 'redshift.amazonaws.com' and event_name = 'RestoreFromClusterSnapshot'
-        union all
-        select event_id, 'elasticsearch' as resource_type, json_extract(doc, '$.requestParameters.domainName') as ids_value
-        from {{ events }}
-        where event_source = 'es.amazonaws.com' and event_name = 'CreateElasticsearchDomain'
-        union all
-        select event_id, 'elasticsearch' as resource_type, json_extract(doc, '$.requestParameters.domainName') as ids_value
-        from {{ events }}
-        where event_source = 'es.amazonaws.com' and event_name = 'CreateDomain'
-        union all
-        select event_id, 'dax' as resource_type, json_extract(doc, '$.responseElements.cluster.clusterName') as ids_value
-        from {{ events }}
-        where event_source = 'dax.amazonaws.com' and event_name = 'CreateCluster'
-        union all
-        select event_id, 'kinesis' as resource_type, json_extract(doc, '$.requestParameters.streamName') as ids_value
-        from {{ events }}
-        where event_source = 'kinesis.amazonaws.com' and event_name = 'CreateStream'
-        union all
-        select event_id, 'firehose' as resource_type, json_extract(doc, '$.requestParameters.deliveryStreamName') as ids_value
-        from {{ events }}
-        where event_source = 'firehose.amazonaws.com' and event_name = 'CreateDeliveryStream'
-        union all
-        select event_id, 'kafka' as resource_type, json_extract(doc, '$.responseElements.clusterArn') as ids_value
-        from {{ events }}
-        where event_source = 'kafka.amazonaws.com' and event_name = 'CreateCluster'
-        union all
-        select event_id, 'kafka' as resource_type, json_extract(doc, '$.responseElements.clusterArn') as ids_value
-        from {{ events }}
-        where event_source = 'kafka.amazonaws.com' and event_name = 'CreateClusterV2'
-        union all
-        select event_id, 'vpc' as resource_type, json_extract(doc, '$.responseElements.vpc.vpcId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateVpc'
-        union all
-        select event_id, 'subnet' as resource_type, json_extract(doc, '$.responseElements.subnet.subnetId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateSubnet'
-        union all
-        select event_id, 'security-group' as resource_type, json_extract(doc, '$.responseElements.groupId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateSecurityGroup'
-        union all
-        select event_id, 'eni' as resource_type, json_extract(doc, '$.responseElements.networkInterface.networkInterfaceId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateNetworkInterface'
-        union all
-        select event_id, 'eni' as resource_type, CAST(filter(transform(flatten(transform(filter(transform(flatten(transform(element_at(transform(ARRAY[json_extract(doc, '$.responseElements.instancesSet.items')], __tc1 -> CASE substr(json_format(__tc1), 1, 1) WHEN '[' THEN CAST(__tc1 AS ARRAY(JSON)) END), 1), __tc2 -> CASE substr(json_format(__tc2), 1, 1) WHEN '[' THEN CAST(__tc2 AS ARRAY(JSON)) ELSE ARRAY[__tc2] END)), __tc3 -> json_extract(__tc3, '$.networkInterfaceSet.items')), __tc4 -> (NOT (coalesce(json_format(__tc4), 'null') = 'null'))), __tc5 -> CASE substr(json_format(__tc5), 1, 1) WHEN '[' THEN CAST(__tc5 AS ARRAY(JSON)) ELSE ARRAY[__tc5] END)), __tc6 -> json_extract(__tc6, '$.networkInterfaceId')), __tc7 -> (NOT (coalesce(json_format(__tc7), 'null') = 'null'))) AS JSON) as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'RunInstances'
-        union all
-        select event_id, 'elastic-ip' as resource_type, json_extract(doc, '$.responseElements.allocationId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'AllocateAddress'
-        union all
-        select event_id, 'nat-gateway' as resource_type, json_extract(doc, '$.responseElements.CreateNatGatewayResponse.natGateway.natGatewayId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateNatGateway'
-        union all
-        select event_id, 'internet-gateway' as resource_type, json_extract(doc, '$.responseElements.internetGateway.internetGatewayId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateInternetGateway'
-        union all
-        select event_id, 'route-table' as resource_type, json_extract(doc, '$.responseElements.routeTable.routeTableId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateRouteTable'
-        union all
-        select event_id, 'network-acl' as resource_type, json_extract(doc, '$.responseElements.networkAcl.networkAclId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateNetworkAcl'
-        union all
-        select event_id, 'vpc-endpoint' as resource_type, json_extract(doc, '$.responseElements.CreateVpcEndpointResponse.vpcEndpoint.vpcEndpointId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateVpcEndpoint'
-        union all
-        select event_id, 'peering-connection' as resource_type, json_extract(doc, '$.responseElements.vpcPeeringConnection.vpcPeeringConnectionId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateVpcPeeringConnection'
-        union all
-        select event_id, 'transit-gateway' as resource_type, json_extract(doc, '$.responseElements.CreateTransitGatewayResponse.transitGateway.transitGatewayId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateTransitGateway'
-        union all
-        select event_id, 'customer-gateway' as resource_type, json_extract(doc, '$.responseElements.customerGateway.customerGatewayId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateCustomerGateway'
-        union all
-        select event_id, 'vpn-gateway' as resource_type, json_extract(doc, '$.responseElements.vpnGateway.vpnGatewayId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateVpnGateway'
-        union all
-        select event_id, 'mirror-target' as resource_type, json_extract(doc, '$.responseElements.CreateTrafficMirrorTargetResponse.trafficMirrorTarget.trafficMirrorTargetId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateTrafficMirrorTarget'
-        union all
-        select event_id, 'elb' as resource_type, json_extract(doc, '$.requestParameters.loadBalancerName') as ids_value
-        from {{ events }}
-        where event_source = 'elasticloadbalancing.amazonaws.com' and event_name = 'CreateLoadBalancer'
-        union all
-        select event_id, 'app-elb' as resource_type, CAST(filter(transform(flatten(transform(element_at(transform(ARRAY[json_extract(doc, '$.responseElements.loadBalancers')], __tc1 -> CASE substr(json_format(__tc1), 1, 1) WHEN '[' THEN CAST(__tc1 AS ARRAY(JSON)) END), 1), __tc2 -> CASE substr(json_format(__tc2), 1, 1) WHEN '[' THEN CAST(__tc2 AS ARRAY(JSON)) ELSE ARRAY[__tc2] END)), __tc3 -> json_extract(__tc3, '$.loadBalancerArn')), __tc4 -> (NOT (coalesce(json_format(__tc4), 'null') = 'null'))) AS JSON) as ids_value
-        from {{ events }}
-        where event_source = 'elasticloadbalancing.amazonaws.com' and event_name = 'CreateLoadBalancer'
-        union all
-        select event_id, 'app-elb-target-group' as resource_type, CAST(filter(transform(flatten(transform(element_at(transform(ARRAY[json_extract(doc, '$.responseElements.targetGroups')], __tc1 -> CASE substr(json_format(__tc1), 1, 1) WHEN '[' THEN CAST(__tc1 AS ARRAY(JSON)) END), 1), __tc2 -> CASE substr(json_format(__tc2), 1, 1) WHEN '[' THEN CAST(__tc2 AS ARRAY(JSON)) ELSE ARRAY[__tc2] END)), __tc3 -> json_extract(__tc3, '$.targetGroupArn')), __tc4 -> (NOT (coalesce(json_format(__tc4), 'null') = 'null'))) AS JSON) as ids_value
-        from {{ events }}
-        where event_source = 'elasticloadbalancing.amazonaws.com' and event_name = 'CreateTargetGroup'
-        union all
-        select event_id, 'distribution' as resource_type, json_extract(doc, '$.responseElements.distribution.id') as ids_value
-        from {{ events }}
-        where event_source = 'cloudfront.amazonaws.com' and event_name = 'CreateDistribution'
-        union all
-        select event_id, 'distribution' as resource_type, json_extract(doc, '$.responseElements.distribution.id') as ids_value
-        from {{ events }}
-        where event_source = 'cloudfront.amazonaws.com' and event_name = 'CreateDistributionWithTags'
-        union all
-        select event_id, 'hostedzone' as resource_type, json_extract(doc, '$.responseElements.hostedZone.id') as ids_value
-        from {{ events }}
-        where event_source = 'route53.amazonaws.com' and event_name = 'CreateHostedZone'
-        union all
-        select event_id, 'sqs' as resource_type, json_extract(doc, '$.responseElements.queueUrl') as ids_value
-        from {{ events }}
-        where event_source = 'sqs.amazonaws.com' and event_name = 'CreateQueue'
-        union all
-        select event_id, 'sns' as resource_type, json_extract(doc, '$.responseElements.topicArn') as ids_value
-        from {{ events }}
-        where event_source = 'sns.amazonaws.com' and event_name = 'CreateTopic'
-        union all
-        select event_id, 'event-rule' as resource_type, json_extract(doc, '$.requestParameters.name') as ids_value
-        from {{ events }}
-        where event_source = 'events.amazonaws.com' and event_name = 'PutRule'
-        union all
-        select event_id, 'event-bus' as resource_type, json_extract(doc, '$.requestParameters.name') as ids_value
-        from {{ events }}
-        where event_source = 'events.amazonaws.com' and event_name = 'CreateEventBus'
-        union all
-        select event_id, 'step-machine' as resource_type, json_extract(doc, '$.responseElements.stateMachineArn') as ids_value
-        from {{ events }}
-        where event_source = 'states.amazonaws.com' and event_name = 'CreateStateMachine'
-        union all
-        select event_id, 'sfn-activity' as resource_type, json_extract(doc, '$.responseElements.activityArn') as ids_value
-        from {{ events }}
-        where event_source = 'states.amazonaws.com' and event_name = 'CreateActivity'
-        union all
-        select event_id, 'iam-role' as resource_type, json_extract(doc, '$.requestParameters.roleName') as ids_value
-        from {{ events }}
-        where event_source = 'iam.amazonaws.com' and event_name = 'CreateRole'
-        union all
-        select event_id, 'iam-user' as resource_type, json_extract(doc, '$.requestParameters.userName') as ids_value
-        from {{ events }}
-        where event_source = 'iam.amazonaws.com' and event_name = 'CreateUser'
-        union all
-        select event_id, 'iam-policy' as resource_type, json_extract(doc, '$.responseElements.policy.policyId') as ids_value
-        from {{ events }}
-        where event_source = 'iam.amazonaws.com' and event_name = 'CreatePolicy'
-        union all
-        select event_id, 'kms-key' as resource_type, json_extract(doc, '$.responseElements.keyMetadata.keyId') as ids_value
-        from {{ events }}
-        where event_source = 'kms.amazonaws.com' and event_name = 'CreateKey'
-        union all
-        select event_id, 'secrets-manager' as resource_type, json_extract(doc, '$.requestParameters.name') as ids_value
-        from {{ events }}
-        where event_source = 'secretsmanager.amazonaws.com' and event_name = 'CreateSecret'
-        union all
-        select event_id, 'acm-certificate' as resource_type, json_extract(doc, '$.responseElements.certificateArn') as ids_value
-        from {{ events }}
-        where event_source = 'acm.amazonaws.com' and event_name = 'RequestCertificate'
-        union all
-        select event_id, 'acm-certificate' as resource_type, json_extract(doc, '$.responseElements.certificateArn') as ids_value
-        from {{ events }}
-        where event_source = 'acm.amazonaws.com' and event_name = 'ImportCertificate'
-        union all
-        select event_id, 'identity-pool' as resource_type, json_extract(doc, '$.responseElements.identityPoolId') as ids_value
-        from {{ events }}
-        where event_source = 'cognito-identity.amazonaws.com' and event_name = 'CreateIdentityPool'
-        union all
-        select event_id, 'wafv2' as resource_type, json_extract(doc, '$.responseElements.summary.id') as ids_value
-        from {{ events }}
-        where event_source = 'wafv2.amazonaws.com' and event_name = 'CreateWebACL'
-        union all
-        select event_id, 'cloudtrail' as resource_type, json_extract(doc, '$.responseElements.trailARN') as ids_value
-        from {{ events }}
-        where event_source = 'cloudtrail.amazonaws.com' and event_name = 'CreateTrail'
-        union all
-        select event_id, 'cfn' as resource_type, json_extract(doc, '$.requestParameters.stackName') as ids_value
-        from {{ events }}
-        where event_source = 'cloudformation.amazonaws.com' and event_name = 'CreateStack'
-        union all
-        select event_id, 'ssm-parameter' as resource_type, json_extract(doc, '$.requestParameters.name') as ids_value
-        from {{ events }}
-        where event_source = 'ssm.amazonaws.com' and event_name = 'PutParameter'
-        union all
-        select event_id, 'log-group' as resource_type, json_extract(doc, '$.requestParameters.logGroupName') as ids_value
-        from {{ events }}
-        where event_source = 'logs.amazonaws.com' and event_name = 'CreateLogGroup'
-        union all
-        select event_id, 'codebuild' as resource_type, json_extract(doc, '$.requestParameters.name') as ids_value
-        from {{ events }}
-        where event_source = 'codebuild.amazonaws.com' and event_name = 'CreateProject'
-        union all
-        select event_id, 'codepipeline' as resource_type, json_extract(doc, '$.requestParameters.pipeline.name') as ids_value
-        from {{ events }}
-        where event_source = 'codepipeline.amazonaws.com' and event_name = 'CreatePipeline'
-        union all
-        select event_id, 'codecommit' as resource_type, json_extract(doc, '$.requestParameters.repositoryName') as ids_value
-        from {{ events }}
-        where event_source = 'codecommit.amazonaws.com' and event_name = 'CreateRepository'
-        union all
-        select event_id, 'alarm' as resource_type, json_extract(doc, '$.requestParameters.alarmName') as ids_value
-        from {{ events }}
-        where event_source = 'monitoring.amazonaws.com' and event_name = 'PutMetricAlarm'
-        union all
-        select event_id, 'glue-connection' as resource_type, json_extract(doc, '$.requestParameters.connectionInput.name') as ids_value
-        from {{ events }}
-        where event_source = 'glue.amazonaws.com' and event_name = 'CreateConnection'
-        union all
-        select event_id, 'glue-database' as resource_type, json_extract(doc, '$.requestParameters.databaseInput.name') as ids_value
-        from {{ events }}
-        where event_source = 'glue.amazonaws.com' and event_name = 'CreateDatabase'
-        union all
-        select event_id, 'glue-job' as resource_type, json_extract(doc, '$.requestParameters.name') as ids_value
-        from {{ events }}
-        where event_source = 'glue.amazonaws.com' and event_name = 'CreateJob'
-        union all
-        select event_id, 'glue-crawler' as resource_type, json_extract(doc, '$.requestParameters.name') as ids_value
-        from {{ events }}
-        where event_source = 'glue.amazonaws.com' and event_name = 'CreateCrawler'
-        union all
-        select event_id, 'sagemaker-notebook' as resource_type, json_extract(doc, '$.responseElements.notebookInstanceArn') as ids_value
-        from {{ events }}
-        where event_source = 'sagemaker.amazonaws.com' and event_name = 'CreateNotebookInstance'
-        union all
-        select event_id, 'ssm-document' as resource_type, json_extract(doc, '$.requestParameters.name') as ids_value
-        from {{ events }}
-        where event_source = 'ssm.amazonaws.com' and event_name = 'CreateDocument'
-        union all
-        select event_id, 'rest-api' as resource_type, json_extract(doc, '$.responseElements.id') as ids_value
-        from {{ events }}
-        where event_source = 'apigateway.amazonaws.com' and event_name = 'CreateRestApi'
-        union all
-        select event_id, 'apigwv2' as resource_type, json_extract(doc, '$.responseElements.apiId') as ids_value
-        from {{ events }}
-        where event_source = 'apigateway.amazonaws.com' and event_name = 'CreateApi'
-        union all
-        select event_id, 'key-pair' as resource_type, json_extract(doc, '$.responseElements.keyPairId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateKeyPair'
-        union all
-        select event_id, 'key-pair' as resource_type, json_extract(doc, '$.responseElements.keyPairId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'ImportKeyPair'
-        union all
-        select event_id, 'ec2-capacity-reservation' as resource_type, CAST(CASE WHEN (coalesce(json_format(doc), 'null') = 'null') THEN CAST(NULL AS ARRAY(JSON)) ELSE ARRAY[json_extract(doc, '$.responseElements.CreateCapacityReservationResponse.capacityReservation.capacityReservationId'), json_extract(doc, '$.responseElements.capacityReservation.capacityReservationId')] END AS JSON) as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateCapacityReservation'
-        union all
-        select event_id, 'ec2-reserved' as resource_type, json_extract(doc, '$.responseElements.reservedInstancesId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'PurchaseReservedInstancesOffering'
-        union all
-        select event_id, 'ec2-spot-fleet-request' as resource_type, CAST(CASE WHEN (coalesce(json_format(doc), 'null') = 'null') THEN CAST(NULL AS ARRAY(JSON)) ELSE ARRAY[json_extract(doc, '$.responseElements.RequestSpotFleetResponse.spotFleetRequestId'), json_extract(doc, '$.responseElements.spotFleetRequestId')] END AS JSON) as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'RequestSpotFleet'
-        union all
-        select event_id, 'flow-log' as resource_type, json_extract(doc, '$.responseElements.CreateFlowLogsResponse.flowLogIdSet.item') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateFlowLogs'
-        union all
-        select event_id, 'mirror-session' as resource_type, json_extract(doc, '$.responseElements.CreateTrafficMirrorSessionResponse.trafficMirrorSession.trafficMirrorSessionId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateTrafficMirrorSession'
-        union all
-        select event_id, 'prefix-list' as resource_type, json_extract(doc, '$.responseElements.CreateManagedPrefixListResponse.prefixList.prefixListId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateManagedPrefixList'
-        union all
-        select event_id, 'client-vpn-endpoint' as resource_type, json_extract(doc, '$.responseElements.CreateClientVpnEndpointResponse.clientVpnEndpointId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateClientVpnEndpoint'
-        union all
-        select event_id, 'transit-attachment' as resource_type, json_extract(doc, '$.responseElements.CreateTransitGatewayVpcAttachmentResponse.transitGatewayVpcAttachment.transitGatewayAttachmentId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateTransitGatewayVpcAttachment'
-        union all
-        select event_id, 'transit-attachment' as resource_type, json_extract(doc, '$.responseElements.CreateTransitGatewayPeeringAttachmentResponse.transitGatewayPeeringAttachment.transitGatewayAttachmentId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateTransitGatewayPeeringAttachment'
-        union all
-        select event_id, 'transit-attachment' as resource_type, json_extract(doc, '$.responseElements.CreateTransitGatewayConnectResponse.transitGatewayConnect.transitGatewayAttachmentId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateTransitGatewayConnect'
-        union all
-        select event_id, 'vpc-endpoint-service-configuration' as resource_type, json_extract(doc, '$.responseElements.CreateVpcEndpointServiceConfigurationResponse.serviceConfiguration.serviceId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateVpcEndpointServiceConfiguration'
-        union all
-        select event_id, 'vpn-connection' as resource_type, json_extract(doc, '$.responseElements.vpnConnection.vpnConnectionId') as ids_value
-        from {{ events }}
-        where event_source = 'ec2.amazonaws.com' and event_name = 'CreateVpnConnection'
-        union all
-        select event_id, 'sagemaker-endpoint' as resource_type, json_extract(doc, '$.responseElements.endpointArn') as ids_value
-        from {{ events }}
-        where event_source = 'sagemaker.amazonaws.com' and event_name = 'CreateEndpoint'
-        union all
-        select event_id, 'sagemaker-endpoint-config' as resource_type, json_extract(doc, '$.responseElements.endpointConfigArn') as ids_value
-        from {{ events }}
-        where event_source = 'sagemaker.amazonaws.com' and event_name = 'CreateEndpointConfig'
-        union all
-        select event_id, 'sagemaker-model' as resource_type, json_extract(doc, '$.responseElements.modelArn') as ids_value
-        from {{ events }}
-        where event_source = 'sagemaker.amazonaws.com' and event_name = 'CreateModel'
-        union all
-        select event_id, 'sagemaker-job' as resource_type, json_extract(doc, '$.responseElements.trainingJobArn') as ids_value
-        from {{ events }}
-        where event_source = 'sagemaker.amazonaws.com' and event_name = 'CreateTrainingJob'
-        union all
-        select event_id, 'sagemaker-transform-job' as resource_type, json_extract(doc, '$.responseElements.transformJobArn') as ids_value
-        from {{ events }}
-        where event_source = 'sagemaker.amazonaws.com' and event_name = 'CreateTransformJob'
-        union all
-        select event_id, 'sagemaker-processing-job' as resource_type, json_extract(doc, '$.responseElements.processingJobArn') as ids_value
-        from {{ events }}
-        where event_source = 'sagemaker.amazonaws.com' and event_name = 'CreateProcessingJob'
-        union all
-        select event_id, 'sagemaker-hyperparameter-tuning-job' as resource_type, json_extract(doc, '$.responseElements.hyperParameterTuningJobArn') as ids_value
-        from {{ events }}
-        where event_source = 'sagemaker.amazonaws.com' and event_name = 'CreateHyperParameterTuningJob'
-        union all
-        select event_id, 'sagemaker-auto-ml-job' as resource_type, json_extract(doc, '$.responseElements.autoMLJobArn') as ids_value
-        from {{ events }}
-        where event_source = 'sagemaker.amazonaws.com' and event_name = 'CreateAutoMLJob'
-        union all
-        select event_id, 'sagemaker-auto-ml-job' as resource_type, json_extract(doc, '$.responseElements.autoMLJobArn') as ids_value
-        from {{ events }}
-        where event_source = 'sagemaker.amazonaws.com' and event_name = 'CreateAutoMLJobV2'
-        union all
-        select event_id, 'sagemaker-compilation-job' as resource_type, json_extract(doc, '$.responseElements.compilationJobArn') as ids_value
-        from {{ events }}
-        where event_source = 'sagemaker.amazonaws.com' and event_name = 'CreateCompilationJob'
-        union all
-        select event_id, 'sagemaker-user-profile' as resource_type, json_extract(doc, '$.responseElements.userProfileArn') as ids_value
-        from {{ events }}
-        where event_source = 'sagemaker.amazonaws.com' and event_name = 'CreateUserProfile'
-        union all
-        select event_id, 'sagemaker-space' as resource_type, json_extract(doc, '$.responseElements.spaceArn') as ids_value
-        from {{ events }}
-        where event_source = 'sagemaker.amazonaws.com' and event_name = 'CreateSpace'
-        union all
-        select event_id, 'sagemaker-app' as resource_type, json_extract(doc, '$.responseElements.appArn') as ids_value
-        from {{ events }}
-        where event_source = 'sagemaker.amazonaws.com' and event_name = 'CreateApp'
-        union all
-        select event_id, 'sagemaker-cluster' as resource_type, json_extract(doc, '$.responseElements.clusterArn') as ids_value
-        from {{ events }}
-        where event_source = 'sagemaker.amazonaws.com' and event_name = 'CreateCluster'
-        union all
-        select event_id, 'sagemaker-data-quality-job-definition' as resource_type, json_extract(doc, '$.responseElements.jobDefinitionArn') as ids_value
-        from {{ events }}
-        where event_source = 'sagemaker.amazonaws.com' and event_name = 'CreateDataQualityJobDefinition'
-        union all
-        select event_id, 'sagemaker-model-bias-job-definition' as resource_type, json_extract(doc, '$.responseElements.jobDefinitionArn') as ids_value
-        from {{ events }}
-        where event_source = 'sagemaker.amazonaws.com' and event_name = 'CreateModelBiasJobDefinition'
-        union all
-        select event_id, 'sagemaker-model-explainability-job-definition' as resource_type, json_extract(doc, '$.responseElements.jobDefinitionArn') as ids_value
-        from {{ events }}
-        where event_source = 'sagemaker.amazonaws.com' and event_name = 'CreateModelExplainabilityJobDefinition'
-        union all
-        select event_id, 'sagemaker-model-quality-job-definition' as resource_type, json_extract(doc, '$.responseElements.jobDefinitionArn') as ids_value
-        from {{ events }}
-        where event_source = 'sagemaker.amazonaws.com' and event_name = 'CreateModelQualityJobDefinition'
-        union all
-        select event_id, 'sagemaker-domain' as resource_type, json_extract(doc, '$.responseElements.domainId') as ids_value
-        from {{ events }}
-        where event_source = 'sagemaker.amazonaws.com' and event_name = 'CreateDomain'
-        union all
-        select event_id, 'message-broker' as resource_type, json_extract(doc, '$.responseElements.brokerId') as ids_value
-        from {{ events }}
-        where event_source = 'amazonmq.amazonaws.com' and event_name = 'CreateBroker'
-        union all
-        select event_id, 'message-config' as resource_type, json_extract(doc, '$.responseElements.id') as ids_value
-        from {{ events }}
-        where event_source = 'amazonmq.amazonaws.com' and event_name = 'CreateConfiguration'
-        union all
-        select event_id, 'healthcheck' as resource_type, json_extract(doc, '$.responseElements.healthCheck.id') as ids_value
-        from {{ events }}
-        where event_source = 'route53.amazonaws.com' and event_name = 'CreateHealthCheck'
-        union all
-        select event_id, 'comprehend-document-classification-job' as resource_type, json_extract(doc, '$.responseElements.jobId') as ids_value
-        from {{ events }}
-        where event_source = 'comprehend.amazonaws.com' and event_name = 'StartDocumentClassificationJob'
-        union all
-        select event_id, 'comprehend-dominant-language-detection-job' as resource_type, json_extract(doc, '$.responseElements.jobId') as ids_value
-        from {{ events }}
-        where event_source = 'comprehend.amazonaws.com' and event_name = 'StartDominantLanguageDetectionJob'
-        union all
-        select event_id, 'comprehend-entities-detection-job' as resource_type, json_extract(doc, '$.responseElements.jobId') as ids_value
-        from {{ events }}
-        where event_source = 'comprehend.amazonaws.com' and event_name = 'StartEntitiesDetectionJob'
-        union all
-        select event_id, 'comprehend-events-detection-job' as resource_type, json_extract(doc, '$.responseElements.jobId') as ids_value
-        from {{ events }}
-        where event_source = 'comprehend.amazonaws.com' and event_name = 'StartEventsDetectionJob'
-        union all
-        select event_id, 'comprehend-key-phrases-detection-job' as resource_type, json_extract(doc, '$.responseElements.jobId') as ids_value
-        from {{ events }}
-        where event_source = 'comprehend.amazonaws.com' and event_name = 'StartKeyPhrasesDetectionJob'
-        union all
-        select event_id, 'comprehend-pii-entities-detection-job' as resource_type, json_extract(doc, '$.responseElements.jobId') as ids_value
-        from {{ events }}
-        where event_source = 'comprehend.amazonaws.com' and event_name = 'StartPiiEntitiesDetectionJob'
-        union all
-        select event_id, 'comprehend-sentiment-detection-job' as resource_type, json_extract(doc, '$.responseElements.jobId') as ids_value
-        from {{ events }}
-        where event_source = 'comprehend.amazonaws.com' and event_name = 'StartSentimentDetectionJob'
-        union all
-        select event_id, 'comprehend-targeted-sentiment-detection-job' as resource_type, json_extract(doc, '$.responseElements.jobId') as ids_value
-        from {{ events }}
-        where event_source = 'comprehend.amazonaws.com' and event_name = 'StartTargetedSentimentDetectionJob'
-        union all
-        select event_id, 'comprehend-topics-detection-job' as resource_type, json_extract(doc, '$.responseElements.jobId') as ids_value
-        from {{ events }}
-        where event_source = 'comprehend.amazonaws.com' and event_name = 'StartTopicsDetectionJob'
-        union all
-        select event_id, 'comprehend-document-classifier' as resource_type, json_extract(doc, '$.responseElements.documentClassifierArn') as ids_value
-        from {{ events }}
-        where event_source = 'comprehend.amazonaws.com' and event_name = 'CreateDocumentClassifier'
-        union all
-        select event_id, 'comprehend-entity-recognizer' as resource_type, json_extract(doc, '$.responseElements.entityRecognizerArn') as ids_value
-        from {{ events }}
-        where event_source = 'comprehend.amazonaws.com' and event_name = 'CreateEntityRecognizer'
-        union all
-        select event_id, 'comprehend-endpoint' as resource_type, json_extract(doc, '$.responseElements.endpointArn') as ids_value
-        from {{ events }}
-        where event_source = 'comprehend.amazonaws.com' and event_name = 'CreateEndpoint'
-        union all
-        select event_id, 'comprehend-flywheel' as resource_type, json_extract(doc, '$.responseElements.flywheelArn') as ids_value
-        from {{ events }}
-        where event_source = 'comprehend.amazonaws.com' and event_name = 'CreateFlywheel'
-        union all
-        select event_id, 'bedrock-agent' as resource_type, json_extract(doc, '$.responseElements.agent.agentId') as ids_value
-        from {{ events }}
-        where event_source = 'bedrock.amazonaws.com' and event_name = 'CreateAgent'
-        union all
-        select event_id, 'bedrock-knowledge-base' as resource_type, json_extract(doc, '$.responseElements.knowledgeBase.knowledgeBaseId') as ids_value
-        from {{ events }}
-        where event_source = 'bedrock.amazonaws.com' and event_name = 'CreateKnowledgeBase'
-        union all
-        select event_id, 'bedrock-customization-job' as resource_type, json_extract(doc, '$.responseElements.jobArn') as ids_value
-        from {{ events }}
-        where event_source = 'bedrock.amazonaws.com' and event_name = 'CreateModelCustomizationJob'
-        union all
-        select event_id, 'bedrock-custom-model' as resource_type, json_extract(doc, '$.responseElements.modelArn') as ids_value
-        from {{ events }}
-        where event_source = 'bedrock.amazonaws.com' and event_name = 'CreateCustomModel'
-        union all
-        select event_id, 'bedrock-evaluation-job' as resource_type, json_extract(doc, '$.responseElements.jobArn') as ids_value
-        from {{ events }}
-        where event_source = 'bedrock.amazonaws.com' and event_name = 'CreateEvaluationJob'
-        union all
-        select event_id, 'bedrock-guardrail' as resource_type, json_extract(doc, '$.responseElements.guardrailId') as ids_value
-        from {{ events }}
-        where event_source = 'bedrock.amazonaws.com' and event_name = 'CreateGuardrail'
-        union all
-        select event_id, 'bedrock-inference-profile' as resource_type, json_extract(doc, '$.responseElements.inferenceProfileArn') as ids_value
-        from {{ events }}
-        where event_source = 'bedrock.amazonaws.com' and event_name = 'CreateInferenceProfile'
-        union all
-        select event_id, 'bedrock-model-invocation-job' as resource_type, json_extract(doc, '$.responseElements.jobArn') as ids_value
-        from {{ events }}
-        where event_source = 'bedrock.amazonaws.com' and event_name = 'CreateModelInvocationJob'
-        union all
-        select event_id, 'batch-compute' as resource_type, json_extract(doc, '$.responseElements.computeEnvironmentName') as ids_value
-        from {{ events }}
-        where event_source = 'batch.amazonaws.com' and event_name = 'CreateComputeEnvironment'
-        union all
-        select event_id, 'batch-queue' as resource_type, json_extract(doc, '$.responseElements.jobQueueName') as ids_value
-        from {{ events }}
-        where event_source = 'batch.amazonaws.com' and event_name = 'CreateJobQueue'
-        union all
-        select event_id, 'batch-definition' as resource_type, json_extract(doc, '$.responseElements.jobDefinitionName') as ids_value
-        from {{ events }}
-        where event_source = 'batch.amazonaws.com' and event_name = 'RegisterJobDefinition'
-        union all
-        select event_id, 'athena-work-group' as resource_type, json_extract(doc, '$.requestParameters.name') as ids_value
-        from {{ events }}
-        where event_source = 'athena.amazonaws.com' and event_name = 'CreateWorkGroup'
-        union all
-        select event_id, 'athena-data-catalog' as resource_type, json_extract(doc, '$.requestParameters.name') as ids_value
-        from {{ events }}
-        where event_source = 'athena.amazonaws.com' and event_name = 'CreateDataCatalog'
-        union all
-        select event_id, 'athena-capacity-reservation' as resource_type, json_extract(doc, '$.requestParameters.name') as ids_value
-        from {{ events }}
-        where event_source = 'athena.amazonaws.com' and event_name = 'CreateCapacityReservation'
-        union all
-        select event_id, 'glue-dev-endpoint' as resource_type, json_extract(doc, '$.requestParameters.endpointName') as ids_value
-        from {{ events }}
-        where event_source = 'glue.amazonaws.com' and event_name = 'CreateDevEndpoint'
-        union all
-        select event_id, 'glue-ml-transform' as resource_type, json_extract(doc, '$.responseElements.transformId') as ids_value
-        from {{ events }}
-        where event_source = 'glue.amazonaws.com' and event_name = 'CreateMLTransform'
-        union all
-        select event_id, 'glue-trigger' as resource_type, json_extract(doc, '$.requestParameters.name') as ids_value
-        from {{ events }}
-        where event_source = 'glue.amazonaws.com' and event_name = 'CreateTrigger'
-        union all
-        select event_id, 'glue-workflow' as resource_type, json_extract(doc, '$.requestParameters.name') as ids_value
-        from {{ events }}
-        where event_source = 'glue.amazonaws.com' and event_name = 'CreateWorkflow'
-        union all
-        select event_id, 'memorydb' as resource_type, json_extract(doc, '$.responseElements.cluster.name') as ids_value
-        from {{ events }}
-        where event_source = 'memorydb.amazonaws.com' and event_name = 'CreateCluster'
-        union all
-        select event_id, 'memorydb-acl' as resource_type, CAST(CASE WHEN (coalesce(json_format(doc), 'null') = 'null') THEN CAST(NULL AS ARRAY(JSON)) ELSE ARRAY[json_extract(doc, '$.responseElements.aCL.name'), json_extract(doc, '$.responseElements.acl.name')] END AS JSON) as ids_value
-        from {{ events }}
-        where event_source = 'memorydb.amazonaws.com' and event_name = 'CreateACL'
-        union all
-        select event_id, 'memorydb-parameter-group' as resource_type, json_extract(doc, '$.responseElements.parameterGroup.name') as ids_value
-        from {{ events }}
-        where event_source = 'memorydb.amazonaws.com' and event_name = 'CreateParameterGroup'
-        union all
-        select event_id, 'memorydb-snapshot' as resource_type, json_extract(doc, '$.responseElements.snapshot.name') as ids_value
-        from {{ events }}
-        where event_source = 'memorydb.amazonaws.com' and event_name = 'CreateSnapshot'
-        union all
-        select event_id, 'memorydb-snapshot' as resource_type, json_extract(doc, '$.responseElements.snapshot.name') as ids_value
-        from {{ events }}
-        where event_source = 'memorydb.amazonaws.com' and event_name = 'CopySnapshot'
-        union all
-        select event_id, 'memorydb-subnet-group' as resource_type, json_extract(doc, '$.responseElements.subnetGroup.name') as ids_value
-        from {{ events }}
-        where event_source = 'memorydb.amazonaws.com' and event_name = 'CreateSubnetGroup'
-        union all
-        select event_id, 'memorydb-user' as resource_type, json_extract(doc, '$.responseElements.user.name') as ids_value
-        from {{ events }}
-        where event_source = 'memorydb.amazonaws.com' and event_name = 'CreateUser'
-        union all
-        select event_id, 'cache-snapshot' as resource_type, json_extract(doc, '$.responseElements.snapshotName') as ids_value
-        from {{ events }}
-        where event_source = 'elasticache.amazonaws.com' and event_name = 'CreateSnapshot'
-        union all
-        select event_id, 'cache-snapshot' as resource_type, json_extract(doc, '$.responseElements.snapshotName') as ids_value
-        from {{ events }}
-        where event_source = 'elasticache.amazonaws.com' and event_name = 'CopySnapshot'
-        union all
-        select event_id, 'elasticache-user' as resource_type, json_extract(doc, '$.responseElements.userId') as ids_value
-        from {{ events }}
-        where event_source = 'elasticache.amazonaws.com' and event_name = 'CreateUser'
-        union all
-        select event_id, 'rds-cluster-param-group' as resource_type, json_extract(doc, '$.responseElements.dBClusterParameterGroupName') as ids_value
-        from {{ events }}
-        where event_source = 'rds.amazonaws.com' and event_name = 'CreateDBClusterParameterGroup'
-        union all
-        select event_id, 'rds-cluster-param-group' as resource_type, json_extract(doc, '$.responseElements.dBClusterParameterGroupName') as ids_value
-        from {{ events }}
-        where event_source = 'rds.amazonaws.com' and event_name = 'CopyDBClusterParameterGroup'
-        union all
-        select event_id, 'rds-global-cluster' as resource_type, json_extract(doc, '$.responseElements.globalClusterIdentifier') as ids_value
-        from {{ events }}
-        where event_source = 'rds.amazonaws.com' and event_name = 'CreateGlobalCluster'
-        union all
-        select event_id, 'rds-proxy' as resource_type, CAST(CASE WHEN (coalesce(json_format(doc), 'null') = 'null') THEN CAST(NULL AS ARRAY(JSON)) ELSE ARRAY[json_extract(doc, '$.responseElements.dBProxy.dBProxyName'), json_extract(doc, '$.responseElements.dBProxyName')] END AS JSON) as ids_value
-        from {{ events }}
-        where event_source = 'rds.amazonaws.com' and event_name = 'CreateDBProxy'
-        union all
-        select event_id, 'rds-reserved' as resource_type, json_extract(doc, '$.responseElements.reservedDBInstanceId') as ids_value
-        from {{ events }}
-        where event_source = 'rds.amazonaws.com' and event_name = 'PurchaseReservedDBInstancesOffering'
-        union all
-        select event_id, 'rds-subscription' as resource_type, json_extract(doc, '$.responseElements.custSubscriptionId') as ids_value
-        from {{ events }}
-        where event_source = 'rds.amazonaws.com' and event_name = 'CreateEventSubscription'
-        union all
-        select event_id, 'rds-db-shard-group' as resource_type, json_extract(doc, '$.responseElements.dBShardGroupResourceId') as ids_value
-        from {{ events }}
-        where event_source = 'rds.amazonaws.com' and event_name = 'CreateDBShardGroup'
-        union all
-        select event_id, 'redshift-snapshot' as resource_type, json_extract(doc, '$.responseElements.snapshotIdentifier') as ids_value
-        from {{ events }}
-        where event_source = 'redshift.amazonaws.com' and event_name = 'CreateClusterSnapshot'
-        union all
-        select event_id, 'redshift-snapshot' as resource_type, json_extract(doc, '$.responseElements.snapshotIdentifier') as ids_value
-        from {{ events }}
-        where event_source = 'redshift.amazonaws.com' and event_name = 'CopyClusterSnapshot'
-        union all
-        select event_id, 'redshift-subnet-group' as resource_type, json_extract(doc, '$.responseElements.clusterSubnetGroupName') as ids_value
-        from {{ events }}
-        where event_source = 'redshift.amazonaws.com' and event_name = 'CreateClusterSubnetGroup'
-        union all
-        select event_id, 'dms-endpoint' as resource_type, json_extract(doc, '$.responseElements.endpoint.endpointArn') as ids_value
-        from {{ events }}
-        where event_source = 'dms.amazonaws.com' and event_name = 'CreateEndpoint'
-        union all
-        select event_id, 'dms-instance' as resource_type, json_extract(doc, '$.responseElements.replicationInstance.replicationInstanceIdentifier') as ids_value
-        from {{ events }}
-        where event_source = 'dms.amazonaws.com' and event_name = 'CreateReplicationInstance'
-        union all
-        select event_id, 'dms-replication-task' as resource_type, json_extract(doc, '$.responseElements.replicationTask.replicationTaskArn') as ids_value
-        from {{ events }}
-        where event_source = 'dms.amazonaws.com' and event_name = 'CreateReplicationTask'
-        union all
-        select event_id, 'resolver-rule' as resource_type, json_extract(doc, '$.responseElements.resolverRule.id') as ids_value
-        from {{ events }}
-        where event_source = 'route53resolver.amazonaws.com' and event_name = 'CreateResolverRule'
-        union all
-        select event_id, 'r53domain' as resource_type, json_extract(doc, '$.requestParameters.domainName') as ids_value
-        from {{ events }}
-        where event_source = 'route53domains.amazonaws.com' and event_name = 'RegisterDomain'
-        union all
-        select event_id, 'r53domain' as resource_type, json_extract(doc, '$.requestParameters.domainName') as ids_value
-        from {{ events }}
-        where event_source = 'route53domains.amazonaws.com' and event_name = 'TransferDomain'
-        union all
-        select event_id, 'readiness-check' as resource_type, json_extract(doc, '$.responseElements.readinessCheckName') as ids_value
-        from {{ events }}
-        where event_source = 'route53-recovery-readiness.amazonaws.com' and event_name = 'CreateReadinessCheck'
-        union all
-        select event_id, 'directconnect' as resource_type, json_extract(doc, '$.responseElements.connectionId') as ids_value
-        from {{ events }}
-        where event_source = 'directconnect.amazonaws.com' and event_name = 'CreateConnection'
-        union all
-        select event_id, 'directconnect-gateway' as resource_type, json_extract(doc, '$.responseElements.directConnectGateway.directConnectGatewayId') as ids_value
-        from {{ events }}
-        where event_source = 'directconnect.amazonaws.com' and event_name = 'CreateDirectConnectGateway'
-        union all
-        select event_id, 'directconnect-virtual-interface' as resource_type, json_extract(doc, '$.responseElements.virtualInterfaceId') as ids_value
-        from {{ events }}
-        where event_source = 'directconnect.amazonaws.com' and event_name = 'CreatePrivateVirtualInterface'
-        union all
-        select event_id, 'directconnect-virtual-interface' as resource_type, json_extract(doc, '$.responseElements.virtualInterfaceId') as ids_value
-        from {{ events }}
-        where event_source = 'directconnect.amazonaws.com' and event_name = 'CreatePublicVirtualInterface'
-        union all
-        select event_id, 'directconnect-virtual-interface' as resource_type, json_extract(doc, '$.responseElements.virtualInterface.virtualInterfaceId') as ids_value
-        from {{ events }}
-        where event_source = 'directconnect.amazonaws.com' and event_name = 'CreateTransitVirtualInterface'
-        union all
-        select event_id, 'cloudfront-function' as resource_type, json_extract(doc, '$.requestParameters.name') as ids_value
-        from {{ events }}
-        where event_source = 'cloudfront.amazonaws.com' and event_name = 'CreateFunction'
-        union all
-        select event_id, 'cloudfront-key-value-store' as resource_type, json_extract(doc, '$.requestParameters.name') as ids_value
-        from {{ events }}
-        where event_source = 'cloudfront.amazonaws.com' and event_name = 'CreateKeyValueStore'
-        union all
-        select event_id, 'streaming-distribution' as resource_type, json_extract(doc, '$.responseElements.streamingDistribution.id') as ids_value
-        from {{ events }}
-        where event_source = 'cloudfront.amazonaws.com' and event_name = 'CreateStreamingDistribution'
-        union all
-        select event_id, 'streaming-distribution' as resource_type, json_extract(doc, '$.responseElements.streamingDistribution.id') as ids_value
-        from {{ events }}
-        where event_source = 'cloudfront.amazonaws.com' and event_name = 'CreateStreamingDistributionWithTags'
-        union all
-        select event_id, 'globalaccelerator' as resource_type, json_extract(doc, '$.responseElements.accelerator.acceleratorArn') as ids_value
-        from {{ events }}
-        where event_source = 'globalaccelerator.amazonaws.com' and event_name = 'CreateAccelerator'
-        union all
-        select event_id, 'firewall' as resource_type, json_extract(doc, '$.responseElements.firewall.firewallName') as ids_value
-        from {{ events }}
-        where event_source = 'network-firewall.amazonaws.com' and event_name = 'CreateFirewall'
-        union all
-        select event_id, 'vpc-lattice-service' as resource_type, json_extract(doc, '$.responseElements.id') as ids_value
-        from {{ events }}
-        where event_source = 'vpc-lattice.amazonaws.com' and event_name = 'CreateService'
-        union all
-        select event_id, 'vpc-lattice-service-network' as resource_type, json_extract(doc, '$.responseElements.id') as ids_value
-        from {{ events }}
-        where event_source = 'vpc-lattice.amazonaws.com' and event_name = 'CreateServiceNetwork'
-        union all
-        select event_id, 'vpc-lattice-target-group' as resource_type, json_extract(doc, '$.responseElements.id') as ids_value
-        from {{ events }}
-        where event_source = 'vpc-lattice.amazonaws.com' and event_name = 'CreateTargetGroup'
-        union all
-        select event_id, 'vpc-lattice-listener' as resource_type, json_extract(doc, '$.responseElements.id') as ids_value
-        from {{ events }}
-        where event_source = 'vpc-lattice.amazonaws.com' and event_name = 'CreateListener'
-        union all
-        select event_id, 'vpc-lattice-rule' as resource_type, json_extract(doc, '$.responseElements.id') as ids_value
-        from {{ events }}
-        where event_source = 'vpc-lattice.amazonaws.com' and event_name = 'CreateRule'
-        union all
-        select event_id, 'vpc-lattice-service-network-association' as resource_type, json_extract(doc, '$.responseElements.id') as ids_value
-        from {{ events }}
-        where event_source = 'vpc-lattice.amazonaws.com' and event_name = 'CreateServiceNetworkVpcAssociation'
-        union all
-        select event_id, 'networkmanager-global' as resource_type, json_extract(doc, '$.responseElements.globalNetwork.globalNetworkId') as ids_value
-        from {{ events }}
-        where event_source = 'networkmanager.amazonaws.com' and event_name = 'CreateGlobalNetwork'
-        union all
-        select event_id, 'networkmanager-core' as resource_type, json_extract(doc, '$.responseElements.coreNetwork.coreNetworkId') as ids_value
-        from {{ events }}
-        where event_source = 'networkmanager.amazonaws.com' and event_name = 'CreateCoreNetwork'
-        union all
-        select event_id, 'networkmanager-site' as resource_type, json_extract(doc, '$.responseElements.site.siteId') as ids_value
-        from {{ events }}
-        where event_source = 'networkmanager.amazonaws.com' and event_name = 'CreateSite'
-        union all
-        select event_id, 'networkmanager-device' as resource_type, json_extract(doc, '$.responseElements.device.deviceId') as ids_value
-        from {{ events }}
-        where event_source = 'networkmanager.amazonaws.com' and event_name = 'CreateDevice'
-        union all
-        select event_id, 'networkmanager-link' as resource_type, json_extract(doc, '$.responseElements.link.linkId') as ids_value
-        from {{ events }}
-        where event_source = 'networkmanager.amazonaws.com' and event_name = 'CreateLink'
-        union all
-        select event_id, 'waf-regional' as resource_type, json_extract(doc, '$.responseElements.webACL.webACLId') as ids_value
-        from {{ events }}
-        where event_source = 'waf-regional.amazonaws.com' and event_name = 'CreateWebACL'
-        union all
-        select event_id, 'composite-alarm' as resource_type, json_extract(doc, '$.requestParameters.alarmName') as ids_value
-        from {{ events }}
-        where event_source = 'monitoring.amazonaws.com' and event_name = 'PutCompositeAlarm'
-        union all
-        select event_id, 'cloudwatch-dashboard' as resource_type, json_extract(doc, '$.requestParameters.dashboardName') as ids_value
-        from {{ events }}
-        where event_source = 'monitoring.amazonaws.com' and event_name = 'PutDashboard'
-        union all
-        select event_id, 'insight-rule' as resource_type, json_extract(doc, '$.requestParameters.ruleName') as ids_value
-        from {{ events }}
-        where event_source = 'monitoring.amazonaws.com' and event_name = 'PutInsightRule'
-        union all
-        select event_id, 'destination' as resource_type, json_extract(doc, '$.requestParameters.destinationName') as ids_value
-        from {{ events }}
-        where event_source = 'logs.amazonaws.com' and event_name = 'PutDestination'
-        union all
-        select event_id, 'delivery-destination' as resource_type, json_extract(doc, '$.requestParameters.name') as ids_value
-        from {{ events }}
-        where event_source = 'logs.amazonaws.com' and event_name = 'PutDeliveryDestination'
-        union all
-        select event_id, 'cloudwatch-synthetics' as resource_type, json_extract(doc, '$.responseElements.canary.id') as ids_value
-        from {{ events }}
-        where event_source = 'synthetics.amazonaws.com' and event_name = 'CreateCanary'
-        union all
-        select event_id, 'config-rule' as resource_type, json_extract(doc, '$.requestParameters.configRule.configRuleName') as ids_value
-        from {{ events }}
-        where event_source = 'config.amazonaws.com' and event_name = 'PutConfigRule'
-        union all
-        select event_id, 'ops-item' as resource_type, json_extract(doc, '$.responseElements.opsItemId') as ids_value
-        from {{ events }}
-        where event_source = 'ssm.amazonaws.com' and event_name = 'CreateOpsItem'
-        union all
-        select event_id, 'ssm-association' as resource_type, json_extract(doc, '$.responseElements.associationDescription.associationId') as ids_value
-        from {{ events }}
-        where event_source = 'ssm.amazonaws.com' and event_name = 'CreateAssociation'
-        union all
-        select event_id, 'ssm-association' as resource_type, CAST(filter(transform(flatten(transform(element_at(transform(ARRAY[json_extract(doc, '$.responseElements.successful')], __tc1 -> CASE substr(json_format(__tc1), 1, 1) WHEN '[' THEN CAST(__tc1 AS ARRAY(JSON)) END), 1), __tc2 -> CASE substr(json_format(__tc2), 1, 1) WHEN '[' THEN CAST(__tc2 AS ARRAY(JSON)) ELSE ARRAY[__tc2] END)), __tc3 -> json_extract(__tc3, '$.associationId')), __tc4 -> (NOT (coalesce(json_format(__tc4), 'null') = 'null'))) AS JSON) as ids_value
-        from {{ events }}
-        where event_source = 'ssm.amazonaws.com' and event_name = 'CreateAssociationBatch'
-        union all
-        select event_id, 'ssm-maintenance-window' as resource_type, json_extract(doc, '$.responseElements.windowId') as ids_value
-        from {{ events }}
-        where event_source = 'ssm.amazonaws.com' and event_name = 'CreateMaintenanceWindow'
-        union all
-        select event_id, 'ssm-patch-baseline' as resource_type, json_extract(doc, '$.responseElements.baselineId') as ids_value
-        from {{ events }}
-        where event_source = 'ssm.amazonaws.com' and event_name = 'CreatePatchBaseline'
-        union all
-        select event_id, 'dlm-policy' as resource_type, json_extract(doc, '$.responseElements.policyId') as ids_value
-        from {{ events }}
-        where event_source = 'dlm.amazonaws.com' and event_name = 'CreateLifecyclePolicy'
-        union all
-        select event_id, 'org-policy' as resource_type, json_extract(doc, '$.responseElements.policy.policySummary.id') as ids_value
-        from {{ events }}
-        where event_source = 'organizations.amazonaws.com' and event_name = 'CreatePolicy'
-        union all
-        select event_id, 'org-unit' as resource_type, json_extract(doc, '$.responseElements.organizationalUnit.id') as ids_value
-        from {{ events }}
-        where event_source = 'organizations.amazonaws.com' and event_name = 'CreateOrganizationalUnit'
-        union all
-        select event_id, 'codedeploy-app' as resource_type, json_extract(doc, '$.requestParameters.applicationName') as ids_value
-        from {{ events }}
-        where event_source = 'codedeploy.amazonaws.com' and event_name = 'CreateApplication'
-        union all
-        select event_id, 'codedeploy-group' as resource_type, json_extract(doc, '$.responseElements.deploymentGroupId') as ids_value
-        from {{ events }}
-        where event_source = 'codedeploy.amazonaws.com' and event_name = 'CreateDeploymentGroup'
-        union all
-        select event_id, 'datasync-agent' as resource_type, json_extract(doc, '$.responseElements.agentArn') as ids_value
-        from {{ events }}
-        where event_source = 'datasync.amazonaws.com' and event_name = 'CreateAgent'
-        union all
-        select event_id, 'datasync-task' as resource_type, json_extract(doc, '$.responseElements.taskArn') as ids_value
-        from {{ events }}
-        where event_source = 'datasync.amazonaws.com' and event_name = 'CreateTask'
-        union all
-        select event_id, 'directory' as resource_type, json_extract(doc, '$.responseElements.directoryId') as ids_value
-        from {{ events }}
-        where event_source = 'ds.amazonaws.com' and event_name = 'CreateDirectory'
-        union all
-        select event_id, 'directory' as resource_type, json_extract(doc, '$.responseElements.directoryId') as ids_value
-        from {{ events }}
-        where event_source = 'ds.amazonaws.com' and event_name = 'CreateMicrosoftAD'
-        union all
-        select event_id, 'directory' as resource_type, json_extract(doc, '$.responseElements.directoryId') as ids_value
-        from {{ events }}
-        where event_source = 'ds.amazonaws.com' and event_name = 'ConnectDirectory'
-        union all
-        select event_id, 'dsql-cluster' as resource_type, json_extract(doc, '$.responseElements.identifier') as ids_value
-        from {{ events }}
-        where event_source = 'dsql.amazonaws.com' and event_name = 'CreateCluster'
-        union all
-        select event_id, 'elasticbeanstalk-environment' as resource_type, json_extract(doc, '$.responseElements.environmentName') as ids_value
-        from {{ events }}
-        where event_source = 'elasticbeanstalk.amazonaws.com' and event_name = 'CreateEnvironment'
-        union all
-        select event_id, 'emr-serverless-app' as resource_type, json_extract(doc, '$.responseElements.applicationId') as ids_value
-        from {{ events }}
-        where event_source = 'emr-serverless.amazonaws.com' and event_name = 'CreateApplication'
-        union all
-        select event_id, 'eventbridge-pipes' as resource_type, json_extract(doc, '$.requestParameters.name') as ids_value
-        from {{ events }}
-        where event_source = 'pipes.amazonaws.com' and event_name = 'CreatePipe'
-        union all
-        select event_id, 'fis-template' as resource_type, json_extract(doc, '$.responseElements.experimentTemplate.id') as ids_value
-        from {{ events }}
-        where event_source = 'fis.amazonaws.com' and event_name = 'CreateExperimentTemplate'
-        union all
-        select event_id, 'fis-experiment' as resource_type, json_extract(doc, '$.responseElements.experiment.id') as ids_value
-        from {{ events }}
-        where event_source = 'fis.amazonaws.com' and event_name = 'StartExperiment'
-        union all
-        select event_id, 'fsx-backup' as resource_type, json_extract(doc, '$.responseElements.backup.backupId') as ids_value
-        from {{ events }}
-        where event_source = 'fsx.amazonaws.com' and event_name = 'CreateBackup'
-        union all
-        select event_id, 'fsx-backup' as resource_type, json_extract(doc, '$.responseElements.backup.backupId') as ids_value
-        from {{ events }}
-        where event_source = 'fsx.amazonaws.com' and event_name = 'CopyBackup'
-        union all
-        select event_id, 'fsx-volume' as resource_type, json_extract(doc, '$.responseElements.volume.volumeId') as ids_value
-        from {{ events }}
-        where event_source = 'fsx.amazonaws.com' and event_name = 'CreateVolume'
-        union all
-        select event_id, 'fsx-volume' as resource_type, json_extract(doc, '$.responseElements.volume.volumeId') as ids_value
-        from {{ events }}
-        where event_source = 'fsx.amazonaws.com' and event_name = 'CreateVolumeFromBackup'
-        union all
-        select event_id, 'graphql-api' as resource_type, json_extract(doc, '$.responseElements.graphqlApi.apiId') as ids_value
-        from {{ events }}
-        where event_source = 'appsync.amazonaws.com' and event_name = 'CreateGraphqlApi'
-        union all
-        select event_id, 'iot-policy' as resource_type, json_extract(doc, '$.requestParameters.policyName') as ids_value
-        from {{ events }}
-        where event_source = 'iot.amazonaws.com' and event_name = 'CreatePolicy'
-        union all
-        select event_id, 'iot-ota-update' as resource_type, json_extract(doc, '$.responseElements.otaUpdateId') as ids_value
-        from {{ events }}
-        where event_source = 'iot.amazonaws.com' and event_name = 'CreateOTAUpdate'
-        union all
-        select event_id, 'kendra' as resource_type, json_extract(doc, '$.responseElements.id') as ids_value
-        from {{ events }}
-        where event_source = 'kendra.amazonaws.com' and event_name = 'CreateIndex'
-        union all
-        select event_id, 'keyspace' as resource_type, json_extract(doc, '$.requestParameters.keyspaceName') as ids_value
-        from {{ events }}
-        where event_source = 'cassandra.amazonaws.com' and event_name = 'CreateKeyspace'
-        union all
-        select event_id, 'kinesis-analytics' as resource_type, json_extract(doc, '$.responseElements.applicationSummary.applicationARN') as ids_value
-        from {{ events }}
-        where event_source = 'kinesisanalytics.amazonaws.com' and event_name = 'CreateApplication'
-        union all
-        select event_id, 'kinesis-analyticsv2' as resource_type, json_extract(doc, '$.responseElements.applicationDetail.applicationARN') as ids_value
-        from {{ events }}
-        where event_source = 'kinesisanalytics.amazonaws.com' and event_name = 'CreateApplication'
-        union all
-        select event_id, 'kinesis-video' as resource_type, json_extract(doc, '$.requestParameters.streamName') as ids_value
-        from {{ events }}
-        where event_source = 'kinesisvideo.amazonaws.com' and event_name = 'CreateStream'
-        union all
-        select event_id, 'lambda-event-source-mapping' as resource_type, CAST(CASE WHEN (coalesce(json_format(doc), 'null') = 'null') THEN CAST(NULL AS ARRAY(JSON)) ELSE ARRAY[json_extract(doc, '$.responseElements.uUID'), json_extract(doc, '$.responseElements.uuid')] END AS JSON) as ids_value
-        from {{ events }}
-        where event_source = 'lambda.amazonaws.com' and event_name = 'CreateEventSourceMapping20150331'
-        union all
-        select event_id, 'opensearch-serverless' as resource_type, json_extract(doc, '$.responseElements.createCollectionDetail.id') as ids_value
-        from {{ events }}
-        where event_source = 'aoss.amazonaws.com' and event_name = 'CreateCollection'
-        union all
-        select event_id, 'opensearch-ingestion' as resource_type, json_extract(doc, '$.requestParameters.pipelineName') as ids_value
-        from {{ events }}
-        where event_source = 'osis.amazonaws.com' and event_name = 'CreatePipeline'
-        union all
-        select event_id, 'payment-cryptography-key' as resource_type, json_extract(doc, '$.responseElements.key.keyArn') as ids_value
-        from {{ events }}
-        where event_source = 'payment-cryptography.amazonaws.com' and event_name = 'CreateKey'
-        union all
-        select event_id, 'payment-cryptography-key' as resource_type, json_extract(doc, '$.responseElements.key.keyArn') as ids_value
-        from {{ events }}
-        where event_source = 'payment-cryptography.amazonaws.com' and event_name = 'ImportKey'
-        union all
-        select event_id, 'qbusiness-application' as resource_type, json_extract(doc, '$.responseElements.applicationId') as ids_value
-        from {{ events }}
-        where event_source = 'qbusiness.amazonaws.com' and event_name = 'CreateApplication'
-        union all
-        select event_id, 'qbusiness-index' as resource_type, json_extract(doc, '$.responseElements.indexId') as ids_value
-        from {{ events }}
-        where event_source = 'qbusiness.amazonaws.com' and event_name = 'CreateIndex'
-        union all
-        select event_id, 'qbusiness-data-source' as resource_type, json_extract(doc, '$.responseElements.dataSourceId') as ids_value
-        from {{ events }}
-        where event_source = 'qbusiness.amazonaws.com' and event_name = 'CreateDataSource'
-        union all
-        select event_id, 'qbusiness-plugin' as resource_type, json_extract(doc, '$.responseElements.pluginId') as ids_value
-        from {{ events }}
-        where event_source = 'qbusiness.amazonaws.com' and event_name = 'CreatePlugin'
-        union all
-        select event_id, 'qbusiness-data-accessor' as resource_type, json_extract(doc, '$.responseElements.dataAccessorId') as ids_value
-        from {{ events }}
-        where event_source = 'qbusiness.amazonaws.com' and event_name = 'CreateDataAccessor'
-        union all
-        select event_id, 'quicksight-dashboard' as resource_type, json_extract(doc, '$.responseElements.dashboardId') as ids_value
-        from {{ events }}
-        where event_source = 'quicksight.amazonaws.com' and event_name = 'CreateDashboard'
-        union all
-        select event_id, 'quicksight-datasource' as resource_type, json_extract(doc, '$.responseElements.dataSourceId') as ids_value
-        from {{ events }}
-        where event_source = 'quicksight.amazonaws.com' and event_name = 'CreateDataSource'
-        union all
-        select event_id, 'quicksight-user' as resource_type, json_extract(doc, '$.responseElements.user.userName') as ids_value
-        from {{ events }}
-        where event_source = 'quicksight.amazonaws.com' and event_name = 'RegisterUser'
-        union all
-        select event_id, 's3-table-bucket' as resource_type, json_extract(doc, '$.responseElements.arn') as ids_value
-        from {{ events }}
-        where event_source = 's3tables.amazonaws.com' and event_name = 'CreateTableBucket'
-        union all
-        select event_id, 's3-table' as resource_type, json_extract(doc, '$.responseElements.tableARN') as ids_value
-        from {{ events }}
-        where event_source = 's3tables.amazonaws.com' and event_name = 'CreateTable'
-        union all
-        select event_id, 'servicediscovery-namespace' as resource_type, json_extract(doc, '$.requestParameters.name') as ids_value
-        from {{ events }}
-        where event_source = 'servicediscovery.amazonaws.com' and event_name = 'CreateHttpNamespace'
-        union all
-        select event_id, 'servicediscovery-namespace' as resource_type, json_extract(doc, '$.requestParameters.name') as ids_value
-        from {{ events }}
-        where event_source = 'servicediscovery.amazonaws.com' and event_name = 'CreatePrivateDnsNamespace'
-        union all
-        select event_id, 'servicediscovery-namespace' as resource_type, json_extract(doc, '$.requestParameters.name') as ids_value
-        from {{ events }}
-        where event_source = 'servicediscovery.amazonaws.com' and event_name = 'CreatePublicDnsNamespace'
-        union all
-        select event_id, 'ses-configuration-set' as resource_type, CAST(CASE WHEN (coalesce(json_format(doc), 'null') = 'null') THEN CAST(NULL AS ARRAY(JSON)) ELSE ARRAY[json_extract(doc, '$.requestParameters.configurationSet.name'), json_extract(doc, '$.requestParameters.configurationSetName')] END AS JSON) as ids_value
-        from {{ events }}
-        where event_source = 'ses.amazonaws.com' and event_name = 'CreateConfigurationSet'
-        union all
-        select event_id, 'ses-configuration-set-v2' as resource_type, CAST(CASE WHEN (coalesce(json_format(doc), 'null') = 'null') THEN CAST(NULL AS ARRAY(JSON)) ELSE ARRAY[json_extract(doc, '$.requestParameters.configurationSet.name'), json_extract(doc, '$.requestParameters.configurationSetName')] END AS JSON) as ids_value
-        from {{ events }}
-        where event_source = 'ses.amazonaws.com' and event_name = 'CreateConfigurationSet'
-        union all
-        select event_id, 'ses-dedicated-ip-pool' as resource_type, json_extract(doc, '$.requestParameters.poolName') as ids_value
-        from {{ events }}
-        where event_source = 'ses.amazonaws.com' and event_name = 'CreateDedicatedIpPool'
-        union all
-        select event_id, 'ses-email-identity' as resource_type, json_extract(doc, '$.requestParameters.emailIdentity') as ids_value
-        from {{ events }}
-        where event_source = 'ses.amazonaws.com' and event_name = 'CreateEmailIdentity'
-        union all
-        select event_id, 'ses-email-identity' as resource_type, json_extract(doc, '$.requestParameters.domain') as ids_value
-        from {{ events }}
-        where event_source = 'ses.amazonaws.com' and event_name = 'VerifyDomainIdentity'
-        union all
-        select event_id, 'ses-email-identity' as resource_type, json_extract(doc, '$.requestParameters.emailAddress') as ids_value
-        from {{ events }}
-        where event_source = 'ses.amazonaws.com' and event_name = 'VerifyEmailIdentity'
-        union all
-        select event_id, 'shield-protection' as resource_type, json_extract(doc, '$.responseElements.protectionId') as ids_value
-        from {{ events }}
-        where event_source = 'shield.amazonaws.com' and event_name = 'CreateProtection'
-        union all
-        select event_id, 'storage-gateway' as resource_type, json_extract(doc, '$.responseElements.gatewayARN') as ids_value
-        from {{ events }}
-        where event_source = 'storagegateway.amazonaws.com' and event_name = 'ActivateGateway'
-        union all
-        select event_id, 'swf-domain' as resource_type, json_extract(doc, '$.requestParameters.name') as ids_value
-        from {{ events }}
-        where event_source = 'swf.amazonaws.com' and event_name = 'RegisterDomain'
-        union all
-        select event_id, 'timestream-database' as resource_type, json_extract(doc, '$.responseElements.database.arn') as ids_value
-        from {{ events }}
-        where event_source = 'timestream.amazonaws.com' and event_name = 'CreateDatabase'
-        union all
-        select event_id, 'timestream-table' as resource_type, json_extract(doc, '$.responseElements.table.arn') as ids_value
-        from {{ events }}
-        where event_source = 'timestream.amazonaws.com' and event_name = 'CreateTable'
-        union all
-        select event_id, 'timestream-influxdb' as resource_type, json_extract(doc, '$.responseElements.arn') as ids_value
-        from {{ events }}
-        where event_source = 'timestream-influxdb.amazonaws.com' and event_name = 'CreateDbInstance'
-        union all
-        select event_id, 'timestream-influxdb-cluster' as resource_type, json_extract(doc, '$.responseElements.dbClusterId') as ids_value
-        from {{ events }}
-        where event_source = 'timestream-influxdb.amazonaws.com' and event_name = 'CreateDbCluster'
-        union all
-        select event_id, 'transfer-web-app' as resource_type, json_extract(doc, '$.responseElements.webAppId') as ids_value
-        from {{ events }}
-        where event_source = 'transfer.amazonaws.com' and event_name = 'CreateWebApp'
-        union all
-        select event_id, 'user-pool' as resource_type, json_extract(doc, '$.responseElements.userPool.id') as ids_value
-        from {{ events }}
-        where event_source = 'cognito-idp.amazonaws.com' and event_name = 'CreateUserPool'
-        union all
-        select event_id, 'workspaces' as resource_type, CAST(filter(transform(flatten(transform(element_at(transform(ARRAY[json_extract(doc, '$.responseElements.pendingRequests')], __tc1 -> CASE substr(json_format(__tc1), 1, 1) WHEN '[' THEN CAST(__tc1 AS ARRAY(JSON)) END), 1), __tc2 -> CASE substr(json_format(__tc2), 1, 1) WHEN '[' THEN CAST(__tc2 AS ARRAY(JSON)) ELSE ARRAY[__tc2] END)), __tc3 -> json_extract(__tc3, '$.workspaceId')), __tc4 -> (NOT (coalesce(json_format(__tc4), 'null') = 'null'))) AS JSON) as ids_value
-        from {{ events }}
-        where event_source = 'workspaces.amazonaws.com' and event_name = 'CreateWorkspaces'
-        union all
-        select event_id, 'workspaces-bundle' as resource_type, json_extract(doc, '$.responseElements.workspaceBundle.bundleId') as ids_value
-        from {{ events }}
-        where event_source = 'workspaces.amazonaws.com' and event_name = 'CreateWorkspaceBundle'
-        union all
-        select event_id, 'workspaces-image' as resource_type, json_extract(doc, '$.responseElements.imageId') as ids_value
-        from {{ events }}
-        where event_source = 'workspaces.amazonaws.com' and event_name = 'CreateWorkspaceImage'
-        union all
-        select event_id, 'workspaces-image' as resource_type, json_extract(doc, '$.responseElements.imageId') as ids_value
-        from {{ events }}
-        where event_source = 'workspaces.amazonaws.com' and event_name = 'CopyWorkspaceImage'
-        union all
-        select event_id, 'workspaces-image' as resource_type, json_extract(doc, '$.responseElements.imageId') as ids_value
-        from {{ events }}
-        where event_source = 'workspaces.amazonaws.com' and event_name = 'ImportWorkspaceImage'
-        union all
-        select event_id, 'workspaces-directory' as resource_type, json_extract(doc, '$.requestParameters.directoryId') as ids_value
-        from {{ events }}
-        where event_source = 'workspaces.amazonaws.com' and event_name = 'RegisterWorkspaceDirectory'
-        union all
-        select event_id, 'workspaces-web' as resource_type, json_extract(doc, '$.responseElements.portalArn') as ids_value
-        from {{ events }}
-        where event_source = 'workspaces-web.amazonaws.com' and event_name = 'CreatePortal'
-        union all
-        select event_id, 'xray-group' as resource_type, json_extract(doc, '$.requestParameters.groupName') as ids_value
-        from {{ events }}
-        where event_source = 'xray.amazonaws.com' and event_name = 'CreateGroup'
-        union all
-        select event_id, 'xray-rule' as resource_type, json_extract(doc, '$.requestParameters.samplingRule.ruleName') as ids_value
-        from {{ events }}
-        where event_source = 'xray.amazonaws.com' and event_name = 'CreateSamplingRule'
-        union all
-        select event_id, 'airflow' as resource_type, json_extract(doc, '$.requestParameters.name') as ids_value
-        from {{ events }}
-        where event_source = 'airflow.amazonaws.com' and event_name = 'CreateEnvironment'
-        union all
-        select event_id, 'apigw-domain-name' as resource_type, json_extract(doc, '$.responseElements.domainName') as ids_value
-        from {{ events }}
-        where event_source = 'apigateway.amazonaws.com' and event_name = 'CreateDomainName'
-        union all
-        select event_id, 'app-flow' as resource_type, json_extract(doc, '$.requestParameters.flowName') as ids_value
-        from {{ events }}
-        where event_source = 'appflow.amazonaws.com' and event_name = 'CreateFlow'
-        union all
-        select event_id, 'appmesh-mesh' as resource_type, json_extract(doc, '$.requestParameters.meshName') as ids_value
-        from {{ events }}
-        where event_source = 'appmesh.amazonaws.com' and event_name = 'CreateMesh'
-        union all
-        select event_id, 'appmesh-virtualgateway' as resource_type, json_extract(doc, '$.responseElements.virtualGateway.metadata.arn') as ids_value
-        from {{ events }}
-        where event_source = 'appmesh.amazonaws.com' and event_name = 'CreateVirtualGateway'
-        union all
-        select event_id, 'appmesh-virtualnode' as resource_type, json_extract(doc, '$.responseElements.virtualNode.metadata.arn') as ids_value
-        from {{ events }}
-        where event_source = 'appmesh.amazonaws.com' and event_name = 'CreateVirtualNode'
-        union all
-        select event_id, 'appstream-fleet' as resource_type, json_extract(doc, '$.responseElements.fleet.name') as ids_value
-        from {{ events }}
-        where event_source = 'appstream.amazonaws.com' and event_name = 'CreateFleet'
-        union all
-        select event_id, 'appstream-stack' as resource_type, json_extract(doc, '$.responseElements.stack.name') as ids_value
-        from {{ events }}
-        where event_source = 'appstream.amazonaws.com' and event_name = 'CreateStack'
-        union all
-        select event_id, 'catalog-portfolio' as resource_type, json_extract(doc, '$.responseElements.portfolioDetail.id') as ids_value
-        from {{ events }}
-        where event_source = 'servicecatalog.amazonaws.com' and event_name = 'CreatePortfolio'
-        union all
-        select event_id, 'catalog-product' as resource_type, json_extract(doc, '$.responseElements.productViewDetail.productViewSummary.productId') as ids_value
-        from {{ events }}
-        where event_source = 'servicecatalog.amazonaws.com' and event_name = 'CreateProduct'
-        union all
-        select event_id, 'cleanrooms-collaboration' as resource_type, json_extract(doc, '$.responseElements.collaboration.id') as ids_value
-        from {{ events }}
-        where event_source = 'cleanrooms.amazonaws.com' and event_name = 'CreateCollaboration'
-        union all
-        select event_id, 'cleanrooms-configured-table' as resource_type, json_extract(doc, '$.responseElements.configuredTable.id') as ids_value
-        from {{ events }}
-        where event_source = 'cleanrooms.amazonaws.com' and event_name = 'CreateConfiguredTable'
-        union all
-        select event_id, 'cleanrooms-membership' as resource_type, json_extract(doc, '$.responseElements.membership.id') as ids_value
-        from {{ events }}
-        where event_source = 'cleanrooms.amazonaws.com' and event_name = 'CreateMembership'
-        union all
-        select event_id, 'cloud-directory' as resource_type, json_extract(doc, '$.responseElements.directoryArn') as ids_value
-        from {{ events }}
-        where event_source = 'clouddirectory.amazonaws.com' and event_name = 'CreateDirectory'
-        union all
-        select event_id, 'cloudhsm-cluster' as resource_type, json_extract(doc, '$.responseElements.cluster.clusterId') as ids_value
-        from {{ events }}
-        where event_source = 'cloudhsm.amazonaws.com' and event_name = 'CreateCluster'
-        union all
-        select event_id, 'datapipeline' as resource_type, json_extract(doc, '$.responseElements.pipelineId') as ids_value
-        from {{ events }}
-        where event_source = 'datapipeline.amazonaws.com' and event_name = 'CreatePipeline'
-        union all
-        select event_id, 'devicefarm-project' as resource_type, json_extract(doc, '$.responseElements.project.arn') as ids_value
-        from {{ events }}
-        where event_source = 'devicefarm.amazonaws.com' and event_name = 'CreateProject'
-        union all
-        select event_id, 'savings-plan' as resource_type, json_extract(doc, '$.responseElements.savingsPlanId') as ids_value
-        from {{ events }}
-        where event_source = 'savingsplans.amazonaws.com' and event_name = 'CreateSavingsPlan'
-        union all
-        select event_id, 'security-lake' as resource_type, CAST(filter(transform(flatten(transform(element_at(transform(ARRAY[json_extract(doc, '$.responseElements.dataLakes')], __tc1 -> CASE substr(json_format(__tc1), 1, 1) WHEN '[' THEN CAST(__tc1 AS ARRAY(JSON)) END), 1), __tc2 -> CASE substr(json_format(__tc2), 1, 1) WHEN '[' THEN CAST(__tc2 AS ARRAY(JSON)) ELSE ARRAY[__tc2] END)), __tc3 -> json_extract(__tc3, '$.dataLakeArn')), __tc4 -> (NOT (coalesce(json_format(__tc4), 'null') = 'null'))) AS JSON) as ids_value
-        from {{ events }}
-        where event_source = 'securitylake.amazonaws.com' and event_name = 'CreateDataLake'
-        union all
-        select event_id, 'security-lake-subscriber' as resource_type, json_extract(doc, '$.responseElements.subscriber.subscriberId') as ids_value
-        from {{ events }}
-        where event_source = 'securitylake.amazonaws.com' and event_name = 'CreateSubscriber'
-        union all
-        select event_id, 'aiops-investigation-group' as resource_type, json_extract(doc, '$.responseElements.arn') as ids_value
-        from {{ events }}
-        where event_source = 'aiops.amazonaws.com' and event_name = 'CreateInvestigationGroup'
-        union all
-        select event_id, 'ecs-task' as resource_type, CAST(filter(transform(flatten(transform(element_at(transform(ARRAY[json_extract(doc, '$.responseElements.tasks')], __tc1 -> CASE substr(json_format(__tc1), 1, 1) WHEN '[' THEN CAST(__tc1 AS ARRAY(JSON)) END), 1), __tc2 -> CASE substr(json_format(__tc2), 1, 1) WHEN '[' THEN CAST(__tc2 AS ARRAY(JSON)) ELSE ARRAY[__tc2] END)), __tc3 -> json_extract(__tc3, '$.taskArn')), __tc4 -> (NOT (coalesce(json_format(__tc4), 'null') = 'null'))) AS JSON) as ids_value
-        from {{ events }}
-        where event_source = 'ecs.amazonaws.com' and event_name = 'RunTask'
-        union all
-        select event_id, 'ecs-task' as resource_type, CAST(filter(transform(flatten(transform(element_at(transform(ARRAY[json_extract(doc, '$.responseElements.tasks')], __tc1 -> CASE substr(json_format(__tc1), 1, 1) WHEN '[' THEN CAST(__tc1 AS ARRAY(JSON)) END), 1), __tc2 -> CASE substr(json_format(__tc2), 1, 1) WHEN '[' THEN CAST(__tc2 AS ARRAY(JSON)) ELSE ARRAY[__tc2] END)), __tc3 -> json_extract(__tc3, '$.taskArn')), __tc4 -> (NOT (coalesce(json_format(__tc4), 'null') = 'null'))) AS JSON) as ids_value
-        from {{ events }}
-        where event_source = 'ecs.amazonaws.com' and event_name = 'StartTask'
-        union all
-        select event_id, 'dsql-stream' as resource_type, json_extract(doc, '$.responseElements.streamIdentifier') as ids_value
-        from {{ events }}
-        where event_source = 'dsql.amazonaws.com' and event_name = 'CreateStream'
-        union all
-        select event_id, 'resource-share-self' as resource_type, json_extract(doc, '$.responseElements.resourceShare.resourceShareArn') as ids_value
-        from {{ events }}
-        where event_source = 'ram.amazonaws.com' and event_name = 'CreateResourceShare'
+        select e.event_id, m.resource_type, case m.expression
+            when 1 then CAST(CAST(filter(transform(flatten(transform(element_at(transform(ARRAY[json_extract(doc, '$.responseElements.instancesSet.items')], __tc1 -> CASE substr(json_format(__tc1), 1, 1) WHEN '[' THEN CAST(__tc1 AS ARRAY(JSON)) END), 1), __tc2 -> CASE substr(json_format(__tc2), 1, 1) WHEN '[' THEN CAST(__tc2 AS ARRAY(JSON)) ELSE ARRAY[__tc2] END)), __tc3 -> json_extract(__tc3, '$.instanceId')), __tc4 -> (NOT (coalesce(json_format(__tc4), 'null') = 'null'))) AS JSON) AS JSON)
+            when 2 then CAST(json_extract(doc, '$.responseElements.volumeId') AS JSON)
+            when 3 then CAST(json_extract(doc, '$.responseElements.imageId') AS JSON)
+            when 4 then CAST(json_extract(doc, '$.responseElements.snapshotId') AS JSON)
+            when 5 then CAST(CAST(CASE WHEN (coalesce(json_format(doc), 'null') = 'null') THEN CAST(NULL AS ARRAY(JSON)) ELSE ARRAY[json_extract(doc, '$.responseElements.CreateSnapshotsResponse.snapshotSet.item.snapshotId'), CAST(filter(transform(flatten(transform(element_at(transform(ARRAY[json_extract(doc, '$.responseElements.CreateSnapshotsResponse.snapshotSet.item')], __tc1 -> CASE substr(json_format(__tc1), 1, 1) WHEN '[' THEN CAST(__tc1 AS ARRAY(JSON)) END), 1), __tc2 -> CASE substr(json_format(__tc2), 1, 1) WHEN '[' THEN CAST(__tc2 AS ARRAY(JSON)) ELSE ARRAY[__tc2] END)), __tc3 -> json_extract(__tc3, '$.snapshotId')), __tc4 -> (NOT (coalesce(json_format(__tc4), 'null') = 'null'))) AS JSON)] END AS JSON) AS JSON)
+            when 6 then CAST(json_extract(doc, '$.requestParameters.autoScalingGroupName') AS JSON)
+            when 7 then CAST(json_extract(doc, '$.responseElements.CreateLaunchTemplateResponse.launchTemplate.launchTemplateId') AS JSON)
+            when 8 then CAST(json_extract(doc, '$.responseElements.functionName') AS JSON)
+            when 9 then CAST(json_extract(doc, '$.responseElements.cluster.clusterArn') AS JSON)
+            when 10 then CAST(json_extract(doc, '$.responseElements.service.serviceArn') AS JSON)
+            when 11 then CAST(json_extract(doc, '$.responseElements.taskDefinition.taskDefinitionArn') AS JSON)
+            when 12 then CAST(json_extract(doc, '$.responseElements.cluster.name') AS JSON)
+            when 13 then CAST(json_extract(doc, '$.responseElements.jobFlowId') AS JSON)
+            when 14 then CAST(json_extract(doc, '$.requestParameters.bucketName') AS JSON)
+            when 15 then CAST(json_extract(doc, '$.responseElements.fileSystemId') AS JSON)
+            when 16 then CAST(json_extract(doc, '$.responseElements.fileSystem.fileSystemId') AS JSON)
+            when 17 then CAST(json_extract(doc, '$.requestParameters.backupPlan.backupPlanName') AS JSON)
+            when 18 then CAST(json_extract(doc, '$.responseElements.backupVaultName') AS JSON)
+            when 19 then CAST(json_extract(doc, '$.requestParameters.vaultName') AS JSON)
+            when 20 then CAST(json_extract(doc, '$.requestParameters.repositoryName') AS JSON)
+            when 21 then CAST(json_extract(doc, '$.responseElements.dBInstanceIdentifier') AS JSON)
+            when 22 then CAST(json_extract(doc, '$.responseElements.dBClusterIdentifier') AS JSON)
+            when 23 then CAST(json_extract(doc, '$.responseElements.dBSnapshotIdentifier') AS JSON)
+            when 24 then CAST(json_extract(doc, '$.responseElements.dBClusterSnapshotIdentifier') AS JSON)
+            when 25 then CAST(json_extract(doc, '$.responseElements.dBSubnetGroupName') AS JSON)
+            when 26 then CAST(json_extract(doc, '$.responseElements.dBParameterGroupName') AS JSON)
+            when 27 then CAST(json_extract(doc, '$.requestParameters.tableName') AS JSON)
+            when 28 then CAST(json_extract(doc, '$.requestParameters.targetTableName') AS JSON)
+            when 29 then CAST(json_extract(doc, '$.responseElements.cacheClusterId') AS JSON)
+            when 30 then CAST(CAST(filter(flatten(transform(element_at(transform(ARRAY[json_extract(doc, '$.responseElements.memberClusters')], __tc1 -> CASE substr(json_format(__tc1), 1, 1) WHEN '[' THEN CAST(__tc1 AS ARRAY(JSON)) END), 1), __tc2 -> CASE substr(json_format(__tc2), 1, 1) WHEN '[' THEN CAST(__tc2 AS ARRAY(JSON)) ELSE ARRAY[__tc2] END)), __tc3 -> (NOT (coalesce(json_format(__tc3), 'null') = 'null'))) AS JSON) AS JSON)
+            when 31 then CAST(json_extract(doc, '$.responseElements.replicationGroupId') AS JSON)
+            when 32 then CAST(json_extract(doc, '$.responseElements.clusterIdentifier') AS JSON)
+            when 33 then CAST(json_extract(doc, '$.requestParameters.domainName') AS JSON)
+            when 34 then CAST(json_extract(doc, '$.responseElements.cluster.clusterName') AS JSON)
+            when 35 then CAST(json_extract(doc, '$.requestParameters.streamName') AS JSON)
+            when 36 then CAST(json_extract(doc, '$.requestParameters.deliveryStreamName') AS JSON)
+            when 37 then CAST(json_extract(doc, '$.responseElements.clusterArn') AS JSON)
+            when 38 then CAST(json_extract(doc, '$.responseElements.vpc.vpcId') AS JSON)
+            when 39 then CAST(json_extract(doc, '$.responseElements.subnet.subnetId') AS JSON)
+            when 40 then CAST(json_extract(doc, '$.responseElements.groupId') AS JSON)
+            when 41 then CAST(json_extract(doc, '$.responseElements.networkInterface.networkInterfaceId') AS JSON)
+            when 42 then CAST(CAST(filter(transform(flatten(transform(filter(transform(flatten(transform(element_at(transform(ARRAY[json_extract(doc, '$.responseElements.instancesSet.items')], __tc1 -> CASE substr(json_format(__tc1), 1, 1) WHEN '[' THEN CAST(__tc1 AS ARRAY(JSON)) END), 1), __tc2 -> CASE substr(json_format(__tc2), 1, 1) WHEN '[' THEN CAST(__tc2 AS ARRAY(JSON)) ELSE ARRAY[__tc2] END)), __tc3 -> json_extract(__tc3, '$.networkInterfaceSet.items')), __tc4 -> (NOT (coalesce(json_format(__tc4), 'null') = 'null'))), __tc5 -> CASE substr(json_format(__tc5), 1, 1) WHEN '[' THEN CAST(__tc5 AS ARRAY(JSON)) ELSE ARRAY[__tc5] END)), __tc6 -> json_extract(__tc6, '$.networkInterfaceId')), __tc7 -> (NOT (coalesce(json_format(__tc7), 'null') = 'null'))) AS JSON) AS JSON)
+            when 43 then CAST(json_extract(doc, '$.responseElements.allocationId') AS JSON)
+            when 44 then CAST(json_extract(doc, '$.responseElements.CreateNatGatewayResponse.natGateway.natGatewayId') AS JSON)
+            when 45 then CAST(json_extract(doc, '$.responseElements.internetGateway.internetGatewayId') AS JSON)
+            when 46 then CAST(json_extract(doc, '$.responseElements.routeTable.routeTableId') AS JSON)
+            when 47 then CAST(json_extract(doc, '$.responseElements.networkAcl.networkAclId') AS JSON)
+            when 48 then CAST(json_extract(doc, '$.responseElements.CreateVpcEndpointResponse.vpcEndpoint.vpcEndpointId') AS JSON)
+            when 49 then CAST(json_extract(doc, '$.responseElements.vpcPeeringConnection.vpcPeeringConnectionId') AS JSON)
+            when 50 then CAST(json_extract(doc, '$.responseElements.CreateTransitGatewayResponse.transitGateway.transitGatewayId') AS JSON)
+            when 51 then CAST(json_extract(doc, '$.responseElements.customerGateway.customerGatewayId') AS JSON)
+            when 52 then CAST(json_extract(doc, '$.responseElements.vpnGateway.vpnGatewayId') AS JSON)
+            when 53 then CAST(json_extract(doc, '$.responseElements.CreateTrafficMirrorTargetResponse.trafficMirrorTarget.trafficMirrorTargetId') AS JSON)
+            when 54 then CAST(json_extract(doc, '$.requestParameters.loadBalancerName') AS JSON)
+            when 55 then CAST(CAST(filter(transform(flatten(transform(element_at(transform(ARRAY[json_extract(doc, '$.responseElements.loadBalancers')], __tc1 -> CASE substr(json_format(__tc1), 1, 1) WHEN '[' THEN CAST(__tc1 AS ARRAY(JSON)) END), 1), __tc2 -> CASE substr(json_format(__tc2), 1, 1) WHEN '[' THEN CAST(__tc2 AS ARRAY(JSON)) ELSE ARRAY[__tc2] END)), __tc3 -> json_extract(__tc3, '$.loadBalancerArn')), __tc4 -> (NOT (coalesce(json_format(__tc4), 'null') = 'null'))) AS JSON) AS JSON)
+            when 56 then CAST(CAST(filter(transform(flatten(transform(element_at(transform(ARRAY[json_extract(doc, '$.responseElements.targetGroups')], __tc1 -> CASE substr(json_format(__tc1), 1, 1) WHEN '[' THEN CAST(__tc1 AS ARRAY(JSON)) END), 1), __tc2 -> CASE substr(json_format(__tc2), 1, 1) WHEN '[' THEN CAST(__tc2 AS ARRAY(JSON)) ELSE ARRAY[__tc2] END)), __tc3 -> json_extract(__tc3, '$.targetGroupArn')), __tc4 -> (NOT (coalesce(json_format(__tc4), 'null') = 'null'))) AS JSON) AS JSON)
+            when 57 then CAST(json_extract(doc, '$.responseElements.distribution.id') AS JSON)
+            when 58 then CAST(json_extract(doc, '$.responseElements.hostedZone.id') AS JSON)
+            when 59 then CAST(json_extract(doc, '$.responseElements.queueUrl') AS JSON)
+            when 60 then CAST(json_extract(doc, '$.responseElements.topicArn') AS JSON)
+            when 61 then CAST(json_extract(doc, '$.requestParameters.name') AS JSON)
+            when 62 then CAST(json_extract(doc, '$.responseElements.stateMachineArn') AS JSON)
+            when 63 then CAST(json_extract(doc, '$.responseElements.activityArn') AS JSON)
+            when 64 then CAST(json_extract(doc, '$.requestParameters.roleName') AS JSON)
+            when 65 then CAST(json_extract(doc, '$.requestParameters.userName') AS JSON)
+            when 66 then CAST(json_extract(doc, '$.responseElements.policy.policyId') AS JSON)
+            when 67 then CAST(json_extract(doc, '$.responseElements.keyMetadata.keyId') AS JSON)
+            when 68 then CAST(json_extract(doc, '$.responseElements.certificateArn') AS JSON)
+            when 69 then CAST(json_extract(doc, '$.responseElements.identityPoolId') AS JSON)
+            when 70 then CAST(json_extract(doc, '$.responseElements.summary.id') AS JSON)
+            when 71 then CAST(json_extract(doc, '$.responseElements.trailARN') AS JSON)
+            when 72 then CAST(json_extract(doc, '$.requestParameters.stackName') AS JSON)
+            when 73 then CAST(json_extract(doc, '$.requestParameters.logGroupName') AS JSON)
+            when 74 then CAST(json_extract(doc, '$.requestParameters.pipeline.name') AS JSON)
+            when 75 then CAST(json_extract(doc, '$.requestParameters.alarmName') AS JSON)
+            when 76 then CAST(json_extract(doc, '$.requestParameters.connectionInput.name') AS JSON)
+            when 77 then CAST(json_extract(doc, '$.requestParameters.databaseInput.name') AS JSON)
+            when 78 then CAST(json_extract(doc, '$.responseElements.notebookInstanceArn') AS JSON)
+            when 79 then CAST(json_extract(doc, '$.responseElements.id') AS JSON)
+            when 80 then CAST(json_extract(doc, '$.responseElements.apiId') AS JSON)
+            when 81 then CAST(json_extract(doc, '$.responseElements.keyPairId') AS JSON)
+            when 82 then CAST(CAST(CASE WHEN (coalesce(json_format(doc), 'null') = 'null') THEN CAST(NULL AS ARRAY(JSON)) ELSE ARRAY[json_extract(doc, '$.responseElements.CreateCapacityReservationResponse.capacityReservation.capacityReservationId'), json_extract(doc, '$.responseElements.capacityReservation.capacityReservationId')] END AS JSON) AS JSON)
+            when 83 then CAST(json_extract(doc, '$.responseElements.reservedInstancesId') AS JSON)
+            when 84 then CAST(CAST(CASE WHEN (coalesce(json_format(doc), 'null') = 'null') THEN CAST(NULL AS ARRAY(JSON)) ELSE ARRAY[json_extract(doc, '$.responseElements.RequestSpotFleetResponse.spotFleetRequestId'), json_extract(doc, '$.responseElements.spotFleetRequestId')] END AS JSON) AS JSON)
+            when 85 then CAST(json_extract(doc, '$.responseElements.CreateFlowLogsResponse.flowLogIdSet.item') AS JSON)
+            when 86 then CAST(json_extract(doc, '$.responseElements.CreateTrafficMirrorSessionResponse.trafficMirrorSession.trafficMirrorSessionId') AS JSON)
+            when 87 then CAST(json_extract(doc, '$.responseElements.CreateManagedPrefixListResponse.prefixList.prefixListId') AS JSON)
+            when 88 then CAST(json_extract(doc, '$.responseElements.CreateClientVpnEndpointResponse.clientVpnEndpointId') AS JSON)
+            when 89 then CAST(json_extract(doc, '$.responseElements.CreateTransitGatewayVpcAttachmentResponse.transitGatewayVpcAttachment.transitGatewayAttachmentId') AS JSON)
+            when 90 then CAST(json_extract(doc, '$.responseElements.CreateTransitGatewayPeeringAttachmentResponse.transitGatewayPeeringAttachment.transitGatewayAttachmentId') AS JSON)
+            when 91 then CAST(json_extract(doc, '$.responseElements.CreateTransitGatewayConnectResponse.transitGatewayConnect.transitGatewayAttachmentId') AS JSON)
+            when 92 then CAST(json_extract(doc, '$.responseElements.CreateVpcEndpointServiceConfigurationResponse.serviceConfiguration.serviceId') AS JSON)
+            when 93 then CAST(json_extract(doc, '$.responseElements.vpnConnection.vpnConnectionId') AS JSON)
+            when 94 then CAST(json_extract(doc, '$.responseElements.endpointArn') AS JSON)
+            when 95 then CAST(json_extract(doc, '$.responseElements.endpointConfigArn') AS JSON)
+            when 96 then CAST(json_extract(doc, '$.responseElements.modelArn') AS JSON)
+            when 97 then CAST(json_extract(doc, '$.responseElements.trainingJobArn') AS JSON)
+            when 98 then CAST(json_extract(doc, '$.responseElements.transformJobArn') AS JSON)
+            when 99 then CAST(json_extract(doc, '$.responseElements.processingJobArn') AS JSON)
+            when 100 then CAST(json_extract(doc, '$.responseElements.hyperParameterTuningJobArn') AS JSON)
+            when 101 then CAST(json_extract(doc, '$.responseElements.autoMLJobArn') AS JSON)
+            when 102 then CAST(json_extract(doc, '$.responseElements.compilationJobArn') AS JSON)
+            when 103 then CAST(json_extract(doc, '$.responseElements.userProfileArn') AS JSON)
+            when 104 then CAST(json_extract(doc, '$.responseElements.spaceArn') AS JSON)
+            when 105 then CAST(json_extract(doc, '$.responseElements.appArn') AS JSON)
+            when 106 then CAST(json_extract(doc, '$.responseElements.jobDefinitionArn') AS JSON)
+            when 107 then CAST(json_extract(doc, '$.responseElements.domainId') AS JSON)
+            when 108 then CAST(json_extract(doc, '$.responseElements.brokerId') AS JSON)
+            when 109 then CAST(json_extract(doc, '$.responseElements.healthCheck.id') AS JSON)
+            when 110 then CAST(json_extract(doc, '$.responseElements.jobId') AS JSON)
+            when 111 then CAST(json_extract(doc, '$.responseElements.documentClassifierArn') AS JSON)
+            when 112 then CAST(json_extract(doc, '$.responseElements.entityRecognizerArn') AS JSON)
+            when 113 then CAST(json_extract(doc, '$.responseElements.flywheelArn') AS JSON)
+            when 114 then CAST(json_extract(doc, '$.responseElements.agent.agentId') AS JSON)
+            when 115 then CAST(json_extract(doc, '$.responseElements.knowledgeBase.knowledgeBaseId') AS JSON)
+            when 116 then CAST(json_extract(doc, '$.responseElements.jobArn') AS JSON)
+            when 117 then CAST(json_extract(doc, '$.responseElements.guardrailId') AS JSON)
+            when 118 then CAST(json_extract(doc, '$.responseElements.inferenceProfileArn') AS JSON)
+            when 119 then CAST(json_extract(doc, '$.responseElements.computeEnvironmentName') AS JSON)
+            when 120 then CAST(json_extract(doc, '$.responseElements.jobQueueName') AS JSON)
+            when 121 then CAST(json_extract(doc, '$.responseElements.jobDefinitionName') AS JSON)
+            when 122 then CAST(json_extract(doc, '$.requestParameters.endpointName') AS JSON)
+            when 123 then CAST(json_extract(doc, '$.responseElements.transformId') AS JSON)
+            when 124 then CAST(CAST(CASE WHEN (coalesce(json_format(doc), 'null') = 'null') THEN CAST(NULL AS ARRAY(JSON)) ELSE ARRAY[json_extract(doc, '$.responseElements.aCL.name'), json_extract(doc, '$.responseElements.acl.name')] END AS JSON) AS JSON)
+            when 125 then CAST(json_extract(doc, '$.responseElements.parameterGroup.name') AS JSON)
+            when 126 then CAST(json_extract(doc, '$.responseElements.snapshot.name') AS JSON)
+            when 127 then CAST(json_extract(doc, '$.responseElements.subnetGroup.name') AS JSON)
+            when 128 then CAST(json_extract(doc, '$.responseElements.user.name') AS JSON)
+            when 129 then CAST(json_extract(doc, '$.responseElements.snapshotName') AS JSON)
+            when 130 then CAST(json_extract(doc, '$.responseElements.userId') AS JSON)
+            when 131 then CAST(json_extract(doc, '$.responseElements.dBClusterParameterGroupName') AS JSON)
+            when 132 then CAST(json_extract(doc, '$.responseElements.globalClusterIdentifier') AS JSON)
+            when 133 then CAST(CAST(CASE WHEN (coalesce(json_format(doc), 'null') = 'null') THEN CAST(NULL AS ARRAY(JSON)) ELSE ARRAY[json_extract(doc, '$.responseElements.dBProxy.dBProxyName'), json_extract(doc, '$.responseElements.dBProxyName')] END AS JSON) AS JSON)
+            when 134 then CAST(json_extract(doc, '$.responseElements.reservedDBInstanceId') AS JSON)
+            when 135 then CAST(json_extract(doc, '$.responseElements.custSubscriptionId') AS JSON)
+            when 136 then CAST(json_extract(doc, '$.responseElements.dBShardGroupResourceId') AS JSON)
+            when 137 then CAST(json_extract(doc, '$.responseElements.snapshotIdentifier') AS JSON)
+            when 138 then CAST(json_extract(doc, '$.responseElements.clusterSubnetGroupName') AS JSON)
+            when 139 then CAST(json_extract(doc, '$.responseElements.endpoint.endpointArn') AS JSON)
+            when 140 then CAST(json_extract(doc, '$.responseElements.replicationInstance.replicationInstanceIdentifier') AS JSON)
+            when 141 then CAST(json_extract(doc, '$.responseElements.replicationTask.replicationTaskArn') AS JSON)
+            when 142 then CAST(json_extract(doc, '$.responseElements.resolverRule.id') AS JSON)
+            when 143 then CAST(json_extract(doc, '$.responseElements.readinessCheckName') AS JSON)
+            when 144 then CAST(json_extract(doc, '$.responseElements.connectionId') AS JSON)
+            when 145 then CAST(json_extract(doc, '$.responseElements.directConnectGateway.directConnectGatewayId') AS JSON)
+            when 146 then CAST(json_extract(doc, '$.responseElements.virtualInterfaceId') AS JSON)
+            when 147 then CAST(json_extract(doc, '$.responseElements.virtualInterface.virtualInterfaceId') AS JSON)
+            when 148 then CAST(json_extract(doc, '$.responseElements.streamingDistribution.id') AS JSON)
+            when 149 then CAST(json_extract(doc, '$.responseElements.accelerator.acceleratorArn') AS JSON)
+            when 150 then CAST(json_extract(doc, '$.responseElements.firewall.firewallName') AS JSON)
+            when 151 then CAST(json_extract(doc, '$.responseElements.globalNetwork.globalNetworkId') AS JSON)
+            when 152 then CAST(json_extract(doc, '$.responseElements.coreNetwork.coreNetworkId') AS JSON)
+            when 153 then CAST(json_extract(doc, '$.responseElements.site.siteId') AS JSON)
+            when 154 then CAST(json_extract(doc, '$.responseElements.device.deviceId') AS JSON)
+            when 155 then CAST(json_extract(doc, '$.responseElements.link.linkId') AS JSON)
+            when 156 then CAST(json_extract(doc, '$.responseElements.webACL.webACLId') AS JSON)
+            when 157 then CAST(json_extract(doc, '$.requestParameters.dashboardName') AS JSON)
+            when 158 then CAST(json_extract(doc, '$.requestParameters.ruleName') AS JSON)
+            when 159 then CAST(json_extract(doc, '$.requestParameters.destinationName') AS JSON)
+            when 160 then CAST(json_extract(doc, '$.responseElements.canary.id') AS JSON)
+            when 161 then CAST(json_extract(doc, '$.requestParameters.configRule.configRuleName') AS JSON)
+            when 162 then CAST(json_extract(doc, '$.responseElements.opsItemId') AS JSON)
+            when 163 then CAST(json_extract(doc, '$.responseElements.associationDescription.associationId') AS JSON)
+            when 164 then CAST(CAST(filter(transform(flatten(transform(element_at(transform(ARRAY[json_extract(doc, '$.responseElements.successful')], __tc1 -> CASE substr(json_format(__tc1), 1, 1) WHEN '[' THEN CAST(__tc1 AS ARRAY(JSON)) END), 1), __tc2 -> CASE substr(json_format(__tc2), 1, 1) WHEN '[' THEN CAST(__tc2 AS ARRAY(JSON)) ELSE ARRAY[__tc2] END)), __tc3 -> json_extract(__tc3, '$.associationId')), __tc4 -> (NOT (coalesce(json_format(__tc4), 'null') = 'null'))) AS JSON) AS JSON)
+            when 165 then CAST(json_extract(doc, '$.responseElements.windowId') AS JSON)
+            when 166 then CAST(json_extract(doc, '$.responseElements.baselineId') AS JSON)
+            when 167 then CAST(json_extract(doc, '$.responseElements.policyId') AS JSON)
+            when 168 then CAST(json_extract(doc, '$.responseElements.policy.policySummary.id') AS JSON)
+            when 169 then CAST(json_extract(doc, '$.responseElements.organizationalUnit.id') AS JSON)
+            when 170 then CAST(json_extract(doc, '$.requestParameters.applicationName') AS JSON)
+            when 171 then CAST(json_extract(doc, '$.responseElements.deploymentGroupId') AS JSON)
+            when 172 then CAST(json_extract(doc, '$.responseElements.agentArn') AS JSON)
+            when 173 then CAST(json_extract(doc, '$.responseElements.taskArn') AS JSON)
+            when 174 then CAST(json_extract(doc, '$.responseElements.directoryId') AS JSON)
+            when 175 then CAST(json_extract(doc, '$.responseElements.identifier') AS JSON)
+            when 176 then CAST(json_extract(doc, '$.responseElements.environmentName') AS JSON)
+            when 177 then CAST(json_extract(doc, '$.responseElements.applicationId') AS JSON)
+            when 178 then CAST(json_extract(doc, '$.responseElements.experimentTemplate.id') AS JSON)
+            when 179 then CAST(json_extract(doc, '$.responseElements.experiment.id') AS JSON)
+            when 180 then CAST(json_extract(doc, '$.responseElements.backup.backupId') AS JSON)
+            when 181 then CAST(json_extract(doc, '$.responseElements.volume.volumeId') AS JSON)
+            when 182 then CAST(json_extract(doc, '$.responseElements.graphqlApi.apiId') AS JSON)
+            when 183 then CAST(json_extract(doc, '$.requestParameters.policyName') AS JSON)
+            when 184 then CAST(json_extract(doc, '$.responseElements.otaUpdateId') AS JSON)
+            when 185 then CAST(json_extract(doc, '$.requestParameters.keyspaceName') AS JSON)
+            when 186 then CAST(json_extract(doc, '$.responseElements.applicationSummary.applicationARN') AS JSON)
+            when 187 then CAST(json_extract(doc, '$.responseElements.applicationDetail.applicationARN') AS JSON)
+            when 188 then CAST(CAST(CASE WHEN (coalesce(json_format(doc), 'null') = 'null') THEN CAST(NULL AS ARRAY(JSON)) ELSE ARRAY[json_extract(doc, '$.responseElements.uUID'), json_extract(doc, '$.responseElements.uuid')] END AS JSON) AS JSON)
+            when 189 then CAST(json_extract(doc, '$.responseElements.createCollectionDetail.id') AS JSON)
+            when 190 then CAST(json_extract(doc, '$.requestParameters.pipelineName') AS JSON)
+            when 191 then CAST(json_extract(doc, '$.responseElements.key.keyArn') AS JSON)
+            when 192 then CAST(json_extract(doc, '$.responseElements.indexId') AS JSON)
+            when 193 then CAST(json_extract(doc, '$.responseElements.dataSourceId') AS JSON)
+            when 194 then CAST(json_extract(doc, '$.responseElements.pluginId') AS JSON)
+            when 195 then CAST(json_extract(doc, '$.responseElements.dataAccessorId') AS JSON)
+            when 196 then CAST(json_extract(doc, '$.responseElements.dashboardId') AS JSON)
+            when 197 then CAST(json_extract(doc, '$.responseElements.user.userName') AS JSON)
+            when 198 then CAST(json_extract(doc, '$.responseElements.arn') AS JSON)
+            when 199 then CAST(json_extract(doc, '$.responseElements.tableARN') AS JSON)
+            when 200 then CAST(CAST(CASE WHEN (coalesce(json_format(doc), 'null') = 'null') THEN CAST(NULL AS ARRAY(JSON)) ELSE ARRAY[json_extract(doc, '$.requestParameters.configurationSet.name'), json_extract(doc, '$.requestParameters.configurationSetName')] END AS JSON) AS JSON)
+            when 201 then CAST(json_extract(doc, '$.requestParameters.poolName') AS JSON)
+            when 202 then CAST(json_extract(doc, '$.requestParameters.emailIdentity') AS JSON)
+            when 203 then CAST(json_extract(doc, '$.requestParameters.domain') AS JSON)
+            when 204 then CAST(json_extract(doc, '$.requestParameters.emailAddress') AS JSON)
+            when 205 then CAST(json_extract(doc, '$.responseElements.protectionId') AS JSON)
+            when 206 then CAST(json_extract(doc, '$.responseElements.gatewayARN') AS JSON)
+            when 207 then CAST(json_extract(doc, '$.responseElements.database.arn') AS JSON)
+            when 208 then CAST(json_extract(doc, '$.responseElements.table.arn') AS JSON)
+            when 209 then CAST(json_extract(doc, '$.responseElements.dbClusterId') AS JSON)
+            when 210 then CAST(json_extract(doc, '$.responseElements.webAppId') AS JSON)
+            when 211 then CAST(json_extract(doc, '$.responseElements.userPool.id') AS JSON)
+            when 212 then CAST(CAST(filter(transform(flatten(transform(element_at(transform(ARRAY[json_extract(doc, '$.responseElements.pendingRequests')], __tc1 -> CASE substr(json_format(__tc1), 1, 1) WHEN '[' THEN CAST(__tc1 AS ARRAY(JSON)) END), 1), __tc2 -> CASE substr(json_format(__tc2), 1, 1) WHEN '[' THEN CAST(__tc2 AS ARRAY(JSON)) ELSE ARRAY[__tc2] END)), __tc3 -> json_extract(__tc3, '$.workspaceId')), __tc4 -> (NOT (coalesce(json_format(__tc4), 'null') = 'null'))) AS JSON) AS JSON)
+            when 213 then CAST(json_extract(doc, '$.responseElements.workspaceBundle.bundleId') AS JSON)
+            when 214 then CAST(json_extract(doc, '$.requestParameters.directoryId') AS JSON)
+            when 215 then CAST(json_extract(doc, '$.responseElements.portalArn') AS JSON)
+            when 216 then CAST(json_extract(doc, '$.requestParameters.groupName') AS JSON)
+            when 217 then CAST(json_extract(doc, '$.requestParameters.samplingRule.ruleName') AS JSON)
+            when 218 then CAST(json_extract(doc, '$.responseElements.domainName') AS JSON)
+            when 219 then CAST(json_extract(doc, '$.requestParameters.flowName') AS JSON)
+            when 220 then CAST(json_extract(doc, '$.requestParameters.meshName') AS JSON)
+            when 221 then CAST(json_extract(doc, '$.responseElements.virtualGateway.metadata.arn') AS JSON)
+            when 222 then CAST(json_extract(doc, '$.responseElements.virtualNode.metadata.arn') AS JSON)
+            when 223 then CAST(json_extract(doc, '$.responseElements.fleet.name') AS JSON)
+            when 224 then CAST(json_extract(doc, '$.responseElements.stack.name') AS JSON)
+            when 225 then CAST(json_extract(doc, '$.responseElements.portfolioDetail.id') AS JSON)
+            when 226 then CAST(json_extract(doc, '$.responseElements.productViewDetail.productViewSummary.productId') AS JSON)
+            when 227 then CAST(json_extract(doc, '$.responseElements.collaboration.id') AS JSON)
+            when 228 then CAST(json_extract(doc, '$.responseElements.configuredTable.id') AS JSON)
+            when 229 then CAST(json_extract(doc, '$.responseElements.membership.id') AS JSON)
+            when 230 then CAST(json_extract(doc, '$.responseElements.directoryArn') AS JSON)
+            when 231 then CAST(json_extract(doc, '$.responseElements.cluster.clusterId') AS JSON)
+            when 232 then CAST(json_extract(doc, '$.responseElements.pipelineId') AS JSON)
+            when 233 then CAST(json_extract(doc, '$.responseElements.project.arn') AS JSON)
+            when 234 then CAST(json_extract(doc, '$.responseElements.savingsPlanId') AS JSON)
+            when 235 then CAST(CAST(filter(transform(flatten(transform(element_at(transform(ARRAY[json_extract(doc, '$.responseElements.dataLakes')], __tc1 -> CASE substr(json_format(__tc1), 1, 1) WHEN '[' THEN CAST(__tc1 AS ARRAY(JSON)) END), 1), __tc2 -> CASE substr(json_format(__tc2), 1, 1) WHEN '[' THEN CAST(__tc2 AS ARRAY(JSON)) ELSE ARRAY[__tc2] END)), __tc3 -> json_extract(__tc3, '$.dataLakeArn')), __tc4 -> (NOT (coalesce(json_format(__tc4), 'null') = 'null'))) AS JSON) AS JSON)
+            when 236 then CAST(json_extract(doc, '$.responseElements.subscriber.subscriberId') AS JSON)
+            when 237 then CAST(CAST(filter(transform(flatten(transform(element_at(transform(ARRAY[json_extract(doc, '$.responseElements.tasks')], __tc1 -> CASE substr(json_format(__tc1), 1, 1) WHEN '[' THEN CAST(__tc1 AS ARRAY(JSON)) END), 1), __tc2 -> CASE substr(json_format(__tc2), 1, 1) WHEN '[' THEN CAST(__tc2 AS ARRAY(JSON)) ELSE ARRAY[__tc2] END)), __tc3 -> json_extract(__tc3, '$.taskArn')), __tc4 -> (NOT (coalesce(json_format(__tc4), 'null') = 'null'))) AS JSON) AS JSON)
+            when 238 then CAST(json_extract(doc, '$.responseElements.streamIdentifier') AS JSON)
+            when 239 then CAST(json_extract(doc, '$.responseElements.resourceShare.resourceShareArn') AS JSON)
+        end as ids_value
+        from {{ events }} as e
+        inner join (values
+                ('ec2', 'ec2.amazonaws.com', 'RunInstances', 1),
+                ('ebs', 'ec2.amazonaws.com', 'CreateVolume', 2),
+                ('ami', 'ec2.amazonaws.com', 'CreateImage', 3),
+                ('ami', 'ec2.amazonaws.com', 'RegisterImage', 3),
+                ('ami', 'ec2.amazonaws.com', 'CopyImage', 3),
+                ('ebs-snapshot', 'ec2.amazonaws.com', 'CreateSnapshot', 4),
+                ('ebs-snapshot', 'ec2.amazonaws.com', 'CopySnapshot', 4),
+                ('ebs-snapshot', 'ec2.amazonaws.com', 'CreateSnapshots', 5),
+                ('ebs-snapshot', 'ebs.amazonaws.com', 'StartSnapshot', 4),
+                ('asg', 'autoscaling.amazonaws.com', 'CreateAutoScalingGroup', 6),
+                ('launch-template-version', 'ec2.amazonaws.com', 'CreateLaunchTemplate', 7),
+                ('lambda', 'lambda.amazonaws.com', 'CreateFunction20150331', 8),
+                ('ecs', 'ecs.amazonaws.com', 'CreateCluster', 9),
+                ('ecs-service', 'ecs.amazonaws.com', 'CreateService', 10),
+                ('ecs-task-definition', 'ecs.amazonaws.com', 'RegisterTaskDefinition', 11),
+                ('eks', 'eks.amazonaws.com', 'CreateCluster', 12),
+                ('emr', 'elasticmapreduce.amazonaws.com', 'RunJobFlow', 13),
+                ('s3', 's3.amazonaws.com', 'CreateBucket', 14),
+                ('efs', 'elasticfilesystem.amazonaws.com', 'CreateFileSystem', 15),
+                ('fsx', 'fsx.amazonaws.com', 'CreateFileSystem', 16),
+                ('fsx', 'fsx.amazonaws.com', 'CreateFileSystemFromBackup', 16),
+                ('backup-plan', 'backup.amazonaws.com', 'CreateBackupPlan', 17),
+                ('backup-vault', 'backup.amazonaws.com', 'CreateBackupVault', 18),
+                ('glacier', 'glacier.amazonaws.com', 'CreateVault', 19),
+                ('ecr', 'ecr.amazonaws.com', 'CreateRepository', 20),
+                ('rds', 'rds.amazonaws.com', 'CreateDBInstance', 21),
+                ('rds', 'rds.amazonaws.com', 'CreateDBInstanceReadReplica', 21),
+                ('rds', 'rds.amazonaws.com', 'RestoreDBInstanceFromDBSnapshot', 21),
+                ('rds', 'rds.amazonaws.com', 'RestoreDBInstanceToPointInTime', 21),
+                ('rds', 'rds.amazonaws.com', 'RestoreDBInstanceFromS3', 21),
+                ('rds-cluster', 'rds.amazonaws.com', 'CreateDBCluster', 22),
+                ('rds-cluster', 'rds.amazonaws.com', 'RestoreDBClusterFromSnapshot', 22),
+                ('rds-cluster', 'rds.amazonaws.com', 'RestoreDBClusterToPointInTime', 22),
+                ('rds-cluster', 'rds.amazonaws.com', 'RestoreDBClusterFromS3', 22),
+                ('rds-snapshot', 'rds.amazonaws.com', 'CreateDBSnapshot', 23),
+                ('rds-snapshot', 'rds.amazonaws.com', 'CopyDBSnapshot', 23),
+                ('rds-cluster-snapshot', 'rds.amazonaws.com', 'CreateDBClusterSnapshot', 24),
+                ('rds-cluster-snapshot', 'rds.amazonaws.com', 'CopyDBClusterSnapshot', 24),
+                ('rds-subnet-group', 'rds.amazonaws.com', 'CreateDBSubnetGroup', 25),
+                ('rds-param-group', 'rds.amazonaws.com', 'CreateDBParameterGroup', 26),
+                ('rds-param-group', 'rds.amazonaws.com', 'CopyDBParameterGroup', 26),
+                ('dynamodb-table', 'dynamodb.amazonaws.com', 'CreateTable', 27),
+                ('dynamodb-table', 'dynamodb.amazonaws.com', 'RestoreTableFromBackup', 28),
+                ('cache-cluster', 'elasticache.amazonaws.com', 'CreateCacheCluster', 29),
+                ('cache-cluster', 'elasticache.amazonaws.com', 'CreateReplicationGroup', 30),
+                ('elasticache-group', 'elasticache.amazonaws.com', 'CreateReplicationGroup', 31),
+                ('redshift', 'redshift.amazonaws.com', 'CreateCluster', 32),
+                ('redshift', 'redshift.amazonaws.com', 'RestoreFromClusterSnapshot', 32),
+                ('elasticsearch', 'es.amazonaws.com', 'CreateElasticsearchDomain', 33),
+                ('elasticsearch', 'es.amazonaws.com', 'CreateDomain', 33),
+                ('dax', 'dax.amazonaws.com', 'CreateCluster', 34),
+                ('kinesis', 'kinesis.amazonaws.com', 'CreateStream', 35),
+                ('firehose', 'firehose.amazonaws.com', 'CreateDeliveryStream', 36),
+                ('kafka', 'kafka.amazonaws.com', 'CreateCluster', 37),
+                ('kafka', 'kafka.amazonaws.com', 'CreateClusterV2', 37),
+                ('vpc', 'ec2.amazonaws.com', 'CreateVpc', 38),
+                ('subnet', 'ec2.amazonaws.com', 'CreateSubnet', 39),
+                ('security-group', 'ec2.amazonaws.com', 'CreateSecurityGroup', 40),
+                ('eni', 'ec2.amazonaws.com', 'CreateNetworkInterface', 41),
+                ('eni', 'ec2.amazonaws.com', 'RunInstances', 42),
+                ('elastic-ip', 'ec2.amazonaws.com', 'AllocateAddress', 43),
+                ('nat-gateway', 'ec2.amazonaws.com', 'CreateNatGateway', 44),
+                ('internet-gateway', 'ec2.amazonaws.com', 'CreateInternetGateway', 45),
+                ('route-table', 'ec2.amazonaws.com', 'CreateRouteTable', 46),
+                ('network-acl', 'ec2.amazonaws.com', 'CreateNetworkAcl', 47),
+                ('vpc-endpoint', 'ec2.amazonaws.com', 'CreateVpcEndpoint', 48),
+                ('peering-connection', 'ec2.amazonaws.com', 'CreateVpcPeeringConnection', 49),
+                ('transit-gateway', 'ec2.amazonaws.com', 'CreateTransitGateway', 50),
+                ('customer-gateway', 'ec2.amazonaws.com', 'CreateCustomerGateway', 51),
+                ('vpn-gateway', 'ec2.amazonaws.com', 'CreateVpnGateway', 52),
+                ('mirror-target', 'ec2.amazonaws.com', 'CreateTrafficMirrorTarget', 53),
+                ('elb', 'elasticloadbalancing.amazonaws.com', 'CreateLoadBalancer', 54),
+                ('app-elb', 'elasticloadbalancing.amazonaws.com', 'CreateLoadBalancer', 55),
+                ('app-elb-target-group', 'elasticloadbalancing.amazonaws.com', 'CreateTargetGroup', 56),
+                ('distribution', 'cloudfront.amazonaws.com', 'CreateDistribution', 57),
+                ('distribution', 'cloudfront.amazonaws.com', 'CreateDistributionWithTags', 57),
+                ('hostedzone', 'route53.amazonaws.com', 'CreateHostedZone', 58),
+                ('sqs', 'sqs.amazonaws.com', 'CreateQueue', 59),
+                ('sns', 'sns.amazonaws.com', 'CreateTopic', 60),
+                ('event-rule', 'events.amazonaws.com', 'PutRule', 61),
+                ('event-bus', 'events.amazonaws.com', 'CreateEventBus', 61),
+                ('step-machine', 'states.amazonaws.com', 'CreateStateMachine', 62),
+                ('sfn-activity', 'states.amazonaws.com', 'CreateActivity', 63),
+                ('iam-role', 'iam.amazonaws.com', 'CreateRole', 64),
+                ('iam-user', 'iam.amazonaws.com', 'CreateUser', 65),
+                ('iam-policy', 'iam.amazonaws.com', 'CreatePolicy', 66),
+                ('kms-key', 'kms.amazonaws.com', 'CreateKey', 67),
+                ('secrets-manager', 'secretsmanager.amazonaws.com', 'CreateSecret', 61),
+                ('acm-certificate', 'acm.amazonaws.com', 'RequestCertificate', 68),
+                ('acm-certificate', 'acm.amazonaws.com', 'ImportCertificate', 68),
+                ('identity-pool', 'cognito-identity.amazonaws.com', 'CreateIdentityPool', 69),
+                ('wafv2', 'wafv2.amazonaws.com', 'CreateWebACL', 70),
+                ('cloudtrail', 'cloudtrail.amazonaws.com', 'CreateTrail', 71),
+                ('cfn', 'cloudformation.amazonaws.com', 'CreateStack', 72),
+                ('ssm-parameter', 'ssm.amazonaws.com', 'PutParameter', 61),
+                ('log-group', 'logs.amazonaws.com', 'CreateLogGroup', 73),
+                ('codebuild', 'codebuild.amazonaws.com', 'CreateProject', 61),
+                ('codepipeline', 'codepipeline.amazonaws.com', 'CreatePipeline', 74),
+                ('codecommit', 'codecommit.amazonaws.com', 'CreateRepository', 20),
+                ('alarm', 'monitoring.amazonaws.com', 'PutMetricAlarm', 75),
+                ('glue-connection', 'glue.amazonaws.com', 'CreateConnection', 76),
+                ('glue-database', 'glue.amazonaws.com', 'CreateDatabase', 77),
+                ('glue-job', 'glue.amazonaws.com', 'CreateJob', 61),
+                ('glue-crawler', 'glue.amazonaws.com', 'CreateCrawler', 61),
+                ('sagemaker-notebook', 'sagemaker.amazonaws.com', 'CreateNotebookInstance', 78),
+                ('ssm-document', 'ssm.amazonaws.com', 'CreateDocument', 61),
+                ('rest-api', 'apigateway.amazonaws.com', 'CreateRestApi', 79),
+                ('apigwv2', 'apigateway.amazonaws.com', 'CreateApi', 80),
+                ('key-pair', 'ec2.amazonaws.com', 'CreateKeyPair', 81),
+                ('key-pair', 'ec2.amazonaws.com', 'ImportKeyPair', 81),
+                ('ec2-capacity-reservation', 'ec2.amazonaws.com', 'CreateCapacityReservation', 82),
+                ('ec2-reserved', 'ec2.amazonaws.com', 'PurchaseReservedInstancesOffering', 83),
+                ('ec2-spot-fleet-request', 'ec2.amazonaws.com', 'RequestSpotFleet', 84),
+                ('flow-log', 'ec2.amazonaws.com', 'CreateFlowLogs', 85),
+                ('mirror-session', 'ec2.amazonaws.com', 'CreateTrafficMirrorSession', 86),
+                ('prefix-list', 'ec2.amazonaws.com', 'CreateManagedPrefixList', 87),
+                ('client-vpn-endpoint', 'ec2.amazonaws.com', 'CreateClientVpnEndpoint', 88),
+                ('transit-attachment', 'ec2.amazonaws.com', 'CreateTransitGatewayVpcAttachment', 89),
+                ('transit-attachment', 'ec2.amazonaws.com', 'CreateTransitGatewayPeeringAttachment', 90),
+                ('transit-attachment', 'ec2.amazonaws.com', 'CreateTransitGatewayConnect', 91),
+                ('vpc-endpoint-service-configuration', 'ec2.amazonaws.com', 'CreateVpcEndpointServiceConfiguration', 92),
+                ('vpn-connection', 'ec2.amazonaws.com', 'CreateVpnConnection', 93),
+                ('sagemaker-endpoint', 'sagemaker.amazonaws.com', 'CreateEndpoint', 94),
+                ('sagemaker-endpoint-config', 'sagemaker.amazonaws.com', 'CreateEndpointConfig', 95),
+                ('sagemaker-model', 'sagemaker.amazonaws.com', 'CreateModel', 96),
+                ('sagemaker-job', 'sagemaker.amazonaws.com', 'CreateTrainingJob', 97),
+                ('sagemaker-transform-job', 'sagemaker.amazonaws.com', 'CreateTransformJob', 98),
+                ('sagemaker-processing-job', 'sagemaker.amazonaws.com', 'CreateProcessingJob', 99),
+                ('sagemaker-hyperparameter-tuning-job', 'sagemaker.amazonaws.com', 'CreateHyperParameterTuningJob', 100),
+                ('sagemaker-auto-ml-job', 'sagemaker.amazonaws.com', 'CreateAutoMLJob', 101),
+                ('sagemaker-auto-ml-job', 'sagemaker.amazonaws.com', 'CreateAutoMLJobV2', 101),
+                ('sagemaker-compilation-job', 'sagemaker.amazonaws.com', 'CreateCompilationJob', 102),
+                ('sagemaker-user-profile', 'sagemaker.amazonaws.com', 'CreateUserProfile', 103),
+                ('sagemaker-space', 'sagemaker.amazonaws.com', 'CreateSpace', 104),
+                ('sagemaker-app', 'sagemaker.amazonaws.com', 'CreateApp', 105),
+                ('sagemaker-cluster', 'sagemaker.amazonaws.com', 'CreateCluster', 37),
+                ('sagemaker-data-quality-job-definition', 'sagemaker.amazonaws.com', 'CreateDataQualityJobDefinition', 106),
+                ('sagemaker-model-bias-job-definition', 'sagemaker.amazonaws.com', 'CreateModelBiasJobDefinition', 106),
+                ('sagemaker-model-explainability-job-definition', 'sagemaker.amazonaws.com', 'CreateModelExplainabilityJobDefinition', 106),
+                ('sagemaker-model-quality-job-definition', 'sagemaker.amazonaws.com', 'CreateModelQualityJobDefinition', 106),
+                ('sagemaker-domain', 'sagemaker.amazonaws.com', 'CreateDomain', 107),
+                ('message-broker', 'amazonmq.amazonaws.com', 'CreateBroker', 108),
+                ('message-config', 'amazonmq.amazonaws.com', 'CreateConfiguration', 79),
+                ('healthcheck', 'route53.amazonaws.com', 'CreateHealthCheck', 109),
+                ('comprehend-document-classification-job', 'comprehend.amazonaws.com', 'StartDocumentClassificationJob', 110),
+                ('comprehend-dominant-language-detection-job', 'comprehend.amazonaws.com', 'StartDominantLanguageDetectionJob', 110),
+                ('comprehend-entities-detection-job', 'comprehend.amazonaws.com', 'StartEntitiesDetectionJob', 110),
+                ('comprehend-events-detection-job', 'comprehend.amazonaws.com', 'StartEventsDetectionJob', 110),
+                ('comprehend-key-phrases-detection-job', 'comprehend.amazonaws.com', 'StartKeyPhrasesDetectionJob', 110),
+                ('comprehend-pii-entities-detection-job', 'comprehend.amazonaws.com', 'StartPiiEntitiesDetectionJob', 110),
+                ('comprehend-sentiment-detection-job', 'comprehend.amazonaws.com', 'StartSentimentDetectionJob', 110),
+                ('comprehend-targeted-sentiment-detection-job', 'comprehend.amazonaws.com', 'StartTargetedSentimentDetectionJob', 110),
+                ('comprehend-topics-detection-job', 'comprehend.amazonaws.com', 'StartTopicsDetectionJob', 110),
+                ('comprehend-document-classifier', 'comprehend.amazonaws.com', 'CreateDocumentClassifier', 111),
+                ('comprehend-entity-recognizer', 'comprehend.amazonaws.com', 'CreateEntityRecognizer', 112),
+                ('comprehend-endpoint', 'comprehend.amazonaws.com', 'CreateEndpoint', 94),
+                ('comprehend-flywheel', 'comprehend.amazonaws.com', 'CreateFlywheel', 113),
+                ('bedrock-agent', 'bedrock.amazonaws.com', 'CreateAgent', 114),
+                ('bedrock-knowledge-base', 'bedrock.amazonaws.com', 'CreateKnowledgeBase', 115),
+                ('bedrock-customization-job', 'bedrock.amazonaws.com', 'CreateModelCustomizationJob', 116),
+                ('bedrock-custom-model', 'bedrock.amazonaws.com', 'CreateCustomModel', 96),
+                ('bedrock-evaluation-job', 'bedrock.amazonaws.com', 'CreateEvaluationJob', 116),
+                ('bedrock-guardrail', 'bedrock.amazonaws.com', 'CreateGuardrail', 117),
+                ('bedrock-inference-profile', 'bedrock.amazonaws.com', 'CreateInferenceProfile', 118),
+                ('bedrock-model-invocation-job', 'bedrock.amazonaws.com', 'CreateModelInvocationJob', 116),
+                ('batch-compute', 'batch.amazonaws.com', 'CreateComputeEnvironment', 119),
+                ('batch-queue', 'batch.amazonaws.com', 'CreateJobQueue', 120),
+                ('batch-definition', 'batch.amazonaws.com', 'RegisterJobDefinition', 121),
+                ('athena-work-group', 'athena.amazonaws.com', 'CreateWorkGroup', 61),
+                ('athena-data-catalog', 'athena.amazonaws.com', 'CreateDataCatalog', 61),
+                ('athena-capacity-reservation', 'athena.amazonaws.com', 'CreateCapacityReservation', 61),
+                ('glue-dev-endpoint', 'glue.amazonaws.com', 'CreateDevEndpoint', 122),
+                ('glue-ml-transform', 'glue.amazonaws.com', 'CreateMLTransform', 123),
+                ('glue-trigger', 'glue.amazonaws.com', 'CreateTrigger', 61),
+                ('glue-workflow', 'glue.amazonaws.com', 'CreateWorkflow', 61),
+                ('memorydb', 'memorydb.amazonaws.com', 'CreateCluster', 12),
+                ('memorydb-acl', 'memorydb.amazonaws.com', 'CreateACL', 124),
+                ('memorydb-parameter-group', 'memorydb.amazonaws.com', 'CreateParameterGroup', 125),
+                ('memorydb-snapshot', 'memorydb.amazonaws.com', 'CreateSnapshot', 126),
+                ('memorydb-snapshot', 'memorydb.amazonaws.com', 'CopySnapshot', 126),
+                ('memorydb-subnet-group', 'memorydb.amazonaws.com', 'CreateSubnetGroup', 127),
+                ('memorydb-user', 'memorydb.amazonaws.com', 'CreateUser', 128),
+                ('cache-snapshot', 'elasticache.amazonaws.com', 'CreateSnapshot', 129),
+                ('cache-snapshot', 'elasticache.amazonaws.com', 'CopySnapshot', 129),
+                ('elasticache-user', 'elasticache.amazonaws.com', 'CreateUser', 130),
+                ('rds-cluster-param-group', 'rds.amazonaws.com', 'CreateDBClusterParameterGroup', 131),
+                ('rds-cluster-param-group', 'rds.amazonaws.com', 'CopyDBClusterParameterGroup', 131),
+                ('rds-global-cluster', 'rds.amazonaws.com', 'CreateGlobalCluster', 132),
+                ('rds-proxy', 'rds.amazonaws.com', 'CreateDBProxy', 133),
+                ('rds-reserved', 'rds.amazonaws.com', 'PurchaseReservedDBInstancesOffering', 134),
+                ('rds-subscription', 'rds.amazonaws.com', 'CreateEventSubscription', 135),
+                ('rds-db-shard-group', 'rds.amazonaws.com', 'CreateDBShardGroup', 136),
+                ('redshift-snapshot', 'redshift.amazonaws.com', 'CreateClusterSnapshot', 137),
+                ('redshift-snapshot', 'redshift.amazonaws.com', 'CopyClusterSnapshot', 137),
+                ('redshift-subnet-group', 'redshift.amazonaws.com', 'CreateClusterSubnetGroup', 138),
+                ('dms-endpoint', 'dms.amazonaws.com', 'CreateEndpoint', 139),
+                ('dms-instance', 'dms.amazonaws.com', 'CreateReplicationInstance', 140),
+                ('dms-replication-task', 'dms.amazonaws.com', 'CreateReplicationTask', 141),
+                ('resolver-rule', 'route53resolver.amazonaws.com', 'CreateResolverRule', 142),
+                ('r53domain', 'route53domains.amazonaws.com', 'RegisterDomain', 33),
+                ('r53domain', 'route53domains.amazonaws.com', 'TransferDomain', 33),
+                ('readiness-check', 'route53-recovery-readiness.amazonaws.com', 'CreateReadinessCheck', 143),
+                ('directconnect', 'directconnect.amazonaws.com', 'CreateConnection', 144),
+                ('directconnect-gateway', 'directconnect.amazonaws.com', 'CreateDirectConnectGateway', 145),
+                ('directconnect-virtual-interface', 'directconnect.amazonaws.com', 'CreatePrivateVirtualInterface', 146),
+                ('directconnect-virtual-interface', 'directconnect.amazonaws.com', 'CreatePublicVirtualInterface', 146),
+                ('directconnect-virtual-interface', 'directconnect.amazonaws.com', 'CreateTransitVirtualInterface', 147),
+                ('cloudfront-function', 'cloudfront.amazonaws.com', 'CreateFunction', 61),
+                ('cloudfront-key-value-store', 'cloudfront.amazonaws.com', 'CreateKeyValueStore', 61),
+                ('streaming-distribution', 'cloudfront.amazonaws.com', 'CreateStreamingDistribution', 148),
+                ('streaming-distribution', 'cloudfront.amazonaws.com', 'CreateStreamingDistributionWithTags', 148),
+                ('globalaccelerator', 'globalaccelerator.amazonaws.com', 'CreateAccelerator', 149),
+                ('firewall', 'network-firewall.amazonaws.com', 'CreateFirewall', 150),
+                ('vpc-lattice-service', 'vpc-lattice.amazonaws.com', 'CreateService', 79),
+                ('vpc-lattice-service-network', 'vpc-lattice.amazonaws.com', 'CreateServiceNetwork', 79),
+                ('vpc-lattice-target-group', 'vpc-lattice.amazonaws.com', 'CreateTargetGroup', 79),
+                ('vpc-lattice-listener', 'vpc-lattice.amazonaws.com', 'CreateListener', 79),
+                ('vpc-lattice-rule', 'vpc-lattice.amazonaws.com', 'CreateRule', 79),
+                ('vpc-lattice-service-network-association', 'vpc-lattice.amazonaws.com', 'CreateServiceNetworkVpcAssociation', 79),
+                ('networkmanager-global', 'networkmanager.amazonaws.com', 'CreateGlobalNetwork', 151),
+                ('networkmanager-core', 'networkmanager.amazonaws.com', 'CreateCoreNetwork', 152),
+                ('networkmanager-site', 'networkmanager.amazonaws.com', 'CreateSite', 153),
+                ('networkmanager-device', 'networkmanager.amazonaws.com', 'CreateDevice', 154),
+                ('networkmanager-link', 'networkmanager.amazonaws.com', 'CreateLink', 155),
+                ('waf-regional', 'waf-regional.amazonaws.com', 'CreateWebACL', 156),
+                ('composite-alarm', 'monitoring.amazonaws.com', 'PutCompositeAlarm', 75),
+                ('cloudwatch-dashboard', 'monitoring.amazonaws.com', 'PutDashboard', 157),
+                ('insight-rule', 'monitoring.amazonaws.com', 'PutInsightRule', 158),
+                ('destination', 'logs.amazonaws.com', 'PutDestination', 159),
+                ('delivery-destination', 'logs.amazonaws.com', 'PutDeliveryDestination', 61),
+                ('cloudwatch-synthetics', 'synthetics.amazonaws.com', 'CreateCanary', 160),
+                ('config-rule', 'config.amazonaws.com', 'PutConfigRule', 161),
+                ('ops-item', 'ssm.amazonaws.com', 'CreateOpsItem', 162),
+                ('ssm-association', 'ssm.amazonaws.com', 'CreateAssociation', 163),
+                ('ssm-association', 'ssm.amazonaws.com', 'CreateAssociationBatch', 164),
+                ('ssm-maintenance-window', 'ssm.amazonaws.com', 'CreateMaintenanceWindow', 165),
+                ('ssm-patch-baseline', 'ssm.amazonaws.com', 'CreatePatchBaseline', 166),
+                ('dlm-policy', 'dlm.amazonaws.com', 'CreateLifecyclePolicy', 167),
+                ('org-policy', 'organizations.amazonaws.com', 'CreatePolicy', 168),
+                ('org-unit', 'organizations.amazonaws.com', 'CreateOrganizationalUnit', 169),
+                ('codedeploy-app', 'codedeploy.amazonaws.com', 'CreateApplication', 170),
+                ('codedeploy-group', 'codedeploy.amazonaws.com', 'CreateDeploymentGroup', 171),
+                ('datasync-agent', 'datasync.amazonaws.com', 'CreateAgent', 172),
+                ('datasync-task', 'datasync.amazonaws.com', 'CreateTask', 173),
+                ('directory', 'ds.amazonaws.com', 'CreateDirectory', 174),
+                ('directory', 'ds.amazonaws.com', 'CreateMicrosoftAD', 174),
+                ('directory', 'ds.amazonaws.com', 'ConnectDirectory', 174),
+                ('dsql-cluster', 'dsql.amazonaws.com', 'CreateCluster', 175),
+                ('elasticbeanstalk-environment', 'elasticbeanstalk.amazonaws.com', 'CreateEnvironment', 176),
+                ('emr-serverless-app', 'emr-serverless.amazonaws.com', 'CreateApplication', 177),
+                ('eventbridge-pipes', 'pipes.amazonaws.com', 'CreatePipe', 61),
+                ('fis-template', 'fis.amazonaws.com', 'CreateExperimentTemplate', 178),
+                ('fis-experiment', 'fis.amazonaws.com', 'StartExperiment', 179),
+                ('fsx-backup', 'fsx.amazonaws.com', 'CreateBackup', 180),
+                ('fsx-backup', 'fsx.amazonaws.com', 'CopyBackup', 180),
+                ('fsx-volume', 'fsx.amazonaws.com', 'CreateVolume', 181),
+                ('fsx-volume', 'fsx.amazonaws.com', 'CreateVolumeFromBackup', 181),
+                ('graphql-api', 'appsync.amazonaws.com', 'CreateGraphqlApi', 182),
+                ('iot-policy', 'iot.amazonaws.com', 'CreatePolicy', 183),
+                ('iot-ota-update', 'iot.amazonaws.com', 'CreateOTAUpdate', 184),
+                ('kendra', 'kendra.amazonaws.com', 'CreateIndex', 79),
+                ('keyspace', 'cassandra.amazonaws.com', 'CreateKeyspace', 185),
+                ('kinesis-analytics', 'kinesisanalytics.amazonaws.com', 'CreateApplication', 186),
+                ('kinesis-analyticsv2', 'kinesisanalytics.amazonaws.com', 'CreateApplication', 187),
+                ('kinesis-video', 'kinesisvideo.amazonaws.com', 'CreateStream', 35),
+                ('lambda-event-source-mapping', 'lambda.amazonaws.com', 'CreateEventSourceMapping20150331', 188),
+                ('opensearch-serverless', 'aoss.amazonaws.com', 'CreateCollection', 189),
+                ('opensearch-ingestion', 'osis.amazonaws.com', 'CreatePipeline', 190),
+                ('payment-cryptography-key', 'payment-cryptography.amazonaws.com', 'CreateKey', 191),
+                ('payment-cryptography-key', 'payment-cryptography.amazonaws.com', 'ImportKey', 191),
+                ('qbusiness-application', 'qbusiness.amazonaws.com', 'CreateApplication', 177),
+                ('qbusiness-index', 'qbusiness.amazonaws.com', 'CreateIndex', 192),
+                ('qbusiness-data-source', 'qbusiness.amazonaws.com', 'CreateDataSource', 193),
+                ('qbusiness-plugin', 'qbusiness.amazonaws.com', 'CreatePlugin', 194),
+                ('qbusiness-data-accessor', 'qbusiness.amazonaws.com', 'CreateDataAccessor', 195),
+                ('quicksight-dashboard', 'quicksight.amazonaws.com', 'CreateDashboard', 196),
+                ('quicksight-datasource', 'quicksight.amazonaws.com', 'CreateDataSource', 193),
+                ('quicksight-user', 'quicksight.amazonaws.com', 'RegisterUser', 197),
+                ('s3-table-bucket', 's3tables.amazonaws.com', 'CreateTableBucket', 198),
+                ('s3-table', 's3tables.amazonaws.com', 'CreateTable', 199),
+                ('servicediscovery-namespace', 'servicediscovery.amazonaws.com', 'CreateHttpNamespace', 61),
+                ('servicediscovery-namespace', 'servicediscovery.amazonaws.com', 'CreatePrivateDnsNamespace', 61),
+                ('servicediscovery-namespace', 'servicediscovery.amazonaws.com', 'CreatePublicDnsNamespace', 61),
+                ('ses-configuration-set', 'ses.amazonaws.com', 'CreateConfigurationSet', 200),
+                ('ses-configuration-set-v2', 'ses.amazonaws.com', 'CreateConfigurationSet', 200),
+                ('ses-dedicated-ip-pool', 'ses.amazonaws.com', 'CreateDedicatedIpPool', 201),
+                ('ses-email-identity', 'ses.amazonaws.com', 'CreateEmailIdentity', 202),
+                ('ses-email-identity', 'ses.amazonaws.com', 'VerifyDomainIdentity', 203),
+                ('ses-email-identity', 'ses.amazonaws.com', 'VerifyEmailIdentity', 204),
+                ('shield-protection', 'shield.amazonaws.com', 'CreateProtection', 205),
+                ('storage-gateway', 'storagegateway.amazonaws.com', 'ActivateGateway', 206),
+                ('swf-domain', 'swf.amazonaws.com', 'RegisterDomain', 61),
+                ('timestream-database', 'timestream.amazonaws.com', 'CreateDatabase', 207),
+                ('timestream-table', 'timestream.amazonaws.com', 'CreateTable', 208),
+                ('timestream-influxdb', 'timestream-influxdb.amazonaws.com', 'CreateDbInstance', 198),
+                ('timestream-influxdb-cluster', 'timestream-influxdb.amazonaws.com', 'CreateDbCluster', 209),
+                ('transfer-web-app', 'transfer.amazonaws.com', 'CreateWebApp', 210),
+                ('user-pool', 'cognito-idp.amazonaws.com', 'CreateUserPool', 211),
+                ('workspaces', 'workspaces.amazonaws.com', 'CreateWorkspaces', 212),
+                ('workspaces-bundle', 'workspaces.amazonaws.com', 'CreateWorkspaceBundle', 213),
+                ('workspaces-image', 'workspaces.amazonaws.com', 'CreateWorkspaceImage', 3),
+                ('workspaces-image', 'workspaces.amazonaws.com', 'CopyWorkspaceImage', 3),
+                ('workspaces-image', 'workspaces.amazonaws.com', 'ImportWorkspaceImage', 3),
+                ('workspaces-directory', 'workspaces.amazonaws.com', 'RegisterWorkspaceDirectory', 214),
+                ('workspaces-web', 'workspaces-web.amazonaws.com', 'CreatePortal', 215),
+                ('xray-group', 'xray.amazonaws.com', 'CreateGroup', 216),
+                ('xray-rule', 'xray.amazonaws.com', 'CreateSamplingRule', 217),
+                ('airflow', 'airflow.amazonaws.com', 'CreateEnvironment', 61),
+                ('apigw-domain-name', 'apigateway.amazonaws.com', 'CreateDomainName', 218),
+                ('app-flow', 'appflow.amazonaws.com', 'CreateFlow', 219),
+                ('appmesh-mesh', 'appmesh.amazonaws.com', 'CreateMesh', 220),
+                ('appmesh-virtualgateway', 'appmesh.amazonaws.com', 'CreateVirtualGateway', 221),
+                ('appmesh-virtualnode', 'appmesh.amazonaws.com', 'CreateVirtualNode', 222),
+                ('appstream-fleet', 'appstream.amazonaws.com', 'CreateFleet', 223),
+                ('appstream-stack', 'appstream.amazonaws.com', 'CreateStack', 224),
+                ('catalog-portfolio', 'servicecatalog.amazonaws.com', 'CreatePortfolio', 225),
+                ('catalog-product', 'servicecatalog.amazonaws.com', 'CreateProduct', 226),
+                ('cleanrooms-collaboration', 'cleanrooms.amazonaws.com', 'CreateCollaboration', 227),
+                ('cleanrooms-configured-table', 'cleanrooms.amazonaws.com', 'CreateConfiguredTable', 228),
+                ('cleanrooms-membership', 'cleanrooms.amazonaws.com', 'CreateMembership', 229),
+                ('cloud-directory', 'clouddirectory.amazonaws.com', 'CreateDirectory', 230),
+                ('cloudhsm-cluster', 'cloudhsm.amazonaws.com', 'CreateCluster', 231),
+                ('datapipeline', 'datapipeline.amazonaws.com', 'CreatePipeline', 232),
+                ('devicefarm-project', 'devicefarm.amazonaws.com', 'CreateProject', 233),
+                ('savings-plan', 'savingsplans.amazonaws.com', 'CreateSavingsPlan', 234),
+                ('security-lake', 'securitylake.amazonaws.com', 'CreateDataLake', 235),
+                ('security-lake-subscriber', 'securitylake.amazonaws.com', 'CreateSubscriber', 236),
+                ('aiops-investigation-group', 'aiops.amazonaws.com', 'CreateInvestigationGroup', 198),
+                ('ecs-task', 'ecs.amazonaws.com', 'RunTask', 237),
+                ('ecs-task', 'ecs.amazonaws.com', 'StartTask', 237),
+                ('dsql-stream', 'dsql.amazonaws.com', 'CreateStream', 238),
+                ('resource-share-self', 'ram.amazonaws.com', 'CreateResourceShare', 239)
+        ) as m (resource_type, event_source, event_name, expression)
+            on e.event_source = m.event_source and e.event_name = m.event_name
     ) as v
     cross join unnest(CASE substr(json_format(v.ids_value), 1, 1) WHEN '"' THEN CASE WHEN json_extract_scalar(v.ids_value, '$') = '' THEN CAST(ARRAY[] AS ARRAY(VARCHAR)) ELSE ARRAY[json_extract_scalar(v.ids_value, '$')] END WHEN '[' THEN coalesce(filter(transform(flatten(transform(flatten(transform(flatten(transform(flatten(transform(flatten(transform(flatten(transform(flatten(transform(CAST(v.ids_value AS ARRAY(JSON)), __tc1 -> CASE substr(json_format(__tc1), 1, 1) WHEN '[' THEN CAST(__tc1 AS ARRAY(JSON)) ELSE ARRAY[__tc1] END)), __tc2 -> CASE substr(json_format(__tc2), 1, 1) WHEN '[' THEN CAST(__tc2 AS ARRAY(JSON)) ELSE ARRAY[__tc2] END)), __tc3 -> CASE substr(json_format(__tc3), 1, 1) WHEN '[' THEN CAST(__tc3 AS ARRAY(JSON)) ELSE ARRAY[__tc3] END)), __tc4 -> CASE substr(json_format(__tc4), 1, 1) WHEN '[' THEN CAST(__tc4 AS ARRAY(JSON)) ELSE ARRAY[__tc4] END)), __tc5 -> CASE substr(json_format(__tc5), 1, 1) WHEN '[' THEN CAST(__tc5 AS ARRAY(JSON)) ELSE ARRAY[__tc5] END)), __tc6 -> CASE substr(json_format(__tc6), 1, 1) WHEN '[' THEN CAST(__tc6 AS ARRAY(JSON)) ELSE ARRAY[__tc6] END)), __tc7 -> CASE substr(json_format(__tc7), 1, 1) WHEN '[' THEN CAST(__tc7 AS ARRAY(JSON)) ELSE ARRAY[__tc7] END)), __tc8 -> CASE substr(json_format(__tc8), 1, 1) WHEN '"' THEN json_extract_scalar(__tc8, '$') WHEN '[' THEN CAST(fail('trailcreator: ids nested in more than 8 levels of lists are not supported') AS VARCHAR) ELSE CASE WHEN regexp_like(json_format(__tc8), '^-?[0-9]') THEN json_format(__tc8) END END), __tc9 -> __tc9 <> ''), CAST(ARRAY[] AS ARRAY(VARCHAR))) ELSE CASE WHEN regexp_like(json_format(v.ids_value), '^-?[0-9]') THEN ARRAY[json_format(v.ids_value)] ELSE CAST(ARRAY[] AS ARRAY(VARCHAR)) END END) as t (resource_id)
 {% endmacro %}

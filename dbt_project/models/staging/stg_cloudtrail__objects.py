@@ -23,11 +23,10 @@ def model(dbt, session):
         "follow_links": dbt.config.get("follow_links"),
     }
     entries = dbt.ref("stg_resource_map__entries")
+    pairs = entries.query("entries", "select distinct event_source, event_name from entries").fetchall()
     if str(dbt.config.get("follow_links") or "true").strip().lower() not in ("false", "0", "no", "off"):
-        # The links read a few more events than the map names (attribution.LINK_EVENT_PAIRS).
-        from trailcreator.attribution import LINK_EVENT_PAIRS
+        # The links read a few more events than the map names; role sessions only in part.
+        from trailcreator.attribution import LINK_EVENT_PAIRS, ROLE_SESSION_EVENT_PAIRS
 
-        values = ", ".join(f"('{s}', '{n}')" for s, n in LINK_EVENT_PAIRS)
-        entries = entries.select("event_source, event_name").union(
-            session.sql(f"select * from (values {values}) as links (event_source, event_name)"))
-    return run_model(dbt, session, config, entries)
+        return run_model(dbt, session, config, [*pairs, *LINK_EVENT_PAIRS], slim=ROLE_SESSION_EVENT_PAIRS)
+    return run_model(dbt, session, config, pairs)
