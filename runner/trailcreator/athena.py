@@ -45,6 +45,9 @@ log = logging.getLogger("trailcreator")
 NAME_RE = re.compile(r"^[A-Za-z0-9_]+$")
 WORKGROUP_RE = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 QUERY_ID_RE = re.compile(r"^[A-Za-z0-9-]{1,128}$")
+# The longest row of a result CSV DuckDB reads (one record); its read buffer is twice that,
+# which has to fit DuckDB's memory limit (the dbt profile's, 320 MB by default).
+CSV_MAX_LINE = 32 * 2**20
 BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
 
 # Polling: first look right away, then wait POLL_FIRST_DELAY, growing by POLL_FACTOR up to POLL_MAX_DELAY.
@@ -684,7 +687,7 @@ def records_sql(alias: str = "r", url_param: str = "$url") -> str:
     return (
         "SELECT {" + ", ".join(f"'{f}': {v}" for f, v in fields) + f"}} AS {alias} "
         f"FROM read_csv({url_param}, header = true, all_varchar = true, delim = ',', quote = '\"', escape = '\"', "
-        "max_line_size = 536870912, auto_detect = false, "
+        f"max_line_size = {CSV_MAX_LINE}, buffer_size = {2 * CSV_MAX_LINE}, auto_detect = false, "
         "columns = {" + ", ".join(f"'{c}': 'VARCHAR'" for c in RESULT_COLUMNS) + "})"
     )
 
@@ -892,7 +895,7 @@ def _load_result_table(con, table: str, url: str) -> int:
             SELECT * REPLACE (try_cast(event_time AS TIMESTAMP) AS event_time,
                               try_cast(is_global AS BOOLEAN) AS is_global)
             FROM read_csv($url, header = true, all_varchar = true, delim = ',', quote = '"', escape = '"',
-                          max_line_size = 536870912)""",
+                          max_line_size = {CSV_MAX_LINE}, buffer_size = {2 * CSV_MAX_LINE})""",
         {"url": url},
     )
     return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
