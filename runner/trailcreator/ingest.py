@@ -418,6 +418,35 @@ def _bounded(tasks, limit: int):
 BATCH_DIR_PREFIX = "trailcreator-batch-"
 
 
+def _read(con, reader: Reader, todo: list[trail.TrailObject], run_id: str, fingerprint: str, reread: set[str],
+          stream) -> int:
+    """Read ``todo`` through ``reader`` into committed batches; the number of objects parsed whole."""
+    # DuckDB keeps what it inserts in its buffer pool (80% of RAM by default): a bound keeps
+    # the reader's memory flat however long the trail; the blocks go to the file instead.
+    memory_limit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    insertion_order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
+    con.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
+    con.execute("SET preserve_insertion_order = false")
+    progress = Progress(len(todo), sum(o.size for o in todo), stream)
+    _remove_stale_batch_dirs()
+    tmp = tempfile.mkdtemp(prefix=f"{BATCH_DIR_PREFIX}{os.getpid()}-")
+    writer = BatchWriter(con, run_id, fingerprint, {o.url: o for o in todo}, reread, tmp)
+    try:
+        for res in reader.results(todo):
+            writer.add(res)
+            progress.add(1, writer.objects[res.url].size)
+    except BaseException:
+        writer.close(wait=False)
+        raise
+    else:
+        writer.close()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        con.execute(f"SET memory_limit = '{memory_limit}'")
+        con.execute(f"SET preserve_insertion_order = {str(insertion_order).lower()}")
+    return writer.parsed_whole
+
+
 def _remove_stale_batch_dirs() -> None:
     """Batch folders of loads that were killed (their process is gone)."""
     base = tempfile.gettempdir()
@@ -499,35 +528,11 @@ def ingest(
     con.execute(f"INSERT INTO {SCHEMA}.runs VALUES (?, ?, NULL, ?, ?, ?)",
                 [run_id, _now(), spec.root, len(listing.objects), len(todo)])
 
+    parsed_whole = 0
     if todo:
-        # DuckDB keeps what it inserts in its buffer pool (80% of RAM by default): a bound keeps
-        # the reader's memory flat however long the trail; the blocks go to the file instead.
-        memory_limit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
-        insertion_order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
-        con.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
-        con.execute("SET preserve_insertion_order = false")
-        reader = Reader(scan.Wanted(frozenset(pairs), frozenset(map(tuple, slim))), fetch=fetch, workers=workers, threads=threads,
-                        max_inflated=max_inflated)
-        progress = Progress(len(todo), sum(o.size for o in todo), stream)
-        _remove_stale_batch_dirs()
-        tmp = tempfile.mkdtemp(prefix=f"{BATCH_DIR_PREFIX}{os.getpid()}-")
-        writer = BatchWriter(con, run_id, fingerprint, {o.url: o for o in todo}, reread, tmp)
-        try:
-            for res in reader.results(todo):
-                writer.add(res)
-                progress.add(1, writer.objects[res.url].size)
-        except BaseException:
-            writer.close(wait=False)
-            raise
-        else:
-            writer.close()
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-            con.execute(f"SET memory_limit = '{memory_limit}'")
-            con.execute(f"SET preserve_insertion_order = {str(insertion_order).lower()}")
-        parsed_whole = writer.parsed_whole
-    else:
-        parsed_whole = 0
+        wanted = scan.Wanted(frozenset(pairs), frozenset(map(tuple, slim)))
+        reader = Reader(wanted, fetch=fetch, workers=workers, threads=threads, max_inflated=max_inflated)
+        parsed_whole = _read(con, reader, todo, run_id, fingerprint, reread, stream)
     con.execute(f"UPDATE {SCHEMA}.runs SET finished_at = ? WHERE run_id = ?", [_now(), run_id])
     st = run_stats(con, run_id)
     st.ignored, st.parsed_whole = listing.ignored, parsed_whole
