@@ -94,7 +94,7 @@ def test_records_that_cannot_be_used_are_counted_and_named(cli, tmp_path):
     assert "unusable records:2" in result.stderr and key in result.stderr and "no eventTime" in result.stderr
     assert [r["resource_id"] for r in rows(db, "select resource_id from resource_creators")] == ["good"]
     (row,) = ledger(tmp_path / "c.duckdb")
-    assert row[1:6] == ("ok", None, 1, 2, "1 eventTime is not a UTC time (YYYY-MM-DDThh:mm:ssZ); 1 no eventTime")
+    assert row[1:6] == ("ok", None, 1, 2, "1 eventTime is not a time (YYYY-MM-DDThh:mm:ssZ); 1 no eventTime")
 
 
 def test_every_region_folder_is_read_and_a_name_that_is_no_region_is_reported(cli, tmp_path):

@@ -102,11 +102,12 @@ def test_unusable_records_are_counted_with_their_reason():
                   "userIdentity": {"type": "AWSService", "invokedBy": "s3.amazonaws.com"}}
     no_region = {**good, "eventID": "e-no-region", "awsRegion": ""}
     failed = {**good, "eventID": "e-failed", "errorCode": "AccessDenied", "eventTime": None}  # failed: not counted
-    recs = [good, no_time, bad_time, bad_month, no_account, no_region, failed]
+    exported = {**good, "eventID": "e-exported", "eventTime": "2024-05-01 09:00:00.000000000"}  # another tool's copy
+    recs = [good, no_time, bad_time, bad_month, no_account, no_region, failed, exported]
     for layout in ({"separators": (",", ":")}, {"indent": 2}):
         res = scan.scan("x.json", json.dumps({"Records": recs}, **layout).encode(), WANTED)
-        assert [json.loads(h)["eventID"] for h in res.hits] == [good["eventID"]]
-        assert res.unusable == {"no eventTime": 1, "eventTime is not a UTC time (YYYY-MM-DDThh:mm:ssZ)": 2,
+        assert [json.loads(h)["eventID"] for h in res.hits] == [good["eventID"], "e-exported"]
+        assert res.unusable == {"no eventTime": 1, "eventTime is not a time (YYYY-MM-DDThh:mm:ssZ)": 2,
                                 "no account id (recipientAccountId)": 1, "no awsRegion": 1}
 
 

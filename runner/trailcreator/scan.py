@@ -56,7 +56,9 @@ def _dumps(obj) -> bytes:
 RECORD_START = b'{"eventVersion"'
 DEFAULT_MAX_INFLATED = 2**30          # an object that inflates to more is skipped and named
 MAX_RECORD_BYTES = 16 * 2**20         # a kept record longer than this is counted as unusable
-_TIME_RE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z")
+# CloudTrail writes 2024-05-01T09:00:00Z; copies re-exported by other tools use a space and
+# fractions (2024-05-01 09:00:00.000000000): both are UTC and both parse in the models.
+_TIME_RE = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(\.\d{1,9})?Z?")
 _ACCOUNT_RE = re.compile(r"\d{12}")
 
 
@@ -123,11 +125,11 @@ def _unusable(rec: dict) -> str | None:
     if not isinstance(t, str) or not t:
         return "no eventTime"
     if not _TIME_RE.fullmatch(t):
-        return "eventTime is not a UTC time (YYYY-MM-DDThh:mm:ssZ)"
+        return "eventTime is not a time (YYYY-MM-DDThh:mm:ssZ)"
     try:  # the calendar check (no 13th month); cheaper than strptime
         dt.datetime(int(t[0:4]), int(t[5:7]), int(t[8:10]), int(t[11:13]), int(t[14:16]), int(t[17:19]))
     except ValueError:
-        return "eventTime is not a UTC time (YYYY-MM-DDThh:mm:ssZ)"
+        return "eventTime is not a time (YYYY-MM-DDThh:mm:ssZ)"
     account = rec.get("recipientAccountId")
     if not (isinstance(account, str) and _ACCOUNT_RE.fullmatch(account)):
         identity = rec.get("userIdentity")
