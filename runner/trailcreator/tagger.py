@@ -20,6 +20,7 @@ Safety, by construction:
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 import datetime as dt
 import functools
 import json
@@ -123,6 +124,7 @@ class TagOptions:
     types: tuple[str, ...] = ()
     created_at_tag: str | None = None   # also write the create event's time under this key
     from_plan: bool = False             # the creators are a reviewed plan's would-tag rows
+    identity_names: Callable[[str], str | None] | None = None  # Identity Center user id -> name
 
 
 @dataclass
@@ -536,11 +538,12 @@ def tag_account_region(target: Target, db: CreatorsDB, opts: TagOptions) -> Regi
             regional=target.regional, global_types=target.global_types,
             is_global_type=is_global_type,
             creator_format=opts.creator_format, user_suffix=opts.user_suffix,
+            identity_names=opts.identity_names,
         )
         stacks = None
         if not opts.from_plan and hasattr(db, "stack_creators"):
             stacks = db.stack_creators(target.account_id, creator_format=opts.creator_format,
-                                       user_suffix=opts.user_suffix)
+                                       user_suffix=opts.user_suffix, identity_names=opts.identity_names)
         # with stack creators, a type asked for by --type is listed even without records of its own
         names = set(by_type) | (set(opts.types) if stacks else set())
         types = sorted(t for t in names if not opts.types or t in opts.types)
