@@ -8,14 +8,16 @@ Layout (what CloudTrail delivers to S3):
 
 plus, beside ``AWSLogs``:
 
-    OUT/resource_map.json        the map the trail was generated for (the built-in one unless --resource-map)
-    OUT/expected_creators.csv    latest successful create per (account, region, resource_type, resource_id)
+    OUT/resource_map.json        the map the trail was generated for (trailcreator's shipped map unless --resource-map)
+    OUT/expected_creators.csv    the creator per (account, region, resource_type, resource_id), by trailcreator's
+                                 own rules (trailgen/expected.py)
     OUT/manifest.json            parameters and counts (objects, records, bytes, duplicates, failures, ...)
 
 The trail is mostly read-only noise (Describe*/Get*/List*, AssumeRole, KMS, ...) from many kinds of
 identity; about 1% of the records are create events of the mapped kinds, some of them failed
 (``errorCode``: must not count), some delivered twice (same ``eventID`` in two objects), some reusing
-a name created earlier (the latest successful create wins) and some delivered late (event time on
+a name created earlier (the latest successful create wins; for a Put* event, which creates or
+updates, the earliest) and some delivered late (event time on
 the day before the folder's date).  Digest files sit beside the logs.
 
 Determinism: every object is rendered from its own seed, derived from ``--seed``; the same arguments
@@ -27,7 +29,6 @@ Run ``python bench/generate_trail.py --help``; see bench/README.md.
 from __future__ import annotations
 
 import argparse
-import csv
 import gzip
 import json
 import multiprocessing as mp
@@ -37,92 +38,12 @@ import sys
 import time
 from datetime import datetime, timezone
 
-import jmespath
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # bench/trailgen, also when loaded by path
 
 from trailgen.layout import _init_worker, _stream_weights, _work, plan, render_object, write_digests  # noqa: E402
+from trailcreator.errors import TrailcreatorError  # noqa: E402
+from trailgen.expected import expected_creators, load_map, write_expected  # noqa: E402
 from trailgen.records import CREATE_BY_KEY, REGION_POOL, Renderer  # noqa: E402
-
-
-DEFAULT_RESOURCE_MAP = {
-    "resources": [
-        {"resource": "s3", "events": [
-            {"event": "CreateBucket", "service": "s3.amazonaws.com", "ids": "requestParameters.bucketName"}]},
-        {"resource": "ec2", "events": [
-            {"event": "RunInstances", "service": "ec2.amazonaws.com",
-             "ids": "responseElements.instancesSet.items[].instanceId"}]},
-        {"resource": "iam-role", "events": [
-            {"event": "CreateRole", "service": "iam.amazonaws.com", "ids": "requestParameters.roleName"}]},
-        {"resource": "iam-user", "events": [
-            {"event": "CreateUser", "service": "iam.amazonaws.com", "ids": "requestParameters.userName"}]},
-        {"resource": "lambda", "events": [
-            {"event": "CreateFunction20150331", "service": "lambda.amazonaws.com",
-             "ids": "requestParameters.functionName"}]},
-        {"resource": "dynamodb-table", "events": [
-            {"event": "CreateTable", "service": "dynamodb.amazonaws.com", "ids": "requestParameters.tableName"}]},
-        {"resource": "sns", "events": [
-            {"event": "CreateTopic", "service": "sns.amazonaws.com", "ids": "responseElements.topicArn"}]},
-        {"resource": "ebs", "events": [
-            {"event": "CreateVolume", "service": "ec2.amazonaws.com", "ids": "responseElements.volumeId"}]},
-    ]
-}
-
-EXPECTED_COLUMNS = ("account_id", "region", "resource_type", "resource_id",
-                    "creator_principal_arn", "event_id", "event_time")
-
-
-# --- expected creators --------------------------------------------------------------------------
-
-def compile_map(resource_map: dict) -> dict:
-    out: dict = {}
-    for res in resource_map["resources"]:
-        for ev in res["events"]:
-            out.setdefault((ev["service"], ev["event"]), []).append((res["resource"], jmespath.compile(ev["ids"])))
-    return out
-
-
-def flatten_ids(v) -> list[str]:
-    if v is None:
-        return []
-    if isinstance(v, list):
-        out = []
-        for x in v:
-            out.extend(flatten_ids(x))
-        return out
-    if isinstance(v, (dict, bool)):
-        return []
-    s = str(v)
-    return [s] if s else []
-
-
-def expected_from_records(records, cmap: dict) -> dict:
-    """Latest successful create per (account, region, resource_type, resource_id), from records.
-
-    Ties on eventTime are broken by eventID so the answer does not depend on order.
-    """
-    best: dict = {}
-    for rec in records:
-        rules = cmap.get((rec.get("eventSource"), rec.get("eventName")))
-        if not rules or rec.get("errorCode"):
-            continue
-        ident = rec.get("userIdentity") or {}
-        row = (ident.get("arn") or "", rec.get("eventID"), rec.get("eventTime"))
-        for rtype, expr in rules:
-            for rid in flatten_ids(expr.search(rec)):
-                k = (rec.get("recipientAccountId"), rec.get("awsRegion"), rtype, rid)
-                cur = best.get(k)
-                if cur is None or (row[2], row[1]) > (cur[2], cur[1]):
-                    best[k] = row
-    return best
-
-
-def write_expected(path: str, best: dict) -> None:
-    with open(path, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(EXPECTED_COLUMNS)
-        for k in sorted(best):
-            w.writerow([*k, *best[k]])
 
 
 # --- main -------------------------------------------------------------------------------------
@@ -142,8 +63,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--days", type=int, default=7)
     p.add_argument("--start", default="2026-01-05", help="first day, UTC (default 2026-01-05)")
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--resource-map", help="resource map JSON (default: the built-in one); creates are generated "
-                                          "for its events that this generator knows")
+    p.add_argument("--resource-map", help="resource map JSON (default: trailcreator's shipped map); creates are "
+                                          "generated for its events that this generator knows")
     p.add_argument("--org-id", help="organization trail layout: AWSLogs/<org-id>/<account>/...")
     p.add_argument("--prefix", default="", help="S3 prefix before AWSLogs/")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1)
@@ -171,15 +92,19 @@ def main(argv=None) -> int:
     a = parse_args(argv)
     t0 = time.time()
     log = (lambda *x: None) if a.quiet else (lambda *x: print(*x, file=sys.stderr, flush=True))
-    if a.resource_map:
-        with open(a.resource_map) as f:
-            rmap = json.load(f)
-    else:
-        rmap = DEFAULT_RESOURCE_MAP
-    mapped = {(e["service"], e["event"]) for r in rmap["resources"] for e in r["events"]}
-    unknown = sorted(mapped - set(CREATE_BY_KEY))
-    if unknown:
-        log(f"note: no create generator for {', '.join(f'{s}/{e}' for s, e in unknown)}: none in the trail")
+    # The map the load will use: the shipped one unless --resource-map; read and validated by
+    # trailcreator itself (its ids expressions decide what the expected creators are).
+    try:
+        resource_map = load_map(a.resource_map)
+    except TrailcreatorError as e:
+        raise SystemExit(str(e)) from None
+    with open(resource_map.source, "rb") as f:
+        map_bytes = f.read()
+    rmap = json.loads(map_bytes)
+    mapped = set(resource_map.event_pairs)
+    known = mapped & set(CREATE_BY_KEY)
+    log(f"{resource_map.source}: creates are generated for {len(known)} of its {len(mapped)} events "
+        f"({', '.join(sorted(e for _, e in known)) or 'none'}); the generator makes no others")
     start = int(datetime.strptime(a.start, "%Y-%m-%d").replace(tzinfo=timezone.utc).timestamp())
     cfg = {"seed": a.seed, "accounts": a.accounts, "regions": a.regions, "days": a.days, "start": start,
            "records_per_object": a.records_per_object, "spread": a.spread, "resource_map": rmap,
@@ -206,9 +131,10 @@ def main(argv=None) -> int:
 
     _prepare_out(a.out, a.force)
     tasks, stats = plan(cfg, renderer)
-    cmap = compile_map(rmap)
+    # Noise never holds a mapped event (Renderer leaves those kinds out), so the planned creates are
+    # every record the map can find ids in; first deliveries first, as the load keeps them.
     creates = {e["event_id"]: e for t in tasks for e in t["planned"] if e["kind"] == "create"}
-    best = expected_from_records((json.loads(renderer.create_record(e)) for e in creates.values()), cmap)
+    best = expected_creators((json.loads(renderer.create_record(e)) for e in creates.values()), resource_map)
     log(f"planned {len(tasks)} objects, {sum(t['n'] for t in tasks)} records, {stats['create_events']} creates "
         f"({stats['failed_creates']} failed), {len(best)} expected creators; rendering with {a.workers} processes")
 
@@ -229,8 +155,8 @@ def main(argv=None) -> int:
         results = [_work(t) for t in tasks]
     n_digests = write_digests(cfg, renderer.world, results)
     write_expected(os.path.join(a.out, "expected_creators.csv"), best)
-    with open(os.path.join(a.out, "resource_map.json"), "w") as f:
-        json.dump(rmap, f, indent=2)
+    with open(os.path.join(a.out, "resource_map.json"), "wb") as f:
+        f.write(map_bytes)  # the map as it was read, byte for byte
     results.sort(key=lambda r: r["idx"])
     manifest = {
         "generator": "bench/generate_trail.py",
