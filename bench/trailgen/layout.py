@@ -106,7 +106,7 @@ def plan(cfg: dict, r: Renderer) -> tuple[list[dict], dict]:
             mapped.setdefault((ev["service"], ev["event"]), []).append(res["resource"])
     kinds = [k for k in CREATE_KINDS if (k.source, k.name) in mapped]
     stats = {"create_events": 0, "failed_creates": 0, "duplicate_records": 0, "duplicate_creates": 0,
-             "name_reuses": 0, "successful_reuses": 0}
+             "name_reuses": 0, "successful_reuses": 0, "overwrites": 0}
     tasks = []
     spread = cfg["spread"]
     rpo = cfg["records_per_object"]
@@ -170,6 +170,7 @@ def plan(cfg: dict, r: Renderer) -> tuple[list[dict], dict]:
                             error = already
                         else:
                             error = False  # not failed by chance either
+                            e["overwrite"] = True
                             stats["successful_reuses"] += 1
                     else:
                         while True:
@@ -190,6 +191,16 @@ def plan(cfg: dict, r: Renderer) -> tuple[list[dict], dict]:
                     pool.append((e["rname"], t))
                 task["planned"].append(e)
                 stats["create_events"] += 1
+                # A create-or-update call (PutParameter) often writes the same name again soon after,
+                # from the same automation or a person (the first chance is always taken).
+                if (not error and kind.overwrite and not boundary and deliv - t >= 2
+                        and (rng.random() < kind.overwrite or stats["overwrites"] == 0)):
+                    again = dict(e, t=t + rng.randrange(1, deliv - t), event_id=uuid4(rng), seed=rng.getrandbits(63),
+                                 overwrite=True)
+                    task["planned"].append(again)
+                    pool.append((again["rname"], again["t"]))
+                    stats["create_events"] += 1
+                    stats["overwrites"] += 1
                 if i + 1 < len(stream_tasks) and (rng.random() < CREATE_DUP_RATE or stats["duplicate_creates"] == 0):
                     stream_tasks[i + 1]["planned"].append(e)  # (the first chance is always taken)
                     stats["duplicate_records"] += 1
@@ -235,6 +246,8 @@ def _new_name(rng: random.Random, event: str, account: str, region: str) -> str:
         return f"{p}-{e}-{w}-{sfx}"
     if event == "CreateTable":
         return f"{p}-{w}-{e}-{sfx}"
+    if event == "PutParameter":
+        return f"/{p}/{e}/{w}/{sfx}"
     return f"{p}-{w}-{e}-{sfx}"  # sns topic
 
 

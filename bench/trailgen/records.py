@@ -1125,6 +1125,18 @@ def _create_volume(c: Ctx, spec):
     return dict(rp=rp, re=re, ro=False)
 
 
+def _put_parameter(c: Ctx, spec):
+    """SSM PutParameter: creates the parameter, or (overwrite) updates it: a Put* event."""
+    rng = c.rng
+    name = spec["rname"]
+    rp = {"name": name, "type": rng.choice(["String", "SecureString", "StringList"]), "overwrite": bool(spec.get("overwrite")),
+          "tier": "Standard", "dataType": "text"}
+    if rng.random() < 0.3:
+        rp["description"] = f"{rng.choice(PROJECTS)} setting"
+    re = None if spec.get("error") else {"version": 2 if spec.get("overwrite") else 1, "tier": "Standard"}
+    return dict(rp=rp, re=re, ro=False, host=f"ssm.{c.region}.amazonaws.com")
+
+
 @dataclass
 class CreateKind:
     source: str
@@ -1134,6 +1146,7 @@ class CreateKind:
     naming: str                 # "name": the id is a name the caller picks (reusable); "ids": generated ids
     errors: list = field(default_factory=list)
     global_only: bool = False
+    overwrite: float = 0.0      # of successful creates: the same name written again moments later (create-or-update)
 
 
 CREATE_KINDS = [
@@ -1162,6 +1175,10 @@ CREATE_KINDS = [
     CreateKind("ec2.amazonaws.com", "CreateVolume", 19, _create_volume, "ids",
                [("Client.UnauthorizedOperation", "You are not authorized to perform this operation. Encoded authorization failure message: {enc}"),
                 ("Client.InvalidZone.NotFound", "The zone does not exist")]),
+    CreateKind("ssm.amazonaws.com", "PutParameter", 10, _put_parameter, "name",
+               [("AccessDeniedException", "User: {arn} is not authorized to perform: ssm:PutParameter"),
+                ("ValidationException", "Parameter name: can't be prefixed with \"aws\" or \"ssm\" (case-insensitive).")],
+               overwrite=0.3),
 ]
 CREATE_BY_KEY = {(k.source, k.name): k for k in CREATE_KINDS}
 # The error a create of an existing name gets (half of the name reuses); CreateTopic is idempotent.
@@ -1172,6 +1189,8 @@ ALREADY_EXISTS = {
     "CreateUser": CREATE_BY_KEY[("iam.amazonaws.com", "CreateUser")].errors[0],
     "CreateFunction20150331": CREATE_BY_KEY[("lambda.amazonaws.com", "CreateFunction20150331")].errors[0],
     "CreateTable": CREATE_BY_KEY[("dynamodb.amazonaws.com", "CreateTable")].errors[0],
+    "PutParameter": ("ParameterAlreadyExists", "The parameter already exists. To overwrite this value, set the "
+                                               "overwrite option in the request to true."),
 }
 
 
