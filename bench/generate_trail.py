@@ -38,12 +38,19 @@ import sys
 import time
 from datetime import datetime, timezone
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # bench/trailgen, also when loaded by path
+_BENCH = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, _BENCH)  # bench/trailgen, also when loaded by path
+try:
+    import trailcreator  # noqa: F401  (the expected creators are its rules)
+except ImportError:  # not installed: this checkout's package
+    sys.path.insert(0, os.path.join(os.path.dirname(_BENCH), "runner"))
 
 from trailgen.layout import _init_worker, _stream_weights, _work, plan, render_object, write_digests  # noqa: E402
 from trailcreator.errors import TrailcreatorError  # noqa: E402
 from trailgen.expected import expected_creators, load_map, write_expected  # noqa: E402
-from trailgen.records import CREATE_BY_KEY, REGION_POOL, Renderer  # noqa: E402
+from trailgen.creates import CREATE_BY_KEY  # noqa: E402
+from trailgen.records import Renderer  # noqa: E402
+from trailgen.world import REGION_POOL  # noqa: E402
 
 
 # --- main -------------------------------------------------------------------------------------

@@ -11,9 +11,10 @@ import os
 import random
 import time
 
-from .records import (ALREADY_EXISTS, CREATE_DUP_RATE, CREATE_FAIL_RATE, CREATE_KINDS, CREATE_RATE, ENVS,
-                      GLOBAL_REGION, LAG_RATE, NAME_REUSE_RATE, NOISE_DUP_RATE, PROJECTS, TRAIL_BUCKET, TRAIL_NAME,
-                      WORDS, Renderer, Weighted, World, alnum, hexs, iso, uuid4)
+from .creates import ALREADY_EXISTS, CREATE_KINDS
+from .records import Renderer
+from .world import (CREATE_DUP_RATE, CREATE_FAIL_RATE, CREATE_RATE, ENVS, GLOBAL_REGION, LAG_RATE, NAME_REUSE_RATE,
+                    NOISE_DUP_RATE, PROJECTS, TRAIL_BUCKET, TRAIL_NAME, WORDS, Weighted, World, alnum, hexs, iso, uuid4)
 
 # --- per-object work (runs in the pool) --------------------------------------------------------
 
