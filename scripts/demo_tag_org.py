@@ -34,10 +34,8 @@ def main(verbose: bool = False) -> None:
 
         import aws_world
         import yaml
-        from click.testing import CliRunner
         from creators_db_files import write_creators_db
-
-        from trailcreator.cli import cli
+        from helpers import run
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         world = aws_world.build()
@@ -55,7 +53,7 @@ def main(verbose: bool = False) -> None:
                              ("rerun", ["--plan", str(tmp / "rerun.csv")])):
             args = base + extra
             print(f"$ trailcreator {' '.join(args).replace(str(tmp) + '/', '')}    # {title}")
-            result = CliRunner().invoke(cli, args)
+            result = run(*args)
             print(result.stdout, end="")
             if verbose:
                 print(result.stderr, end="")

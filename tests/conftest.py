@@ -16,7 +16,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT.parent / "shared" / "data" / "cloudtrail-samples"
@@ -155,16 +154,13 @@ def project(tmp_path_factory):
 
 @pytest.fixture
 def cli():
-    """Run ``trailcreator ...`` through Click; returns the result (exit_code, stdout, stderr)."""
-    from trailcreator.cli import cli as group
+    """Run ``trailcreator ...`` through Click (``helpers.run``), expecting exit 0 unless told
+    ``expect=N`` (or ``expect=None``: any); returns the result (exit_code, stdout, stderr)."""
+    import functools
 
-    def run(*args, expect: int | None = 0):
-        result = CliRunner().invoke(group, [str(a) for a in args], catch_exceptions=False)
-        if expect is not None:
-            assert result.exit_code == expect, f"exit {result.exit_code}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
-        return result
+    import helpers
 
-    return run
+    return functools.partial(helpers.run, expect=0)
 
 
 class MotoRecorder:

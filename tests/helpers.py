@@ -1,4 +1,4 @@
-"""Running the CLI in tests, reading plans, forcing API failures."""
+"""Running the CLI in tests (in-process or as a process), reading plans, forcing API failures."""
 
 from __future__ import annotations
 
@@ -18,10 +18,23 @@ from trailcreator.cli import cli
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run(*args, env=None):
-    """``trailcreator ARGS`` in-process; the click Result (stdout, stderr, exit_code)."""
+def run(*args, env=None, expect: int | None = None):
+    """``trailcreator ARGS`` in-process through Click; the Result (stdout, stderr, exit_code).
+
+    Every in-process run of the CLI goes through here (the ``cli`` fixture is this with
+    ``expect=0``).  ``expect``: the exit code to assert, with the output in the message;
+    None: any.  ``env``: variables set for the run only (a None value unsets one)."""
     result = CliRunner().invoke(cli, [str(a) for a in args], env=env, catch_exceptions=False)
+    if expect is not None:
+        assert result.exit_code == expect, f"exit {result.exit_code}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
     return result
+
+
+def cli_command(*args, entry: str = "main") -> list[str]:
+    """The command line running a console entry of the CLI in a new Python process:
+    ``main`` is ``trailcreator``, ``tag_main`` is ``trailcreator-tag``.  For tests that need
+    a real process (the console entry itself, a signal, a lock held by another pid)."""
+    return [sys.executable, "-c", f"from trailcreator.cli import {entry}; {entry}()", *map(str, args)]
 
 
 def run_tag_entry(*args, env_extra=None, timeout=180):
@@ -29,10 +42,8 @@ def run_tag_entry(*args, env_extra=None, timeout=180):
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT / "runner")
     env.update(env_extra or {})
-    return subprocess.run(
-        [sys.executable, "-c", "from trailcreator.cli import tag_main; tag_main()", *map(str, args)],
-        capture_output=True, text=True, env=env, timeout=timeout, cwd=str(ROOT),
-    )
+    return subprocess.run(cli_command(*args, entry="tag_main"),
+                          capture_output=True, text=True, env=env, timeout=timeout, cwd=str(ROOT))
 
 
 def read_plan(path: Path) -> list[dict]:
@@ -65,3 +76,4 @@ def fail_calls(monkeypatch, service: str, operation: str, code: str, message: st
 
 def error_lines(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if line.startswith("Error:")]
+

@@ -138,23 +138,13 @@ def test_bad_options(mini, over, extra, expected):
 
 def test_no_credentials(mini):
     env = {"AWS_ACCESS_KEY_ID": None, "AWS_SECRET_ACCESS_KEY": None, "AWS_SESSION_TOKEN": None}
-    result = CliRunnerEnv.run(tag_args(mini), env)
+    result = run(*tag_args(mini), env=env)
     assert_one_line_error(result, "no AWS credentials found for the tagger")
-    org = CliRunnerEnv.run(["tag-org", "-c", accounts_yaml(mini["tmp"], [{
+    org = run("tag-org", "-c", accounts_yaml(mini["tmp"], [{
         "account_id": mini["account"], "role": "OrgRole"}]), "--db", mini["db"], "--creator-tag", "Owner",
-        "-r", "us-east-1"], env)
+        "-r", "us-east-1", env=env)
     assert_one_line_error(org, "no AWS credentials found for assuming the accounts' roles")
     assert user_tags(mini) == []
-
-
-class CliRunnerEnv:
-    @staticmethod
-    def run(args, env):
-        from click.testing import CliRunner
-
-        from trailcreator.cli import cli
-
-        return CliRunner().invoke(cli, [str(a) for a in args], env=env, catch_exceptions=False)
 
 
 def accounts_yaml(tmp, accounts, name="accounts.yml"):

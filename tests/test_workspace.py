@@ -18,6 +18,7 @@ import pytest
 
 import trailgen as tg
 from conftest import ROOT, rows
+from helpers import cli_command
 from trailcreator import resource_map, workspace
 
 A = "111111111111"
@@ -74,8 +75,7 @@ def tree_digest(*roots: Path) -> dict[str, str]:
 
 def trailcreator_process(*args, cwd, **kw) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-c", "from trailcreator.cli import main; main()", *map(str, args)],
-        cwd=str(cwd), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+        cli_command(*args), cwd=str(cwd), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
 
 
 def test_tracked_generated_map_is_the_default_map_compiled(tmp_path):
