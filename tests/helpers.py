@@ -1,4 +1,5 @@
-"""Running the CLI in tests (in-process or as a process), reading plans, forcing API failures."""
+"""Running the CLI in tests (in-process or as a process), its one-line errors, reading plans,
+forcing API failures."""
 
 from __future__ import annotations
 
@@ -77,3 +78,21 @@ def fail_calls(monkeypatch, service: str, operation: str, code: str, message: st
 def error_lines(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if line.startswith("Error:")]
 
+
+def assert_one_line_error(result, *needles, exit_code: int | None = None, alone: bool = False):
+    """A refused input: a non-zero exit (``exit_code`` if given), exactly one ``Error:`` line,
+    the last of stderr, holding each of ``needles``, and no traceback anywhere.  ``alone``:
+    that line is all of stderr (no progress lines before it).  ``result`` is a Click Result or
+    a finished subprocess."""
+    code = result.exit_code if hasattr(result, "exit_code") else result.returncode
+    if exit_code is None:
+        assert code != 0, f"exit 0\nstderr:\n{result.stderr}"
+    else:
+        assert code == exit_code, f"exit {code}\nstderr:\n{result.stderr}"
+    lines = result.stderr.strip().splitlines()
+    if alone:
+        assert len(lines) == 1, result.stderr
+    assert error_lines(result.stderr) == lines[-1:], result.stderr
+    for needle in needles:
+        assert needle in lines[-1], lines[-1]
+    assert "Traceback" not in result.stderr and "Traceback" not in (result.stdout or ""), result.stderr

@@ -11,6 +11,7 @@ import pytest
 
 import trailgen as tg
 from conftest import rows
+from helpers import assert_one_line_error
 
 A = "111111111111"
 T0 = dt.datetime(2024, 5, 1, 9, 0, 0)
@@ -25,15 +26,6 @@ def write_map(tmp_path, doc, name="map.json"):
     path = tmp_path / name
     path.write_text(doc if isinstance(doc, str) else json.dumps(doc))
     return path
-
-
-def one_line_error(result, *needles):
-    assert result.exit_code != 0
-    err = result.stderr.strip().splitlines()
-    assert len(err) == 1, result.stderr
-    for n in needles:
-        assert n in err[0], err[0]
-    assert "Traceback" not in result.stderr
 
 
 # --- resource map -----------------------------------------------------------------------
@@ -68,7 +60,7 @@ MAP_ERRORS = [
 def test_bad_resource_map_is_one_line(cli, tmp_path, doc, needles):
     path = write_map(tmp_path, doc)
     result = cli("compile-map", path, expect=None)
-    one_line_error(result, *needles)
+    assert_one_line_error(result, *needles, alone=True)
 
 
 def test_bad_map_in_load_leaves_previous_db_intact(cli, tmp_path):
@@ -80,7 +72,7 @@ def test_bad_map_in_load_leaves_previous_db_intact(cli, tmp_path):
     before = db.read_bytes()
     bad = write_map(tmp_path, {"resources": []})
     result = cli("load", "--trail", root, "--db", db, "--resource-map", bad, expect=None)
-    one_line_error(result, "map.json", "resources")
+    assert_one_line_error(result, "map.json", "resources", alone=True)
     assert db.read_bytes() == before
     assert not [p for p in os.listdir(tmp_path) if ".tmp-" in p]
 
@@ -172,18 +164,18 @@ def test_object_over_16_mib_loads(cli, tmp_path):
 ])
 def test_bad_filters(cli, tmp_path, args, needles):
     result = cli("load", "--trail", str(tmp_path), "--db", tmp_path / "c.db", *args, expect=None)
-    one_line_error(result, *needles)
+    assert_one_line_error(result, *needles, alone=True)
     assert not (tmp_path / "c.db").exists()
 
 
 def test_missing_trail_directory(cli, tmp_path):
     result = cli("load", "--trail", tmp_path / "nope", "--db", tmp_path / "c.db", expect=None)
-    one_line_error(result, "is not a directory")
+    assert_one_line_error(result, "is not a directory", alone=True)
 
 
 def test_wrong_bucket_is_one_line(cli, s3, tmp_path):
     result = cli("load", "--trail", "s3://no-such-trail-bucket", "--db", tmp_path / "c.db", expect=None)
-    one_line_error(result, "no-such-trail-bucket", "does not exist")
+    assert_one_line_error(result, "no-such-trail-bucket", "does not exist", alone=True)
     assert not (tmp_path / "c.db").exists()
 
 
@@ -195,4 +187,4 @@ def test_missing_credentials_is_one_line(cli, s3, tmp_path, monkeypatch):
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     result = cli("load", "--trail", "s3://creds-test", "--db", tmp_path / "c.db", expect=None)
-    one_line_error(result, "no AWS credentials")
+    assert_one_line_error(result, "no AWS credentials", alone=True)

@@ -18,7 +18,7 @@ import pytest
 
 import trailgen as tg
 from conftest import ROOT, rows
-from helpers import cli_command
+from helpers import assert_one_line_error, cli_command
 from trailcreator import resource_map, workspace
 
 A = "111111111111"
@@ -167,8 +167,7 @@ def test_database_held_by_another_program_is_busy(cli, tmp_path):
     try:
         assert holder.stdout.readline().strip() == "held"
         result = cli("load", "--trail", trail, "--db", tmp_path / "held.db", expect=1)
-        lines = result.stderr.strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith("Error: ") and f"{duck} is busy" in lines[0], result.stderr
+        assert_one_line_error(result, f"{duck} is busy", alone=True)
         # the same through the dbt pass-through, where dbt itself meets the lock
         result = cli("dbt", "--duckdb", duck, "--", "run", "--select", "stg_resource_map__entries", expect=None)
         assert result.exit_code != 0 and "Could not set lock" in result.stdout
