@@ -200,3 +200,10 @@ def rows(db_path, sql, params=()):
         return [dict(r) for r in con.execute(sql, params).fetchall()]
     finally:
         con.close()
+
+def creators(db):
+    """(account, region, resource type, resource id) -> (creator, excluded_reason) of a creators database."""
+    return {
+        (r["account_id"], r["region"], r["resource_type"], r["resource_id"]): (r["creator"], r["excluded_reason"])
+        for r in rows(db, "select * from resource_creators")
+    }

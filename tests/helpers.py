@@ -47,6 +47,12 @@ def run_tag_entry(*args, env_extra=None, timeout=180):
                           capture_output=True, text=True, env=env, timeout=timeout, cwd=str(ROOT))
 
 
+def write_map(path: Path, doc: dict | str) -> Path:
+    """A resource map file at ``path``: ``doc`` as JSON (a str is written as it is)."""
+    path.write_text(doc if isinstance(doc, str) else json.dumps(doc))
+    return path
+
+
 def read_plan(path: Path) -> list[dict]:
     path = Path(path)
     if path.suffix == ".json":

@@ -11,7 +11,7 @@ import pytest
 
 import trailgen as tg
 from conftest import rows
-from helpers import assert_one_line_error
+from helpers import assert_one_line_error, write_map
 
 A = "111111111111"
 T0 = dt.datetime(2024, 5, 1, 9, 0, 0)
@@ -20,12 +20,6 @@ T0 = dt.datetime(2024, 5, 1, 9, 0, 0)
 def bucket_event(name, identity=None, **kw):
     return tg.event(A, "us-east-1", "s3.amazonaws.com", "CreateBucket", identity or tg.identity_iam_user(A, "alice"),
                     T0, {"bucketName": name}, None, **kw)
-
-
-def write_map(tmp_path, doc, name="map.json"):
-    path = tmp_path / name
-    path.write_text(doc if isinstance(doc, str) else json.dumps(doc))
-    return path
 
 
 # --- resource map -----------------------------------------------------------------------
@@ -58,7 +52,7 @@ MAP_ERRORS = [
 
 @pytest.mark.parametrize("doc,needles", MAP_ERRORS, ids=[f"map{i}" for i in range(len(MAP_ERRORS))])
 def test_bad_resource_map_is_one_line(cli, tmp_path, doc, needles):
-    path = write_map(tmp_path, doc)
+    path = write_map(tmp_path / "map.json", doc)
     result = cli("compile-map", path, expect=None)
     assert_one_line_error(result, *needles, alone=True)
 
@@ -70,7 +64,7 @@ def test_bad_map_in_load_leaves_previous_db_intact(cli, tmp_path):
     db = tmp_path / "c.db"
     cli("load", "--trail", root, "--db", db)
     before = db.read_bytes()
-    bad = write_map(tmp_path, {"resources": []})
+    bad = write_map(tmp_path / "map.json", {"resources": []})
     result = cli("load", "--trail", root, "--db", db, "--resource-map", bad, expect=None)
     assert_one_line_error(result, "map.json", "resources", alone=True)
     assert db.read_bytes() == before
@@ -81,7 +75,7 @@ def test_field_names_that_look_like_sql_stay_data(cli, tmp_path):
     odd = "x' or 1=1 --\\\"é"
     rmap = {"resources": [{"resource": "s3", "events": [
         {"event": "CreateBucket", "service": "s3.amazonaws.com", "ids": "requestParameters." + json.dumps(odd)}]}]}
-    path = write_map(tmp_path, rmap)
+    path = write_map(tmp_path / "map.json", rmap)
     trail = tg.Trail()
     trail.add([tg.event(A, "us-east-1", "s3.amazonaws.com", "CreateBucket", tg.identity_iam_user(A, "alice"), T0,
                         {odd: "odd-bucket", "bucketName": "plain"}, None)])

@@ -18,7 +18,7 @@ import pytest
 
 import trailgen as tg
 from conftest import ROOT, rows
-from helpers import assert_one_line_error, cli_command
+from helpers import assert_one_line_error, cli_command, write_map
 from trailcreator import resource_map, workspace
 
 A = "111111111111"
@@ -44,11 +44,6 @@ def small_trail(root: Path) -> str:
         e(A, "us-east-1", "iam.amazonaws.com", "CreateRole", alice, T0, {"roleName": "deployer"}, None),
     ], tag="first")
     return trail.write_dir(str(root))
-
-
-def write_map(path: Path, doc: dict) -> Path:
-    path.write_text(json.dumps(doc))
-    return path
 
 
 def sqlite_creators(db) -> dict:
