@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = ROOT.parent / "shared" / "data" / "cloudtrail-samples"
 sys.path.insert(0, str(ROOT / "runner"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
