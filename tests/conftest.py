@@ -16,10 +16,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = ROOT.parent / "shared" / "data" / "cloudtrail-samples"
 sys.path.insert(0, str(ROOT / "runner"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -155,16 +153,13 @@ def project(tmp_path_factory):
 
 @pytest.fixture
 def cli():
-    """Run ``trailcreator ...`` through Click; returns the result (exit_code, stdout, stderr)."""
-    from trailcreator.cli import cli as group
+    """Run ``trailcreator ...`` through Click (``helpers.run``), expecting exit 0 unless told
+    ``expect=N`` (or ``expect=None``: any); returns the result (exit_code, stdout, stderr)."""
+    import functools
 
-    def run(*args, expect: int | None = 0):
-        result = CliRunner().invoke(group, [str(a) for a in args], catch_exceptions=False)
-        if expect is not None:
-            assert result.exit_code == expect, f"exit {result.exit_code}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
-        return result
+    import helpers
 
-    return run
+    return functools.partial(helpers.run, expect=0)
 
 
 class MotoRecorder:
@@ -204,3 +199,10 @@ def rows(db_path, sql, params=()):
         return [dict(r) for r in con.execute(sql, params).fetchall()]
     finally:
         con.close()
+
+def creators(db):
+    """(account, region, resource type, resource id) -> (creator, excluded_reason) of a creators database."""
+    return {
+        (r["account_id"], r["region"], r["resource_type"], r["resource_id"]): (r["creator"], r["excluded_reason"])
+        for r in rows(db, "select * from resource_creators")
+    }

@@ -11,7 +11,7 @@ import requests
 import athena_fake as af
 import trailgen as tg
 from athena_fake import bucket, engine, glue, small_map  # noqa: F401  (fixtures)
-from conftest import rows
+from conftest import creators, rows
 
 A, B = "111111111111", "222222222222"
 MOTO_ACCOUNT = "123456789012"
@@ -49,13 +49,6 @@ def scenario():
         (B, "eu-west-1", "lambda", "resize"): ("github-run-42", None),
     }
     return records, expected
-
-
-def creators(db):
-    return {
-        (r["account_id"], r["region"], r["resource_type"], r["resource_id"]): (r["creator"], r["excluded_reason"])
-        for r in rows(db, "select * from resource_creators")
-    }
 
 
 def test_load_athena_end_to_end_with_day_and_projection(cli, engine, glue, s3, tmp_path):

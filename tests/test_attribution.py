@@ -4,14 +4,17 @@ for every identity CloudTrail can produce (and many it should not)."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
+import types
 
 import duckdb
+import jinja2
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import trailgen as tg
-from conftest import rows
+from conftest import ROOT, rows
 from trailcreator import attribution
 
 A = "111111111111"
@@ -81,9 +84,31 @@ def test_sql_and_python_creator_rules_agree(cli, tmp_path_factory, ids):
 @given(st.text(st.characters(exclude_categories=("Cs", "Cn"), exclude_characters="\x00"), max_size=400))
 @settings(max_examples=300, deadline=None)
 def test_tag_value_sql_matches_python(text):
+    """The ``tag_value`` macro of dbt_project/macros (what the models run), not a copy of it."""
     con = _con()
-    sql = r"nullif(left(regexp_replace(?, '[^\p{L}\p{N}\p{Zs}_.:/=+\-@]', '_', 'g'), 256), '')"
+    sql = macro_sql("trailcreator.tag_value('?')")
     assert con.execute(f"select {sql}", [text]).fetchone()[0] == attribution.tag_value(text)
+
+
+@functools.cache
+def macro_sql(call: str, target: str = "duckdb") -> str:
+    """``call`` rendered with the macros of dbt_project/macros, as dbt renders them for
+    ``target``: ``trailcreator.NAME`` is the project's macro, ``adapter.dispatch`` picks
+    ``TARGET__NAME`` (else ``default__NAME``), and ``return(x)`` gives x."""
+    namespace = types.SimpleNamespace()
+    macros: dict[str, jinja2.runtime.Macro] = {}
+
+    def dispatch(name, macro_namespace=None):
+        return macros.get(f"{target}__{name}") or macros[f"default__{name}"]
+
+    env = jinja2.Environment(extensions=["jinja2.ext.do"], undefined=jinja2.StrictUndefined)
+    env.globals.update({"trailcreator": namespace, "adapter": types.SimpleNamespace(dispatch=dispatch),
+                        "return": lambda value: value})
+    for path in sorted((ROOT / "dbt_project" / "macros").glob("*.sql")):
+        module = env.from_string(path.read_text()).module
+        macros.update({k: v for k, v in vars(module).items() if isinstance(v, jinja2.runtime.Macro)})
+    vars(namespace).update(macros)
+    return env.from_string("{{ " + call + " }}").render()
 
 
 _CON = None

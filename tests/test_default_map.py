@@ -2,13 +2,13 @@
 
 Every (resource, service, event) entry of ``resource_maps/default.json`` has at least one
 fixture in ``tests/fixtures/default_map/``: a CloudTrail record (copied from the public samples
-under ``../shared/data/cloudtrail-samples`` or reconstructed from the AWS documentation, as its
+under ``../shared/data/cloudtrail-samples``, the records cited shipped in
+``tests/fixtures/cloudtrail-samples``, or reconstructed from the AWS documentation, as its
 ``source`` says) and the ids the entry must extract from it, in the form Cloud Custodian uses
 for that type (``resource_type.id``).
 """
 
 import collections
-import gzip
 import importlib.util
 import json
 import os
@@ -18,17 +18,18 @@ import jmespath
 import pytest
 from jmespath import parser as jmespath_parser
 
+import cloudtrail_samples
+
 ROOT = Path(__file__).resolve().parents[1]
 MAP_PATH = ROOT / "runner" / "trailcreator" / "resource_maps" / "default.json"
 FIXTURE_DIR = ROOT / "tests" / "fixtures" / "default_map"
-SAMPLES_DIR = ROOT.parent / "shared" / "data" / "cloudtrail-samples"
 
 MIN_TYPES = 200
 COVERAGE_PATH = FIXTURE_DIR / "COVERAGE.md"
 COVERAGE_SCRIPT = ROOT / "scripts" / "default_map_coverage.py"
 FIXTURE_KEYS = {"resource", "c7n_id_field", "id_form", "source", "event", "expected_ids"}
 ID_FORMS = {"arn", "name", "id"}
-DOC_SOURCE = "AWS documentation: "
+DOC_SOURCE = cloudtrail_samples.DOC_SOURCE
 # Fields every fixture record has; records reconstructed here also carry the rest of a
 # management event (published samples are kept exactly as published).
 CORE_FIELDS = ("eventVersion", "userIdentity", "eventTime", "eventSource", "eventName",
@@ -217,47 +218,26 @@ def test_one_event_pair_feeds_classic_and_v2_load_balancers_without_crosstalk():
 
 # provenance of records copied from the public samples
 
-def _walk_records(obj, loc=""):
-    if isinstance(obj, dict):
-        if "eventName" in obj and "eventSource" in obj:
-            yield loc, obj
-            return
-        for k, v in obj.items():
-            yield from _walk_records(v, f"{loc}.{k}" if loc else k)
-    elif isinstance(obj, list):
-        for i, v in enumerate(obj):
-            yield from _walk_records(v, f"{loc}[{i}]")
-
-
-def _sample_record(source):
-    """Find the record a sample source line names: '<path> line N, eventID X' or '<path> at LOC, eventID X'."""
-    where, rest = source.split(", eventID ", 1)
-    event_id = rest.split(";", 1)[0]
-    if " line " in where:
-        path, line = where.rsplit(" line ", 1)
-        with open(SAMPLES_DIR / path) as fh:
-            text = fh.read().splitlines()[int(line) - 1]
-        candidates = list(_walk_records(json.loads(text)))
-    else:
-        path, loc = where.rsplit(" at ", 1)
-        opener = gzip.open if path.endswith(".gz") else open
-        with opener(SAMPLES_DIR / path, "rt") as fh:
-            candidates = [(l, r) for l, r in _walk_records(json.load(fh)) if l == loc]
-    hits = [r for _, r in candidates if r.get("eventID") == event_id]
-    assert len(hits) == 1, f"{source}: {len(hits)} records"
-    return hits[0]
-
-
 SAMPLE_FIXTURES = [(n, fx) for n, fx in FIXTURES if not fx["source"].startswith(DOC_SOURCE)]
 
 
-@pytest.mark.skipif(not SAMPLES_DIR.is_dir(), reason="public CloudTrail samples not present")
 @pytest.mark.parametrize("name,fixture", SAMPLE_FIXTURES, ids=[n for n, _ in SAMPLE_FIXTURES])
 def test_sample_fixture_is_the_published_record(name, fixture):
-    record = dict(_sample_record(fixture["source"]))
+    """Read from the copy the repository ships (tests/fixtures/cloudtrail-samples), which the
+    next test holds to the published samples."""
+    record = dict(cloudtrail_samples.sample_record(fixture["source"]))
     if "fields p_* dropped" in fixture["source"]:
         record = {k: v for k, v in record.items() if not k.startswith("p_")}
     assert fixture["event"] == record, name
+
+
+@pytest.mark.skipif(not cloudtrail_samples.SHARED.is_dir(),
+                    reason=f"the public CloudTrail samples are not beside the project ({cloudtrail_samples.SHARED}); "
+                           "the copy in tests/fixtures/cloudtrail-samples is checked against them where they are")
+def test_shipped_samples_are_the_published_records():
+    """The cited records, copied from the published samples as they are (and nothing else)."""
+    assert cloudtrail_samples.shipped_files() == cloudtrail_samples.extract(), \
+        "run: .venv/bin/python tests/cloudtrail_samples.py"
 
 
 # coverage table

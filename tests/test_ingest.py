@@ -7,13 +7,13 @@ import datetime as dt
 import os
 import signal
 import subprocess
-import sys
 
 import duckdb
 import pytest
 
 import trailgen as tg
 from conftest import rows
+from helpers import cli_command
 
 A = "111111111111"
 T0 = dt.datetime(2024, 5, 1, 9)
@@ -142,11 +142,11 @@ def test_a_load_killed_with_sigkill_resumes_where_its_last_batch_committed(tmp_p
         t.add([bucket_event(f"bucket-{i:05d}", when=T0 + dt.timedelta(seconds=i))], tag=f"o{i:05d}")
     root = t.write_dir(str(tmp_path / "trail"))
     db, duck = tmp_path / "c.db", tmp_path / "c.duckdb"
-    cmd = [sys.executable, "-c", "from trailcreator.cli import main; main()", "-v", "load", "--trail", root, "--db", str(db)]
+    load = ("load", "--trail", root, "--db", db)
     tmp = tmp_path / "tmp"  # the loads' own temporary folder: no other load cleans it meanwhile
     tmp.mkdir()
     env = {**os.environ, "TMPDIR": str(tmp)}
-    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(cli_command("-v", *load), stderr=subprocess.PIPE, text=True, env=env)
     for line in proc.stderr:
         if "committed objects:" in line:
             proc.send_signal(signal.SIGKILL)
@@ -165,13 +165,13 @@ def test_a_load_killed_with_sigkill_resumes_where_its_last_batch_committed(tmp_p
     left = list(tmp.glob(f"{ingest.BATCH_DIR_PREFIX}{proc.pid}-*"))
     assert left  # the killed load's batch folder ...
 
-    resumed = subprocess.run(cmd[:3] + cmd[4:], capture_output=True, text=True, env=env)
+    resumed = subprocess.run(cli_command(*load), capture_output=True, text=True, env=env)
     assert resumed.returncode == 0, resumed.stderr
     assert f"objects read:{n - first} skipped:0" in resumed.stderr
     assert not any(os.path.exists(p) for p in left)  # ... is removed by the next load
 
     whole = tmp_path / "whole.db"
-    again = subprocess.run(cmd[:3] + ["load", "--trail", root, "--db", str(whole)], capture_output=True, text=True)
+    again = subprocess.run(cli_command("load", "--trail", root, "--db", whole), capture_output=True, text=True)
     assert again.returncode == 0, again.stderr
     q = "select * from resource_creators order by resource_id"
     assert rows(db, q) == rows(whole, q) and len(rows(db, q)) == n

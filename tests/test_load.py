@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 import trailgen as tg
-from conftest import rows
+from conftest import creators, rows
 
 A, B = "111111111111", "222222222222"
 T0 = dt.datetime(2024, 5, 1, 9, 0, 0)
@@ -56,13 +56,6 @@ def scenario(org_id=None, prefix=""):
         (B, "eu-west-1", "lambda", "resize"): ("github-run-42", None),
     }
     return trail, expected
-
-
-def creators(db):
-    return {
-        (r["account_id"], r["region"], r["resource_type"], r["resource_id"]): (r["creator"], r["excluded_reason"])
-        for r in rows(db, "select * from resource_creators")
-    }
 
 
 def test_load_local_directory(cli, tmp_path):

@@ -11,6 +11,7 @@ import pytest
 
 import trailgen as tg
 from conftest import rows
+from helpers import assert_one_line_error, write_map
 
 A = "111111111111"
 T0 = dt.datetime(2024, 5, 1, 9, 0, 0)
@@ -19,21 +20,6 @@ T0 = dt.datetime(2024, 5, 1, 9, 0, 0)
 def bucket_event(name, identity=None, **kw):
     return tg.event(A, "us-east-1", "s3.amazonaws.com", "CreateBucket", identity or tg.identity_iam_user(A, "alice"),
                     T0, {"bucketName": name}, None, **kw)
-
-
-def write_map(tmp_path, doc, name="map.json"):
-    path = tmp_path / name
-    path.write_text(doc if isinstance(doc, str) else json.dumps(doc))
-    return path
-
-
-def one_line_error(result, *needles):
-    assert result.exit_code != 0
-    err = result.stderr.strip().splitlines()
-    assert len(err) == 1, result.stderr
-    for n in needles:
-        assert n in err[0], err[0]
-    assert "Traceback" not in result.stderr
 
 
 # --- resource map -----------------------------------------------------------------------
@@ -66,9 +52,9 @@ MAP_ERRORS = [
 
 @pytest.mark.parametrize("doc,needles", MAP_ERRORS, ids=[f"map{i}" for i in range(len(MAP_ERRORS))])
 def test_bad_resource_map_is_one_line(cli, tmp_path, doc, needles):
-    path = write_map(tmp_path, doc)
+    path = write_map(tmp_path / "map.json", doc)
     result = cli("compile-map", path, expect=None)
-    one_line_error(result, *needles)
+    assert_one_line_error(result, *needles, alone=True)
 
 
 def test_bad_map_in_load_leaves_previous_db_intact(cli, tmp_path):
@@ -78,9 +64,9 @@ def test_bad_map_in_load_leaves_previous_db_intact(cli, tmp_path):
     db = tmp_path / "c.db"
     cli("load", "--trail", root, "--db", db)
     before = db.read_bytes()
-    bad = write_map(tmp_path, {"resources": []})
+    bad = write_map(tmp_path / "map.json", {"resources": []})
     result = cli("load", "--trail", root, "--db", db, "--resource-map", bad, expect=None)
-    one_line_error(result, "map.json", "resources")
+    assert_one_line_error(result, "map.json", "resources", alone=True)
     assert db.read_bytes() == before
     assert not [p for p in os.listdir(tmp_path) if ".tmp-" in p]
 
@@ -89,7 +75,7 @@ def test_field_names_that_look_like_sql_stay_data(cli, tmp_path):
     odd = "x' or 1=1 --\\\"é"
     rmap = {"resources": [{"resource": "s3", "events": [
         {"event": "CreateBucket", "service": "s3.amazonaws.com", "ids": "requestParameters." + json.dumps(odd)}]}]}
-    path = write_map(tmp_path, rmap)
+    path = write_map(tmp_path / "map.json", rmap)
     trail = tg.Trail()
     trail.add([tg.event(A, "us-east-1", "s3.amazonaws.com", "CreateBucket", tg.identity_iam_user(A, "alice"), T0,
                         {odd: "odd-bucket", "bucketName": "plain"}, None)])
@@ -172,18 +158,18 @@ def test_object_over_16_mib_loads(cli, tmp_path):
 ])
 def test_bad_filters(cli, tmp_path, args, needles):
     result = cli("load", "--trail", str(tmp_path), "--db", tmp_path / "c.db", *args, expect=None)
-    one_line_error(result, *needles)
+    assert_one_line_error(result, *needles, alone=True)
     assert not (tmp_path / "c.db").exists()
 
 
 def test_missing_trail_directory(cli, tmp_path):
     result = cli("load", "--trail", tmp_path / "nope", "--db", tmp_path / "c.db", expect=None)
-    one_line_error(result, "is not a directory")
+    assert_one_line_error(result, "is not a directory", alone=True)
 
 
 def test_wrong_bucket_is_one_line(cli, s3, tmp_path):
     result = cli("load", "--trail", "s3://no-such-trail-bucket", "--db", tmp_path / "c.db", expect=None)
-    one_line_error(result, "no-such-trail-bucket", "does not exist")
+    assert_one_line_error(result, "no-such-trail-bucket", "does not exist", alone=True)
     assert not (tmp_path / "c.db").exists()
 
 
@@ -195,4 +181,4 @@ def test_missing_credentials_is_one_line(cli, s3, tmp_path, monkeypatch):
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     result = cli("load", "--trail", "s3://creds-test", "--db", tmp_path / "c.db", expect=None)
-    one_line_error(result, "no AWS credentials")
+    assert_one_line_error(result, "no AWS credentials", alone=True)

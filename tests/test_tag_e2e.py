@@ -26,9 +26,7 @@ def load_creators(world, path):
     import uuid
 
     import boto3
-    from click.testing import CliRunner
     from cloudtrail_delivery import TRAIL_IDS, trail_records, write_delivery_files
-    from trailcreator.cli import cli
 
     s3 = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
     bucket = f"e2e-trail-{uuid.uuid4().hex[:12]}"
@@ -37,8 +35,7 @@ def load_creators(world, path):
     rmap = path.parent / "resource_map.json"
     rmap.write_text(json.dumps({"resources": [
         {"resource": t, "events": [{"event": n, "service": src, "ids": ids}]} for t, (src, n, ids) in TRAIL_IDS.items()]}))
-    result = CliRunner().invoke(cli, ["load", "--trail", f"s3://{bucket}", "--resource-map", str(rmap), "--db", str(path)])
-    assert result.exit_code == 0, result.stderr
+    run("load", "--trail", f"s3://{bucket}", "--resource-map", rmap, "--db", path, expect=0)
     return path
 
 

@@ -10,7 +10,7 @@ import aws_world
 import pytest
 import yaml
 from creators_db_files import write_creators_db, write_upstream_db
-from helpers import error_lines, run, run_tag_entry
+from helpers import assert_one_line_error, error_lines, run, run_tag_entry
 
 from trailcreator import creators_db
 
@@ -41,12 +41,9 @@ def tag_args(mini, **over):
     return args
 
 
-def assert_one_line_error(result, expected: str):
-    assert result.exit_code != 0
-    lines = result.stderr.strip().splitlines()
-    assert error_lines(result.stderr) == [lines[-1]], result.stderr
-    assert expected in lines[-1], lines[-1]
-    assert "Traceback" not in result.stderr
+def assert_refused(result, expected: str):
+    """One error line naming ``expected``, and nothing tagged or counted."""
+    assert_one_line_error(result, expected)
     assert "tag " not in result.stdout and "Total" not in result.stdout
 
 
@@ -90,7 +87,7 @@ def _no_rows_upstream(tmp):
 def test_bad_db(mini, tmp_path, make_db, expected):
     db = make_db(tmp_path)
     result = run(*tag_args(mini, **{"--db": db}))
-    assert_one_line_error(result, f"--db {db}: {expected}")
+    assert_refused(result, f"--db {db}: {expected}")
     assert user_tags(mini) == []
 
 
@@ -112,7 +109,7 @@ def test_db_locked_by_another_process(mini, tmp_path, monkeypatch):
     finally:
         holder.kill()
         holder.wait()
-    assert_one_line_error(result, f"--db {mini['db']}: the database is locked by another process")
+    assert_refused(result, f"--db {mini['db']}: the database is locked by another process")
     assert user_tags(mini) == []
     # and once the other process is done, the same command works
     ok = run(*tag_args(mini, **{"--dryrun": None}), "--dryrun")
@@ -132,29 +129,19 @@ def test_db_locked_by_another_process(mini, tmp_path, monkeypatch):
         "unknown-region", "plan-extension"])
 def test_bad_options(mini, over, extra, expected):
     result = run(*tag_args(mini, **over), *extra)
-    assert_one_line_error(result, expected)
+    assert_refused(result, expected)
     assert user_tags(mini) == []
 
 
 def test_no_credentials(mini):
     env = {"AWS_ACCESS_KEY_ID": None, "AWS_SECRET_ACCESS_KEY": None, "AWS_SESSION_TOKEN": None}
-    result = CliRunnerEnv.run(tag_args(mini), env)
-    assert_one_line_error(result, "no AWS credentials found for the tagger")
-    org = CliRunnerEnv.run(["tag-org", "-c", accounts_yaml(mini["tmp"], [{
+    result = run(*tag_args(mini), env=env)
+    assert_refused(result, "no AWS credentials found for the tagger")
+    org = run("tag-org", "-c", accounts_yaml(mini["tmp"], [{
         "account_id": mini["account"], "role": "OrgRole"}]), "--db", mini["db"], "--creator-tag", "Owner",
-        "-r", "us-east-1"], env)
-    assert_one_line_error(org, "no AWS credentials found for assuming the accounts' roles")
+        "-r", "us-east-1", env=env)
+    assert_refused(org, "no AWS credentials found for assuming the accounts' roles")
     assert user_tags(mini) == []
-
-
-class CliRunnerEnv:
-    @staticmethod
-    def run(args, env):
-        from click.testing import CliRunner
-
-        from trailcreator.cli import cli
-
-        return CliRunner().invoke(cli, [str(a) for a in args], env=env, catch_exceptions=False)
 
 
 def accounts_yaml(tmp, accounts, name="accounts.yml"):
@@ -179,7 +166,7 @@ def accounts_yaml(tmp, accounts, name="accounts.yml"):
 def test_bad_accounts_file(mini, accounts, expected):
     path = accounts_yaml(mini["tmp"], accounts, name="bad.yml")
     result = run("tag-org", "-c", path, "--db", mini["db"], "--creator-tag", "Owner", "-r", "us-east-1")
-    assert_one_line_error(result, f"--config {path}: {expected}")
+    assert_refused(result, f"--config {path}: {expected}")
     assert user_tags(mini) == []
 
 
@@ -187,14 +174,14 @@ def test_accounts_file_not_yaml_and_filters(mini, tmp_path):
     bad = tmp_path / "bad.yml"
     bad.write_text("accounts:\n  - account_id: '111111111111'\n    role: [unclosed\n")
     result = run("tag-org", "-c", bad, "--db", mini["db"], "--creator-tag", "Owner", "-r", "us-east-1")
-    assert_one_line_error(result, f"--config {bad}: line ")
+    assert_refused(result, f"--config {bad}: line ")
     good = accounts_yaml(tmp_path, [{"account_id": mini["account"], "name": "mini", "role": "OrgRole"}])
     unknown = run("tag-org", "-c", good, "--db", mini["db"], "--creator-tag", "Owner", "-r", "us-east-1", "-a", "prod")
-    assert_one_line_error(unknown, "-a prod: no such account name or id in the accounts file")
+    assert_refused(unknown, "-a prod: no such account name or id in the accounts file")
     no_region = run("tag-org", "-c", good, "--db", mini["db"], "--creator-tag", "Owner")
-    assert_one_line_error(no_region, "account mini (" + mini["account"] + "): no region; pass -r REGION")
+    assert_refused(no_region, "account mini (" + mini["account"] + "): no region; pass -r REGION")
     none = run("tag-org", "-c", good, "--db", mini["db"], "--creator-tag", "Owner", "-r", "us-east-1", "-t", "env:prod")
-    assert_one_line_error(none, "no account in the accounts file matches the -a/-t filters")
+    assert_refused(none, "no account in the accounts file matches the -a/-t filters")
     assert user_tags(mini) == []
 
 

@@ -7,7 +7,7 @@ import json
 
 import aws_world
 from creators_db_files import write_creators_db
-from helpers import error_lines, plan_actions, read_plan, run
+from helpers import assert_one_line_error, error_lines, plan_actions, read_plan, run
 
 INSTANCE_ROLE = "arn:aws:sts::{a}:assumed-role/app-server/i-0123456789abcdef0"
 
@@ -87,8 +87,7 @@ def test_bad_created_at_key_is_one_line(aws, tmp_path):
     db = write_creators_db(tmp_path / "c.db", rows)
     for key, message in (("aws:created", "reserved by AWS"), ("Owner", "the same key as --creator-tag")):
         result = run("tag", "--db", db, "--region", "us-east-1", "--creator-tag", "Owner", "--created-at-tag", key)
-        assert result.exit_code == 1
-        assert len(error_lines(result.stderr)) == 1 and message in result.stderr and "Traceback" not in result.output
+        assert_one_line_error(result, message, exit_code=1)
 
 
 def test_from_plan_applies_exactly_the_reviewed_rows(aws, tmp_path):
@@ -150,9 +149,7 @@ def test_from_plan_bad_input_is_one_line(aws, tmp_path):
         ([], "--db is required"),
     ):
         result = run("tag", "--region", "us-east-1", "--creator-tag", "Owner", *args)
-        assert result.exit_code == 1, (args, result.output)
-        assert len(error_lines(result.stderr)) == 1 and message in result.stderr, (args, result.stderr)
-        assert "Traceback" not in result.output
+        assert_one_line_error(result, message, exit_code=1)
 
 
 def test_a_resource_without_a_creator_gets_its_stacks_creator(aws, tmp_path):

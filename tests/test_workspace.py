@@ -18,6 +18,7 @@ import pytest
 
 import trailgen as tg
 from conftest import ROOT, rows
+from helpers import assert_one_line_error, cli_command, write_map
 from trailcreator import resource_map, workspace
 
 A = "111111111111"
@@ -45,11 +46,6 @@ def small_trail(root: Path) -> str:
     return trail.write_dir(str(root))
 
 
-def write_map(path: Path, doc: dict) -> Path:
-    path.write_text(json.dumps(doc))
-    return path
-
-
 def sqlite_creators(db) -> dict:
     return {(r["resource_type"], r["resource_id"]): r["creator"] for r in rows(db, "select * from resource_creators")}
 
@@ -74,8 +70,7 @@ def tree_digest(*roots: Path) -> dict[str, str]:
 
 def trailcreator_process(*args, cwd, **kw) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-c", "from trailcreator.cli import main; main()", *map(str, args)],
-        cwd=str(cwd), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+        cli_command(*args), cwd=str(cwd), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
 
 
 def test_tracked_generated_map_is_the_default_map_compiled(tmp_path):
@@ -167,8 +162,7 @@ def test_database_held_by_another_program_is_busy(cli, tmp_path):
     try:
         assert holder.stdout.readline().strip() == "held"
         result = cli("load", "--trail", trail, "--db", tmp_path / "held.db", expect=1)
-        lines = result.stderr.strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith("Error: ") and f"{duck} is busy" in lines[0], result.stderr
+        assert_one_line_error(result, f"{duck} is busy", alone=True)
         # the same through the dbt pass-through, where dbt itself meets the lock
         result = cli("dbt", "--duckdb", duck, "--", "run", "--select", "stg_resource_map__entries", expect=None)
         assert result.exit_code != 0 and "Could not set lock" in result.stdout

@@ -1,8 +1,8 @@
 """Show tag-org on the two-account, two-region moto estate: a dry run, a real run, a rerun.
 
-    PYTHONPATH=runner python tests/demo_tag_org.py
+    .venv/bin/python scripts/demo_tag_org.py [-v]
 
-Starts its own moto server, builds the estate of ``aws_world``, writes the creators
+Starts its own moto server, builds the estate of ``tests/aws_world.py``, writes the creators
 database and an accounts file to a temporary folder, and prints each command with its
 stdout (stderr progress is left out; pass -v to keep it).
 """
@@ -14,8 +14,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE.parent / "runner"), str(HERE)]
+ROOT = Path(__file__).resolve().parents[1]
+# the runner from the checkout, and the moto estate and fake environment of the tests
+sys.path[:0] = [str(ROOT / "runner"), str(ROOT / "tests")]
 
 
 def main(verbose: bool = False) -> None:
@@ -33,10 +34,8 @@ def main(verbose: bool = False) -> None:
 
         import aws_world
         import yaml
-        from click.testing import CliRunner
         from creators_db_files import write_creators_db
-
-        from trailcreator.cli import cli
+        from helpers import run
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         world = aws_world.build()
@@ -54,7 +53,7 @@ def main(verbose: bool = False) -> None:
                              ("rerun", ["--plan", str(tmp / "rerun.csv")])):
             args = base + extra
             print(f"$ trailcreator {' '.join(args).replace(str(tmp) + '/', '')}    # {title}")
-            result = CliRunner().invoke(cli, args)
+            result = run(*args)
             print(result.stdout, end="")
             if verbose:
                 print(result.stderr, end="")
