@@ -223,9 +223,5 @@ def test_identity_store_bad_input_is_one_line(aws, tmp_path):
         ("--identity-store", STORE, "--identity-store-region", "mars-1"): "--identity-store-region mars-1",
     }
     for extra, words in cases.items():
-        result = run(*common, *extra)
-        assert result.exit_code != 0, extra
-        lines = error_lines(result.stderr)
-        assert len(lines) == 1 and words in lines[0], (extra, result.stderr)
-        assert "Traceback" not in result.output
+        assert_one_line_error(run(*common, *extra), words)
     assert user_tags(clients, a, "x") == {}
