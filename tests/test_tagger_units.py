@@ -8,7 +8,7 @@ import pytest
 
 from trailcreator.creators_db import CreatorRecord
 from trailcreator.errors import TrailcreatorError
-from trailcreator.sessions import CallRecord
+from trailcreator.aws import CallRecord
 from trailcreator.tagger import (
     CreatorIndex,
     PlanRow,
@@ -136,7 +136,7 @@ class _Tagger:
         self.records, self.raise_with = records, raise_with
 
     def process_resource_set(self, client, resources, tags):
-        from trailcreator.sessions import JOURNAL
+        from trailcreator.aws import JOURNAL
 
         JOURNAL.records.extend(self.records)
         if self.raise_with:

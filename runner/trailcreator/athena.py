@@ -36,7 +36,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from . import resource_map, trail
+from . import aws, resource_map, trail
 from .errors import TrailcreatorError
 from .jmespath_sql import sql_string_literal
 
@@ -402,9 +402,7 @@ def build_query(
     """The one query of ``load-athena``: mapped successful events and what the models need."""
     if not pairs:
         raise TrailcreatorError("the resource map has no events: nothing to ask Athena for")
-    for a in accounts:
-        if not trail.ACCOUNT_RE.match(a):
-            raise TrailcreatorError(f"--account {a!r} is not an AWS account id (12 digits)")
+    aws.check_accounts(accounts)
     select = [f"{_column_sql(info, col)} AS {col}" for col, _ in TOP_LEVEL]
     select += [f"{_identity_sql(info, path)} AS {col}" for col, path, _ in IDENTITY]
     for col, _ in JSON_COLUMNS:
@@ -726,7 +724,7 @@ def choose_output(session, s3, workgroup: Workgroup, output: str | None, region:
         return None
     location, option = output, "--athena-output"
     if not location:
-        account = session.client("sts", region_name=region).get_caller_identity()["Account"]
+        account = aws.caller_account(session)
         location, option = default_output(account, region), "the default --athena-output"
     check_output_access(s3, location, option)
     return location
@@ -785,11 +783,8 @@ def _run_load_athena(
 
     stream = stream or sys.stderr
     started = time.monotonic()
-    if not trail.REGION_RE.match(region or ""):
-        raise TrailcreatorError(f"--region {region!r} is not an AWS region name (like us-east-1)")
-    for a in accounts:
-        if not trail.ACCOUNT_RE.match(a):
-            raise TrailcreatorError(f"--account {a!r} is not an AWS account id (12 digits)")
+    aws.check_region(region or "")
+    aws.check_accounts(accounts)
     if query_id is not None and not QUERY_ID_RE.match(query_id):
         raise TrailcreatorError(f"--query-id {query_id!r} is not an Athena query execution id")
     if output is not None:
@@ -801,11 +796,9 @@ def _run_load_athena(
     duckdb_path = duckdb_path or load.default_duckdb_path(db_path)
     rmap = resource_map.load(map_path)  # validated now; compiled for dbt (with the c7n check) after the query
 
-    import boto3
-
     if session is not None:  # --profile/--assume: the dbt model's S3 reads use it too
-        engine.use_boto3_session(session)
-    session = session or boto3.Session(region_name=region)
+        aws.use_session(session)
+    session = session or aws.AccountSessionFactory(region)()
     athena = session.client("athena", region_name=region)
     s3 = engine.s3_client(session, region)
     workgroup = get_workgroup(athena, workgroup_name)
@@ -913,14 +906,12 @@ def run_export_athena(
 ) -> dict[str, int]:
     """Query the tables ``dbt build --target athena`` made, copy them into a DuckDB file, and
     write the SQLite file from it exactly as ``load`` does.  Returns the SQLite row counts."""
-    import boto3
     import duckdb
 
     from . import engine, export, load, outputs
 
     stream = stream or sys.stderr
-    if not trail.REGION_RE.match(region or ""):
-        raise TrailcreatorError(f"--region {region!r} is not an AWS region name (like us-east-1)")
+    aws.check_region(region or "")
     identifier(schema, "--athena-schema")
     if not WORKGROUP_RE.match(workgroup_name or ""):
         raise TrailcreatorError(f"--workgroup {workgroup_name!r} is not an Athena workgroup name (letters, digits, . _ -)")
@@ -929,8 +920,8 @@ def run_export_athena(
     duckdb_path = duckdb_path or load.default_duckdb_path(db_path)
     outputs.prepare(db_path, duckdb_path)
     if session is not None:
-        engine.use_boto3_session(session)
-    session = session or boto3.Session(region_name=region)
+        aws.use_session(session)
+    session = session or aws.AccountSessionFactory(region)()
     athena = session.client("athena", region_name=region)
     s3 = engine.s3_client(session, region)
     workgroup = get_workgroup(athena, workgroup_name)

@@ -15,7 +15,7 @@ from .creators_db import CreatorsDB
 from .errors import TrailcreatorError
 from .org import DEFAULT_WORKERS, filter_accounts, load_accounts, plan_targets, tag_org
 from .redact import RedactingFilter, redact
-from .sessions import AccountSessionFactory, caller_account, check_credentials, check_region
+from .aws import AccountSessionFactory, caller_account, check_credentials, check_region, user_session
 from .tagger import (
     PlanCreators,
     RegionResult,
@@ -132,7 +132,7 @@ def _run_load(trail_root, resource_map_path, db_path, duckdb_path, accounts, reg
 
     window = trail.parse_window(day=day, month=month, year=year, start=start, end=end)
     spec = trail.make_spec(trail_root, accounts, regions, org_id, window)
-    session = load.boto3_session(profile, assume) if spec.is_s3 and (profile or assume) else None
+    session = user_session(profile, assume) if spec.is_s3 and (profile or assume) else None
     summary = load.run_load(spec, resource_map_path, db_path, duckdb_path, creator_format, full_refresh, session,
                             max_object_size * 2**20, follow_links=follow_links)
     for key, reason in summary.run.skipped:
@@ -207,10 +207,10 @@ def load_athena_cmd(region, table, athena_db, workgroup, athena_output, query_id
     Example:
       trailcreator load-athena --region us-east-1 --table cloudtrail_logs --db creators.db --month 2024/05
     """
-    from . import athena, load, trail
+    from . import athena, trail
 
     window = trail.parse_window(day=day, month=month, year=year, start=start, end=end)
-    session = load.boto3_session(profile, assume, region) if (profile or assume) else None
+    session = user_session(profile, assume, region) if (profile or assume) else None
     summary = athena.run_load_athena(
         region, table, resource_map_path, db_path, database=athena_db, workgroup_name=workgroup, output=athena_output,
         query_id=query_id, accounts=tuple(accounts), window=window, duckdb_path=duckdb_path,
@@ -242,9 +242,9 @@ def export_athena_cmd(region, athena_schema, workgroup, athena_output, db_path, 
     Example:
       trailcreator export-athena --region us-east-1 --athena-schema trailcreator --db creators.db
     """
-    from . import athena, load
+    from . import athena
 
-    session = load.boto3_session(profile, assume, region) if (profile or assume) else None
+    session = user_session(profile, assume, region) if (profile or assume) else None
     counts = athena.run_export_athena(region, athena_schema, db_path, workgroup_name=workgroup, output=athena_output,
                                       duckdb_path=duckdb_path, session=session)
     click.echo(f"wrote {db_path}: {counts.get('resource_creators', 0)} resource_creators rows, "

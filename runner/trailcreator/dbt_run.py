@@ -13,7 +13,6 @@ import contextlib
 import os
 import re
 import sys
-from pathlib import Path
 
 from .errors import TrailcreatorError
 from .workspace import Workspace

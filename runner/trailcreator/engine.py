@@ -11,41 +11,22 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
 import duckdb
 
+from . import aws
 from .errors import TrailcreatorError
 
 log = logging.getLogger("trailcreator")
-
-_session_lock = threading.Lock()
-_session = None  # the boto3 session chosen by the command line (--profile/--assume), if any
-
-
-def use_boto3_session(session) -> None:
-    """Make ``session`` the one every S3 read and listing in this process uses."""
-    global _session
-    with _session_lock:
-        _session = session
-
-
-def boto3_session():
-    """The session the command line chose, else boto3's default chain (env, profile, role)."""
-    import boto3
-
-    with _session_lock:
-        return _session or boto3.Session()
-
 
 def endpoint_url() -> str | None:
     return os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL") or None
 
 
 def s3_client(session=None, region: str | None = None, config=None):
-    session = session or boto3_session()
+    session = session or aws.default_session()
     return session.client("s3", region_name=region or session.region_name or "us-east-1", endpoint_url=endpoint_url(),
                           config=config)
 
@@ -93,26 +74,12 @@ class S3Settings:
         return f"S3Settings(region={self.region!r}, endpoint={self.endpoint!r})"
 
 
-def _credentials(session):
-    import botocore.exceptions
-
-    try:
-        creds = session.get_credentials()
-    except botocore.exceptions.BotoCoreError as e:
-        raise TrailcreatorError(f"cannot get AWS credentials ({e}): set a profile (--profile) or credentials") from None
-    if creds is None:
-        raise TrailcreatorError(
-            "no AWS credentials found: use --profile NAME, set AWS_PROFILE, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
-        )
-    return creds.get_frozen_credentials()
-
-
 def check_bucket(bucket: str, session=None) -> str:
     """The bucket's region; one clear line when there are no credentials or the bucket cannot be read."""
     import botocore.exceptions
 
-    session = session or boto3_session()
-    _credentials(session)
+    session = session or aws.default_session()
+    aws.frozen_credentials(session, "reading S3")
     try:
         loc = s3_client(session).get_bucket_location(Bucket=bucket).get("LocationConstraint")
     except botocore.exceptions.ClientError as e:
@@ -132,9 +99,9 @@ def check_bucket(bucket: str, session=None) -> str:
 
 def s3_settings(bucket: str, session=None) -> S3Settings:
     """Credentials and the bucket's region for DuckDB, from the boto3 session."""
-    session = session or boto3_session()
+    session = session or aws.default_session()
     region = check_bucket(bucket, session)
-    frozen = _credentials(session)
+    frozen = aws.frozen_credentials(session, "reading S3")
     url = endpoint_url()
     endpoint, use_ssl = None, True
     if url:

@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from . import engine, scan, trail
+from . import aws, engine, scan, trail
 from .errors import TrailcreatorError
 
 log = logging.getLogger("trailcreator")
@@ -498,7 +498,7 @@ def ingest(
     fetch, client = None, None
     threads = threads or 64
     if spec.is_s3:
-        session = session or engine.boto3_session()
+        session = session or aws.default_session()
         region = engine.check_bucket(spec.bucket, session)  # one line for a wrong bucket or missing credentials
         client = s3_fetch_client(session, threads, region)
         fetch = S3Fetcher(client, spec.bucket)

@@ -37,31 +37,6 @@ class LoadSummary:
         )
 
 
-def boto3_session(profile: str | None = None, assume: str | None = None, region: str | None = None):
-    """The session the user chose: a named profile, then an assumed role on top of it."""
-    import boto3
-    import botocore.exceptions
-
-    try:
-        session = boto3.Session(profile_name=profile, region_name=region)
-    except botocore.exceptions.ProfileNotFound:
-        raise TrailcreatorError(f"--profile {profile!r}: no such AWS profile in ~/.aws/config or ~/.aws/credentials") from None
-    if not assume:
-        return session
-    try:
-        creds = session.client("sts", endpoint_url=os.environ.get("AWS_ENDPOINT_URL")).assume_role(
-            RoleArn=assume, RoleSessionName="trailcreator"
-        )["Credentials"]
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        raise TrailcreatorError(f"--assume {assume}: cannot assume the role ({e})") from None
-    return boto3.Session(
-        aws_access_key_id=creds["AccessKeyId"],
-        aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"],
-        region_name=session.region_name,
-    )
-
-
 def compile_map(map_path: str | None, duckdb_path: str | None = None, check_c7n: bool = True,
                 project_dir: str | None = None) -> resource_map.ResourceMap:
     """Load and validate the map, refuse unknown c7n types, and write the dbt macros into the

@@ -28,7 +28,7 @@ import yaml
 
 from .creators_db import CreatorsDB
 from .errors import TrailcreatorError
-from .sessions import AccountSessionFactory, caller_account, check_credentials, check_region
+from .aws import AccountSessionFactory, caller_account, check_credentials, check_region
 from .tagger import RegionResult, TagOptions, Target, tag_account_region
 
 log = logging.getLogger("trailcreator")

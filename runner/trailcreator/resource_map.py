@@ -18,7 +18,7 @@ from pathlib import Path
 
 import jsonschema
 
-from . import jmespath_sql
+from . import aws, jmespath_sql
 from .errors import TrailcreatorError
 
 log = logging.getLogger("trailcreator")
@@ -102,11 +102,7 @@ def load(path: str | None) -> ResourceMap:
 
 def check_types_with_c7n(rmap: ResourceMap) -> list[str]:
     """Refuse types Cloud Custodian does not know; return warnings for types it cannot tag."""
-    from c7n.provider import clouds
-    from c7n.resources import load_resources
-
-    load_resources(("aws.*",))
-    registry = clouds["aws"].resources
+    registry = aws.c7n_resources()
     warnings = []
     for rtype in rmap.resource_types:
         klass = registry.get(rtype)

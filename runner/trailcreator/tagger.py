@@ -11,7 +11,7 @@ Safety, by construction:
 
 - only resources without the tag are ever passed to a tag call, so an existing tag is
   never overwritten or removed, and a rerun finds nothing left to do;
-- a failing call fails its batch only; the journal of API calls (``sessions.JOURNAL``)
+- a failing call fails its batch only; the journal of API calls (``aws.JOURNAL``)
   tells which resources of the batch were really tagged, including the ones c7n skips
   silently (deleted meanwhile), so the counts and the plan say what happened;
 - nothing here formats credentials or the environment into a message.
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import functools
 import json
 import logging
 import os
@@ -37,7 +36,7 @@ from botocore.exceptions import ClientError
 from .creators_db import CreatorRecord, CreatorsDB
 from .errors import TrailcreatorError
 from .redact import redact
-from .sessions import JOURNAL, AccountSessionFactory
+from .aws import JOURNAL, AccountSessionFactory, c7n_resources
 
 log = logging.getLogger("trailcreator")
 
@@ -80,19 +79,9 @@ def iso_utc(when: str | None) -> str | None:
     return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-@functools.lru_cache(maxsize=1)
-def load_c7n_aws() -> dict:
-    """c7n's AWS resource registry, loaded once (call from the main thread)."""
-    from c7n.provider import clouds
-    from c7n.resources import load_resources
-
-    load_resources(("aws.*",))
-    return clouds["aws"].resources
-
-
 def resolve_types(types) -> tuple[str, ...]:
     """``--type`` values as c7n AWS resource types that have a ``tag`` action."""
-    registry = load_c7n_aws()
+    registry = c7n_resources()
     out = []
     for t in types or ():
         name = t[4:] if t.startswith("aws.") else t
@@ -107,7 +96,7 @@ def resolve_types(types) -> tuple[str, ...]:
 
 def is_global_type(rtype: str) -> bool:
     """Does c7n treat this type as global (one set per account, e.g. IAM)?"""
-    klass = load_c7n_aws().get(rtype)
+    klass = c7n_resources().get(rtype)
     return bool(klass and getattr(klass.resource_type, "global_resource", False))
 
 
@@ -399,7 +388,7 @@ def tag_type(target: Target, rtype: str, records: dict[str, CreatorRecord], opts
              stacks: dict | None = None):
     tr = TypeResult(rtype, records=len(records))
     result.types.append(tr)
-    klass = load_c7n_aws().get(rtype)
+    klass = c7n_resources().get(rtype)
     if klass is None or "tag" not in klass.action_registry:
         tr.skipped = "unknown resource type" if klass is None else "no c7n tag action"
         log.warning("account:%s region:%s skip type:%s reason:%s records:%d",

@@ -18,10 +18,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable
 
+from .aws import ACCOUNT_RE, REGION_RE, check_accounts
 from .errors import TrailcreatorError
 
-ACCOUNT_RE = re.compile(r"^\d{12}$")
-REGION_RE = re.compile(r"^[a-z]{2,}(-[a-z]+)+-\d{1,2}$")  # us-east-1, eusc-de-east-1, us-isob-east-1
 ORG_RE = re.compile(r"^o-[a-z0-9]{10,32}$")
 LOG_SUFFIXES = (".json.gz", ".json")
 
@@ -143,9 +142,7 @@ def make_spec(
         raise TrailcreatorError("no trail given: pass --trail s3://BUCKET[/PREFIX] or a local directory")
     accounts = tuple(a.strip() for a in accounts if a and a.strip())
     regions = tuple(r.strip() for r in regions if r and r.strip())
-    for a in accounts:
-        if not ACCOUNT_RE.match(a):
-            raise TrailcreatorError(f"--account {a!r} is not an AWS account id (12 digits)")
+    check_accounts(accounts)
     for r in regions:
         if not REGION_RE.match(r):
             raise TrailcreatorError(f"--region {r!r} is not an AWS region name (like us-east-1)")
