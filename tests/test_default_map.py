@@ -19,7 +19,7 @@ import pytest
 from jmespath import parser as jmespath_parser
 
 ROOT = Path(__file__).resolve().parents[1]
-MAP_PATH = ROOT / "runner" / "trailcreator" / "resource_maps" / "default.json"
+MAP_PATH = ROOT / "runner" / "trailcreator" / "mapping" / "resource_maps" / "default.json"
 FIXTURE_DIR = ROOT / "tests" / "fixtures" / "default_map"
 SAMPLES_DIR = ROOT.parent / "shared" / "data" / "cloudtrail-samples"
 

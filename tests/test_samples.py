@@ -10,7 +10,8 @@ from pathlib import Path
 import jmespath
 
 from conftest import ROOT, SAMPLES, rows
-from trailcreator import attribution, jmespath_sql, resource_map
+from trailcreator import attribution
+from trailcreator.mapping import jmespath_sql, resource_map
 
 SAMPLE_TRAIL = ROOT / "examples" / "sample-trail"
 

@@ -18,7 +18,8 @@ import pytest
 
 import trailgen as tg
 from conftest import ROOT, rows
-from trailcreator import resource_map, workspace
+from trailcreator import workspace
+from trailcreator.mapping import resource_map
 
 A = "111111111111"
 T0 = dt.datetime(2024, 5, 1, 9, 0, 0)
@@ -85,7 +86,7 @@ def test_tracked_generated_map_is_the_default_map_compiled(tmp_path):
     generated = ROOT / "dbt_project" / "macros" / "generated"
     ours = {p.name: p.read_text() for p in (tmp_path / "macros" / "generated").iterdir()}
     tracked = {p.name: p.read_text() for p in generated.iterdir() if p.is_file()}
-    assert ours == tracked, "run: python -c 'from trailcreator import resource_map as m; m.write_dbt_macros(m.load(None), \"dbt_project\")'"
+    assert ours == tracked, "run: python -c 'from trailcreator.mapping import resource_map as m; m.write_dbt_macros(m.load(None), \"dbt_project\")'"
 
 
 def test_workspace_per_database_and_checkout_unchanged(cli, tmp_path, _cache_dir):

@@ -36,9 +36,10 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from . import aws, resource_map, trail
+from . import aws, trail
+from .mapping import resource_map
 from .errors import TrailcreatorError
-from .jmespath_sql import sql_string_literal
+from .mapping.jmespath_sql import sql_string_literal
 
 log = logging.getLogger("trailcreator")
 
@@ -109,11 +110,6 @@ def identifier(value: str, option: str) -> str:
             f"{option} {value!r} is not a plain Athena name: use letters, digits and underscores only"
         )
     return '"' + value.lower() + '"'
-
-
-def literal(value: str) -> str:
-    """A Trino string literal: quotes doubled, control characters spliced in with chr()."""
-    return sql_string_literal(value)
 
 
 # --- Glue metadata -------------------------------------------------------------------------------
@@ -294,7 +290,7 @@ def _ymd_filter(info: TableInfo, names: list[str], window: trail.DateWindow) -> 
     def lit(name: str, value: int, width: int) -> str:
         if types.get(name, "string") in ("int", "integer", "bigint", "smallint", "tinyint"):
             return str(value)
-        return literal(f"{value:0{width}d}")
+        return sql_string_literal(f"{value:0{width}d}")
 
     days = _days(window)
     by_month: dict[tuple[int, int], list[int]] = {}
@@ -334,7 +330,7 @@ def partition_filter(info: TableInfo, window: trail.DateWindow | None) -> tuple[
             if fmt is None:
                 continue
             lo, hi = days[0].strftime(fmt), days[-1].strftime(fmt)
-            return (f'"{key}" BETWEEN {literal(lo)} AND {literal(hi)}',
+            return (f'"{key}" BETWEEN {sql_string_literal(lo)} AND {sql_string_literal(hi)}',
                     f"partition filter on {key} from {lo} to {hi}")
     ymd = [k for k in ("year", "month", "day") if k in keys]
     if ymd and ymd == ["year", "month", "day"][: len(ymd)]:
@@ -379,7 +375,7 @@ def _resources_sql(info: TableInfo) -> str:
         fields = dict(tree[1][1])
         names = [(k, f) for k, f in (("ARN", "arn"), ("accountId", "accountid"), ("type", "type")) if f in fields]
         if names:
-            keys = ", ".join(literal(k) for k, _ in names)
+            keys = ", ".join(sql_string_literal(k) for k, _ in names)
             vals = ", ".join(f'CAST(r."{f}" AS VARCHAR)' for _, f in names)
             return (f'json_format(CAST(transform("resources", r -> MAP(ARRAY[{keys}], ARRAY[{vals}])) '
                     f"AS JSON))")
@@ -412,7 +408,7 @@ def build_query(
     for source, name in sorted(set(pairs)):
         by_source.setdefault(source, []).append(name)
     event_terms = [
-        f"(eventsource = {literal(s)} AND eventname IN ({', '.join(literal(n) for n in names)}))"
+        f"(eventsource = {sql_string_literal(s)} AND eventname IN ({', '.join(sql_string_literal(n) for n in names)}))"
         for s, names in by_source.items()
     ]
     where = ["errorcode IS NULL", "(" + "\n       OR ".join(event_terms) + ")"]
@@ -421,11 +417,11 @@ def build_query(
     if part:
         where.append(part)
     if window:
-        where.append(f"eventtime >= {literal(window.event_time_from)} AND eventtime < {literal(window.event_time_before)}")
+        where.append(f"eventtime >= {sql_string_literal(window.event_time_from)} AND eventtime < {sql_string_literal(window.event_time_before)}")
     if accounts:
-        where.append(f"recipientaccountid IN ({', '.join(literal(a) for a in accounts)})")
+        where.append(f"recipientaccountid IN ({', '.join(sql_string_literal(a) for a in accounts)})")
         if "account" in dict(info.partition_keys):
-            where.append(f'"account" IN ({", ".join(literal(a) for a in accounts)})')
+            where.append(f'"account" IN ({", ".join(sql_string_literal(a) for a in accounts)})')
     sql = (
         "SELECT\n    " + ",\n    ".join(select) + "\n"
         f"FROM {identifier(info.database, '--athena-db')}.{identifier(info.name, '--table')}\n"

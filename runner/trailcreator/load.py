@@ -14,7 +14,8 @@ from pathlib import Path
 
 import duckdb
 
-from . import attribution, dbt_run, export, ingest, outputs, resource_map, scan, trail, workspace
+from . import attribution, dbt_run, export, ingest, outputs, scan, trail, workspace
+from .mapping import resource_map
 from .errors import TrailcreatorError
 
 log = logging.getLogger("trailcreator")

@@ -31,10 +31,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import TrailcreatorError
+from .mapping.resource_map import GENERATED_MACROS
 
 PROJECT_PACKAGE = "trailcreator.dbt_project"
 HASH_FILE = ".trailcreator-project-sha256"
-GENERATED_MACROS = Path("macros") / "generated" / "resource_map.sql"
 # dbt's output and Python's caches, never part of the project's content
 _NOT_PROJECT = ("target", "logs", "dbt_packages", "__pycache__", ".user.yml")
 
