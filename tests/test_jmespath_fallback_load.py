@@ -11,7 +11,7 @@ import jmespath
 
 import trailgen as tg
 from conftest import rows
-from trailcreator import workspace
+from trailcreator.workspace import workspace
 from trailcreator.mapping import jmespath_sql, resource_map
 
 A = "111111111111"

@@ -18,7 +18,7 @@ import pytest
 
 import trailgen as tg
 from conftest import ROOT, rows
-from trailcreator import workspace
+from trailcreator.workspace import workspace
 from trailcreator.mapping import resource_map
 
 A = "111111111111"
@@ -136,7 +136,7 @@ def test_second_run_on_the_same_database_is_busy(cli, tmp_path):
     duck = tmp_path / "busy.duckdb"
     holder = subprocess.Popen(
         [sys.executable, "-c",
-         "import sys\nfrom trailcreator.workspace import Workspace\n"
+         "import sys\nfrom trailcreator.workspace.workspace import Workspace\n"
          f"with Workspace.for_duckdb({str(duck)!r}).lock():\n"
          "    print('held', flush=True)\n    sys.stdin.readline()\n"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)

@@ -747,7 +747,8 @@ def run_load_athena(region: str, table: str, map_path: str | None, db_path: str,
 
     The output paths are checked and the DuckDB file's workspace held before Athena is asked
     anything."""
-    from . import load, outputs, workspace
+    from . import load
+    from .workspace import outputs, workspace
 
     duckdb_path = duckdb_path or load.default_duckdb_path(db_path)
     outputs.prepare(db_path, duckdb_path)
@@ -775,7 +776,8 @@ def _run_load_athena(
     """Query (or take --query-id's result), then the same dbt models and export as ``load``."""
     import duckdb
 
-    from . import dbt_run, engine, export, load
+    from . import engine, export, load
+    from .workspace import dbt_run
 
     stream = stream or sys.stderr
     started = time.monotonic()
@@ -904,7 +906,8 @@ def run_export_athena(
     write the SQLite file from it exactly as ``load`` does.  Returns the SQLite row counts."""
     import duckdb
 
-    from . import engine, export, load, outputs
+    from . import engine, export, load
+    from .workspace import outputs
 
     stream = stream or sys.stderr
     aws.check_region(region or "")

@@ -269,7 +269,8 @@ def compile_map_cmd(resource_map_path, duckdb_path, project_dir):
       trailcreator compile-map resource_map.json --duckdb creators.duckdb  # for `trailcreator dbt --duckdb creators.duckdb`
       trailcreator compile-map resource_map.json --project-dir ./dbt_project
     """
-    from . import load, outputs, workspace
+    from . import load
+    from .workspace import outputs, workspace
 
     if duckdb_path:
         outputs.check_writable(duckdb_path, "--duckdb")
@@ -306,7 +307,8 @@ def dbt_cmd(duckdb_path, resource_map_path, dbt_args):
       trailcreator dbt --duckdb creators.duckdb -- ls
       trailcreator dbt --duckdb creators.duckdb --resource-map map.json -- build --target athena --vars '{...}'
     """
-    from . import dbt_run, load, outputs, workspace
+    from . import load
+    from .workspace import dbt_run, outputs, workspace
 
     if not dbt_args:
         raise TrailcreatorError("give the dbt command after --, e.g. trailcreator dbt --duckdb creators.duckdb -- build")
@@ -334,7 +336,7 @@ def query_cmd(duckdb_path, sql):
     """
     import duckdb
 
-    from . import outputs
+    from .workspace import outputs
 
     outputs.check_duckdb(duckdb_path)  # a SQLite file would send DuckDB looking for an extension to download
     try:

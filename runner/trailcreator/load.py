@@ -14,8 +14,9 @@ from pathlib import Path
 
 import duckdb
 
-from . import attribution, dbt_run, export, ingest, outputs, scan, trail, workspace
+from . import attribution, export, ingest, scan, trail
 from .mapping import resource_map
+from .workspace import dbt_run, outputs, workspace
 from .errors import TrailcreatorError
 
 log = logging.getLogger("trailcreator")
