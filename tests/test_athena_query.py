@@ -11,7 +11,8 @@ import sqlglot
 from sqlglot import exp
 
 import athena_fake as af
-from trailcreator import athena, trail
+from trailcreator import athena
+from trailcreator.ingest import listing as trail
 from trailcreator.errors import TrailcreatorError
 
 

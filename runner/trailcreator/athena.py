@@ -36,7 +36,10 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from . import aws, trail
+from . import aws
+from .ingest import listing
+from .ingest.athena_result import IDENTITY, JSON_COLUMNS, RESULT_COLUMNS, TOP_LEVEL, ResultObject, load_result_table
+from .ingest.s3 import parse_s3_url
 from .mapping import resource_map
 from .errors import TrailcreatorError
 from .mapping.jmespath_sql import sql_string_literal
@@ -46,56 +49,12 @@ log = logging.getLogger("trailcreator")
 NAME_RE = re.compile(r"^[A-Za-z0-9_]+$")
 WORKGROUP_RE = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 QUERY_ID_RE = re.compile(r"^[A-Za-z0-9-]{1,128}$")
-# The longest row of a result CSV DuckDB reads (one record); its read buffer is twice that,
-# which has to fit DuckDB's memory limit (the dbt profile's, 320 MB by default).
-CSV_MAX_LINE = 32 * 2**20
-BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
 
 # Polling: first look right away, then wait POLL_FIRST_DELAY, growing by POLL_FACTOR up to POLL_MAX_DELAY.
 POLL_FIRST_DELAY = 1.0
 POLL_FACTOR = 1.5
 POLL_MAX_DELAY = 15.0
 
-TERMINAL_STATES = ("SUCCEEDED", "FAILED", "CANCELLED")
-
-
-# --- the result's contract ---------------------------------------------------------------------
-
-# The columns of the query's result, in order: (CSV column, record field, source in the table).
-# The source is a column path; ``None`` marks the ones assembled below (identity, resources).
-TOP_LEVEL = (
-    ("eventversion", "eventVersion"),
-    ("eventid", "eventID"),
-    ("eventtime", "eventTime"),
-    ("eventsource", "eventSource"),
-    ("eventname", "eventName"),
-    ("awsregion", "awsRegion"),
-    ("recipientaccountid", "recipientAccountId"),
-    ("useragent", "userAgent"),
-    ("sourceipaddress", "sourceIPAddress"),
-    ("errorcode", "errorCode"),
-)
-# (CSV column, path in the useridentity struct, JSON path of the rebuilt userIdentity)
-IDENTITY = (
-    ("identity_type", ("type",), ("type",)),
-    ("identity_principalid", ("principalid",), ("principalId",)),
-    ("identity_arn", ("arn",), ("arn",)),
-    ("identity_accountid", ("accountid",), ("accountId",)),
-    ("identity_invokedby", ("invokedby",), ("invokedBy",)),
-    ("identity_accesskeyid", ("accesskeyid",), ("accessKeyId",)),
-    ("identity_username", ("username",), ("userName",)),
-    ("identity_issuer_arn", ("sessioncontext", "sessionissuer", "arn"), ("sessionContext", "sessionIssuer", "arn")),
-    ("identity_issuer_username", ("sessioncontext", "sessionissuer", "username"), ("sessionContext", "sessionIssuer", "userName")),
-    ("identity_onbehalfof_userid", ("onbehalfof", "userid"), ("onBehalfOf", "userId")),
-)
-JSON_COLUMNS = (
-    ("requestparameters", "requestParameters"),
-    ("responseelements", "responseElements"),
-    ("additionaleventdata", "additionalEventData"),
-    ("serviceeventdetails", "serviceEventDetails"),
-    ("resources", "resources"),
-)
-RESULT_COLUMNS = tuple([c for c, _ in TOP_LEVEL] + [c for c, _, _ in IDENTITY] + [c for c, _ in JSON_COLUMNS])
 # Without these a result cannot be a CloudTrail table's: the query needs them to filter at all.
 REQUIRED_TABLE_COLUMNS = ("eventsource", "eventname", "errorcode", "eventtime")
 
@@ -278,12 +237,12 @@ def _projection_format(info: TableInfo, key: str) -> str | None:
     return out
 
 
-def _days(window: trail.DateWindow) -> list[dt.date]:
+def _days(window: listing.DateWindow) -> list[dt.date]:
     """The delivery days to read: the window and one day after (late deliveries)."""
     return window.delivery_days()
 
 
-def _ymd_filter(info: TableInfo, names: list[str], window: trail.DateWindow) -> str:
+def _ymd_filter(info: TableInfo, names: list[str], window: listing.DateWindow) -> str:
     """year/month/day partitions: whole years, whole months, and single days, as equalities."""
     types = dict(info.partition_keys)
 
@@ -316,7 +275,7 @@ def _ymd_filter(info: TableInfo, names: list[str], window: trail.DateWindow) -> 
     return "(" + " OR ".join(terms) + ")"
 
 
-def partition_filter(info: TableInfo, window: trail.DateWindow | None) -> tuple[str | None, str]:
+def partition_filter(info: TableInfo, window: listing.DateWindow | None) -> tuple[str | None, str]:
     """(predicate on partition columns or None, a note saying how the query is pruned)."""
     if window is None:
         return None, "no date filter: the query reads the whole table"
@@ -392,7 +351,7 @@ class Query:
 def build_query(
     info: TableInfo,
     pairs: list[tuple[str, str]],
-    window: trail.DateWindow | None = None,
+    window: listing.DateWindow | None = None,
     accounts: tuple[str, ...] = (),
 ) -> Query:
     """The one query of ``load-athena``: mapped successful events and what the models need."""
@@ -431,15 +390,6 @@ def build_query(
 
 
 # --- output location -----------------------------------------------------------------------------
-
-
-def parse_s3_url(url: str, option: str) -> tuple[str, str]:
-    if not url.startswith("s3://"):
-        raise TrailcreatorError(f"{option} {url!r}: write it as s3://BUCKET[/PREFIX/]")
-    bucket, _, key = url[5:].partition("/")
-    if not BUCKET_RE.match(bucket):
-        raise TrailcreatorError(f"{option} {url!r}: {bucket!r} is not a valid S3 bucket name")
-    return bucket, key
 
 
 @dataclass(frozen=True)
@@ -594,13 +544,6 @@ def result_url(execution: dict, workgroup: Workgroup | None) -> str:
     return loc
 
 
-@dataclass(frozen=True)
-class ResultObject:
-    url: str
-    size: int
-    etag: str
-
-
 def check_result(s3, url: str, query_id: str, columns: tuple[str, ...] = RESULT_COLUMNS,
                  what: str = "a load-athena result") -> ResultObject:
     """The result CSV is there, readable, and has ``columns`` (those a load-athena query writes)."""
@@ -636,72 +579,6 @@ def check_result(s3, url: str, query_id: str, columns: tuple[str, ...] = RESULT_
                 "trailcreator load-athena started"
             )
     return ResultObject(url, size, str(head.get("ETag", "")).strip('"'))
-
-
-# --- the result CSV as trail records (DuckDB) ----------------------------------------------------
-
-
-def _json_object(pairs: list[tuple[str, str]]) -> str:
-    return "json_object(" + ", ".join(f"'{k}', {v}" for k, v in pairs) + ")"
-
-
-def identity_json_sql() -> str:
-    """DuckDB SQL rebuilding CloudTrail's userIdentity (a JSON object) from the identity columns."""
-    top: list[tuple[str, str]] = []
-    nested: dict[str, dict[str, list[tuple[str, str]]]] = {}
-    for col, _, path in IDENTITY:
-        value = f"nullif(\"{col}\", '')"
-        if len(path) == 1:
-            top.append((path[0], value))
-        elif len(path) == 2:
-            nested.setdefault(path[0], {}).setdefault("", []).append((path[1], value))
-        else:
-            nested.setdefault(path[0], {}).setdefault(path[1], []).append((path[2], value))
-    for outer, inner in nested.items():
-        parts = list(inner.get("", []))
-        parts += [(k, _json_object(v)) for k, v in inner.items() if k]
-        top.append((outer, _json_object(parts)))
-    return _json_object(top)
-
-
-def _json_value(col: str) -> str:
-    """A JSON text column as JSON; NULL for empty, 'null' or anything not valid JSON."""
-    return f"CASE WHEN nullif(\"{col}\", '') IS NOT NULL AND json_valid(\"{col}\") THEN CAST(\"{col}\" AS JSON) END"
-
-
-def records_sql(alias: str = "r", url_param: str = "$url") -> str:
-    """DuckDB SELECT of one RECORD_STRUCT-shaped struct ``alias`` per row of the result CSV.
-
-    Athena's CSV has a header row and every value double-quoted; NULL is an empty field.
-    All columns are read as text, the JSON ones typed afterwards."""
-    fields = [(field, f"nullif(\"{col}\", '')") for col, field in TOP_LEVEL]
-    fields.append(("userIdentity", f"CASE WHEN nullif(\"identity_type\", '') IS NOT NULL OR nullif(\"identity_arn\", '') IS NOT NULL "
-                                   f"OR nullif(\"identity_principalid\", '') IS NOT NULL THEN {identity_json_sql()} END"))
-    fields += [(field, _json_value(col)) for col, field in JSON_COLUMNS]
-    return (
-        "SELECT {" + ", ".join(f"'{f}': {v}" for f, v in fields) + f"}} AS {alias} "
-        f"FROM read_csv({url_param}, header = true, all_varchar = true, delim = ',', quote = '\"', escape = '\"', "
-        f"max_line_size = {CSV_MAX_LINE}, buffer_size = {2 * CSV_MAX_LINE}, auto_detect = false, "
-        "columns = {" + ", ".join(f"'{c}': 'VARCHAR'" for c in RESULT_COLUMNS) + "})"
-    )
-
-
-def copy_result_records(con, result: ResultObject, table: str, record_filter: str, record_struct: str,
-                        params: dict) -> tuple[int, int]:
-    """Insert the records of a result CSV that pass ``record_filter`` (over ``r``) into ``table``
-    (object_key, then the record's fields); returns (rows in the CSV, records kept)."""
-    if result.size == 0:
-        return 0, 0
-    con.execute(f"CREATE OR REPLACE TEMP TABLE athena_result AS SELECT rec::{record_struct} AS r FROM ({records_sql('rec')})",
-                {"url": result.url})
-    try:
-        n = con.execute("SELECT count(*) FROM athena_result").fetchone()[0]
-        con.execute(f"INSERT INTO {table} SELECT $url, r.* FROM athena_result WHERE {record_filter}",
-                    {"url": result.url, **params})
-        kept = con.execute(f"SELECT count(*) FROM athena_result WHERE {record_filter}", params).fetchone()[0]
-    finally:
-        con.execute("DROP TABLE IF EXISTS athena_result")
-    return int(n), int(kept)
 
 
 # --- the command ---------------------------------------------------------------------------------
@@ -766,7 +643,7 @@ def _run_load_athena(
     output: str | None = None,
     query_id: str | None = None,
     accounts: tuple[str, ...] = (),
-    window: trail.DateWindow | None = None,
+    window: listing.DateWindow | None = None,
     duckdb_path: str | None = None,
     creator_format: str = "name",
     full_refresh: bool = False,
@@ -776,7 +653,8 @@ def _run_load_athena(
     """Query (or take --query-id's result), then the same dbt models and export as ``load``."""
     import duckdb
 
-    from . import engine, export, load
+    from . import export, load
+    from .ingest.s3 import s3_client
     from .workspace import dbt_run
 
     stream = stream or sys.stderr
@@ -798,7 +676,7 @@ def _run_load_athena(
         aws.use_session(session)
     session = session or aws.AccountSessionFactory(region)()
     athena = session.client("athena", region_name=region)
-    s3 = engine.s3_client(session, region)
+    s3 = s3_client(session, region)
     workgroup = get_workgroup(athena, workgroup_name)
 
     if query_id:
@@ -825,7 +703,7 @@ def _run_load_athena(
     print(f"trailcreator: athena result {url} ({_size(result.size)})", file=stream, flush=True)
 
     load.compile_map(map_path, duckdb_path)
-    env = load.dbt_env(trail.TrailSpec(root="", accounts=tuple(accounts), window=window), creator_format)
+    env = load.dbt_env(listing.TrailSpec(root="", accounts=tuple(accounts), window=window), creator_format)
     env["TRAILCREATOR_ATHENA_RESULT"] = url
     before = _ledger_row(duckdb_path, url)
     if full_refresh:
@@ -879,19 +757,6 @@ EXPORT_COLUMNS = {
 }
 
 
-def _load_result_table(con, table: str, url: str) -> int:
-    """The CSV result of ``SELECT * FROM table`` as a DuckDB table, timestamps and booleans typed."""
-    con.execute(
-        f"""CREATE OR REPLACE TABLE {table} AS
-            SELECT * REPLACE (try_cast(event_time AS TIMESTAMP) AS event_time,
-                              try_cast(is_global AS BOOLEAN) AS is_global)
-            FROM read_csv($url, header = true, all_varchar = true, delim = ',', quote = '"', escape = '"',
-                          max_line_size = {CSV_MAX_LINE}, buffer_size = {2 * CSV_MAX_LINE})""",
-        {"url": url},
-    )
-    return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-
-
 def run_export_athena(
     region: str,
     schema: str,
@@ -906,7 +771,8 @@ def run_export_athena(
     write the SQLite file from it exactly as ``load`` does.  Returns the SQLite row counts."""
     import duckdb
 
-    from . import engine, export, load
+    from . import export, load
+    from .ingest.s3 import configure_s3, s3_client, s3_settings
     from .workspace import outputs
 
     stream = stream or sys.stderr
@@ -922,7 +788,7 @@ def run_export_athena(
         aws.use_session(session)
     session = session or aws.AccountSessionFactory(region)()
     athena = session.client("athena", region_name=region)
-    s3 = engine.s3_client(session, region)
+    s3 = s3_client(session, region)
     workgroup = get_workgroup(athena, workgroup_name)
     location = choose_output(session, s3, workgroup, output, region)
 
@@ -940,9 +806,9 @@ def run_export_athena(
     try:
         for table, url in results.items():
             bucket, _ = parse_s3_url(url, "result")
-            engine.configure_s3(con, engine.s3_settings(bucket))
+            configure_s3(con, s3_settings(bucket))
             try:
-                n = _load_result_table(con, table, url)
+                n = load_result_table(con, table, url)
             except duckdb.Error as e:
                 raise TrailcreatorError(f"cannot read the Athena result {url}: {str(e).splitlines()[0]}") from None
             print(f"trailcreator: {table}: {n} rows from {url}", file=stream, flush=True)

@@ -128,10 +128,11 @@ def _common_load_options(f):
 
 def _run_load(trail_root, resource_map_path, db_path, duckdb_path, accounts, regions, org_id, creator_format,
               full_refresh, max_object_size, profile, assume, day, month, year, start, end, follow_links):
-    from . import load, trail
+    from . import load
+    from .ingest import listing
 
-    window = trail.parse_window(day=day, month=month, year=year, start=start, end=end)
-    spec = trail.make_spec(trail_root, accounts, regions, org_id, window)
+    window = listing.parse_window(day=day, month=month, year=year, start=start, end=end)
+    spec = listing.make_spec(trail_root, accounts, regions, org_id, window)
     session = user_session(profile, assume) if spec.is_s3 and (profile or assume) else None
     summary = load.run_load(spec, resource_map_path, db_path, duckdb_path, creator_format, full_refresh, session,
                             max_object_size * 2**20, follow_links=follow_links)
@@ -207,9 +208,10 @@ def load_athena_cmd(region, table, athena_db, workgroup, athena_output, query_id
     Example:
       trailcreator load-athena --region us-east-1 --table cloudtrail_logs --db creators.db --month 2024/05
     """
-    from . import athena, trail
+    from . import athena
+    from .ingest import listing
 
-    window = trail.parse_window(day=day, month=month, year=year, start=start, end=end)
+    window = listing.parse_window(day=day, month=month, year=year, start=start, end=end)
     session = user_session(profile, assume, region) if (profile or assume) else None
     summary = athena.run_load_athena(
         region, table, resource_map_path, db_path, database=athena_db, workgroup_name=workgroup, output=athena_output,

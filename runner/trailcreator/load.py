@@ -14,7 +14,8 @@ from pathlib import Path
 
 import duckdb
 
-from . import attribution, export, ingest, scan, trail
+from . import attribution, export
+from .ingest import listing, reader, scan
 from .mapping import resource_map
 from .workspace import dbt_run, outputs, workspace
 from .errors import TrailcreatorError
@@ -24,7 +25,7 @@ log = logging.getLogger("trailcreator")
 
 @dataclass
 class LoadSummary:
-    run: ingest.RunStats = field(default_factory=ingest.RunStats)
+    run: reader.RunStats = field(default_factory=reader.RunStats)
     resources: int = 0
     elapsed: float = 0.0
     built: bool = True            # False: nothing new, the models were already built from this ledger
@@ -66,7 +67,7 @@ def compile_map(map_path: str | None, duckdb_path: str | None = None, check_c7n:
     return rmap
 
 
-def dbt_env(spec: trail.TrailSpec, creator_format: str = "name", follow_links: bool = True) -> dict[str, str]:
+def dbt_env(spec: listing.TrailSpec, creator_format: str = "name", follow_links: bool = True) -> dict[str, str]:
     """The trail settings as the TRAILCREATOR_* variables the dbt project reads.
 
     Environment variables rather than --vars: dbt re-parses only the files that use a changed
@@ -97,7 +98,7 @@ def build_key(rmap: resource_map.ResourceMap, creator_format: str) -> str:
 
 
 def run_load(
-    spec: trail.TrailSpec,
+    spec: listing.TrailSpec,
     map_path: str | None,
     db_path: str,
     duckdb_path: str | None = None,
@@ -119,12 +120,12 @@ def run_load(
         try:
             # the map's creates, and the events a link from automation to a person follows
             pairs = [*rmap.event_pairs, *(attribution.LINK_EVENT_PAIRS if follow_links else ())]
-            summary.run = ingest.ingest(
+            summary.run = reader.ingest(
                 con, spec, pairs, slim=attribution.ROLE_SESSION_EVENT_PAIRS, session=session, full_refresh=full_refresh,
                 max_inflated=max_object_size or scan.DEFAULT_MAX_INFLATED,
             )
-            key = f"{build_key(rmap, creator_format)}:{ingest.generation(con)}:follow={follow_links}"
-            summary.built = ingest.get_state(con, "built") != key or not _has_table(con, "resource_creators")
+            key = f"{build_key(rmap, creator_format)}:{reader.generation(con)}:follow={follow_links}"
+            summary.built = reader.get_state(con, "built") != key or not _has_table(con, "resource_creators")
         finally:
             con.close()
         if summary.built:
@@ -132,7 +133,7 @@ def run_load(
         con = _connect(duckdb_path)
         try:
             if summary.built:
-                ingest.set_state(con, "built", key)
+                reader.set_state(con, "built", key)
             summary.resources = con.execute("select count(*) from resource_creators").fetchone()[0]
         finally:
             con.close()

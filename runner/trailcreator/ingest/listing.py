@@ -18,8 +18,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from .aws import ACCOUNT_RE, REGION_RE, check_accounts
-from .errors import TrailcreatorError
+from ..aws import ACCOUNT_RE, REGION_RE, check_accounts
+from ..errors import TrailcreatorError
+from .s3 import BUCKET_RE
 
 ORG_RE = re.compile(r"^o-[a-z0-9]{10,32}$")
 LOG_SUFFIXES = (".json.gz", ".json")
@@ -150,7 +151,7 @@ def make_spec(
         raise TrailcreatorError(f"--org-id {org_id!r} is not an organization id (like o-a1b2c3d4e5)")
     if root.startswith("s3://"):
         bucket = root[5:].split("/", 1)[0]
-        if not re.fullmatch(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]", bucket):
+        if not BUCKET_RE.match(bucket):
             raise TrailcreatorError(f"--trail {root!r}: {bucket!r} is not a valid S3 bucket name")
     elif "://" in root:
         raise TrailcreatorError(f"--trail {root!r}: use s3://BUCKET[/PREFIX] or a local directory")

@@ -1,8 +1,9 @@
-"""DuckDB connections: httpfs loaded offline, S3 credentials from the user's boto3 session.
+"""S3 for the readers: clients, bucket checks, objects fetched by key, and DuckDB's httpfs.
 
-Credentials only ever live in a TEMPORARY secret of one connection: never on disk, never in
-a log line.  ``AWS_ENDPOINT_URL`` (the standard boto3 setting) points DuckDB at the same
-endpoint as boto3, which is how the tests reach a local S3 emulator.
+DuckDB reads S3 (an Athena result CSV) with httpfs loaded offline and the credentials of the
+user's boto3 session (``aws``), which only ever live in a TEMPORARY secret of one connection:
+never on disk, never in a log line.  ``AWS_ENDPOINT_URL`` (the standard boto3 setting) points
+DuckDB at the same endpoint as boto3, which is how the tests reach a local S3 emulator.
 
 Knows nothing of Click, dbt or c7n.
 """
@@ -11,15 +12,18 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
 import duckdb
 
-from . import aws
-from .errors import TrailcreatorError
+from .. import aws
+from ..errors import TrailcreatorError
 
 log = logging.getLogger("trailcreator")
+
+BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
 
 def endpoint_url() -> str | None:
     return os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL") or None
@@ -122,3 +126,39 @@ def configure_s3(con: duckdb.DuckDBPyConnection, s3: S3Settings) -> None:
         parts += ["ENDPOINT $endpoint", "URL_STYLE 'path'", f"USE_SSL {'true' if s3.use_ssl else 'false'}"]
         params["endpoint"] = s3.endpoint
     con.execute(f"CREATE OR REPLACE TEMPORARY SECRET trailcreator_s3 ({', '.join(parts)})", params)
+
+
+def parse_s3_url(url: str, option: str) -> tuple[str, str]:
+    if not url.startswith("s3://"):
+        raise TrailcreatorError(f"{option} {url!r}: write it as s3://BUCKET[/PREFIX/]")
+    bucket, _, key = url[5:].partition("/")
+    if not BUCKET_RE.match(bucket):
+        raise TrailcreatorError(f"{option} {url!r}: {bucket!r} is not a valid S3 bucket name")
+    return bucket, key
+
+
+class S3Fetcher:
+    """GetObject by exact key (no glob, no HEAD: the listing gave the size), many in flight."""
+
+    def __init__(self, client, bucket: str):
+        self.client, self.bucket = client, bucket
+        self.prefix = f"s3://{bucket}/"
+
+    def __call__(self, url: str) -> tuple[bytes | None, str | None]:
+        import botocore.exceptions
+
+        key = url[len(self.prefix):]
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read(), None
+        except botocore.exceptions.ClientError as e:
+            err = e.response.get("Error", {})
+            return None, f"S3 GetObject failed: {err.get('Code', '?')} {err.get('Message', '')}".strip()
+        except (botocore.exceptions.BotoCoreError, OSError) as e:
+            return None, f"S3 GetObject failed: {e}"
+
+
+def s3_fetch_client(session, threads: int, region: str):
+    """An S3 client in the bucket's region whose connection pool holds ``threads`` connections."""
+    from botocore.config import Config
+
+    return s3_client(session, region, Config(max_pool_connections=threads, retries={"mode": "standard"}))
