@@ -136,6 +136,20 @@ def generation(con) -> int:
     return int(get_state(con, "generation") or 0)
 
 
+def run_that_read(duckdb_path: str, key: str) -> str | None:
+    """The run that read the object ``key`` into the DuckDB file, if any."""
+    if not os.path.exists(duckdb_path):
+        return None
+    con = duckdb.connect(duckdb_path)
+    try:
+        if not con.execute(f"select 1 from duckdb_tables() where schema_name = '{SCHEMA}' and table_name = 'objects'").fetchone():
+            return None
+        row = con.execute(f"select run_id from {SCHEMA}.objects where object_key = ?", [key]).fetchone()
+        return row[0] if row else None
+    finally:
+        con.close()
+
+
 @dataclass
 class RunStats:
     """What one run read, from the ledger rows it wrote (never from a clock)."""
