@@ -11,26 +11,16 @@ import sys
 import click
 
 from .attribution import CREATOR_FORMATS
+from .aws import AccountSessionFactory, caller_account, check_credentials, check_region, user_session
 from .creators_db import CreatorsDB
 from .errors import TrailcreatorError
-from .org import DEFAULT_WORKERS, filter_accounts, load_accounts, plan_targets, tag_org
 from .redact import RedactingFilter, redact
-from .aws import AccountSessionFactory, caller_account, check_credentials, check_region, user_session
-from .tagger import (
-    PlanCreators,
-    RegionResult,
-    TagOptions,
-    Target,
-    check_plan_path,
-    check_tag_key,
-    failure_message,
-    resolve_types,
-    summary_line,
-    tag_account_region,
-    total_lines,
-    type_lines,
-    write_plan,
-)
+from .tagging.custodian import resolve_types
+from .tagging.model import RegionResult, TagOptions, Target, check_tag_key
+from .tagging.org import DEFAULT_WORKERS, filter_accounts, load_accounts, plan_targets, tag_org
+from .tagging.plan import PlanCreators, check_plan_path, write_plan
+from .tagging.report import failure_message, summary_line, total_lines, type_lines
+from .tagging.tagger import tag_account_region
 
 log = logging.getLogger("trailcreator")
 
