@@ -381,8 +381,8 @@ def _ids(v) -> list[str]:
 def scan_records(records, cmap: dict, best: dict) -> int:
     """Fold create events into ``best``: (account, region, type, id) -> (eventTime, eventID, arn, record).
 
-    Failed calls (errorCode) created nothing; the latest create wins (ties: larger eventID), so a
-    duplicate delivery (same eventID) changes nothing.
+    Failed calls (errorCode) created nothing.  The project's rule picks the winner (``_wins``),
+    so a duplicate delivery (same eventID) changes nothing.
     """
     n = 0
     for rec in records:
@@ -393,11 +393,24 @@ def scan_records(records, cmap: dict, best: dict) -> int:
         for rtype, expr in rules:
             for rid in _ids(expr.search(rec)):
                 k = (rec.get("recipientAccountId"), rec.get("awsRegion"), rtype, rid)
-                cand = (rec.get("eventTime") or "", rec.get("eventID") or "")
+                cand = (rec.get("eventTime") or "", rec.get("eventID") or "",
+                        (rec.get("userIdentity") or {}).get("arn") or "", rec.get("eventName") or "")
                 cur = best.get(k)
-                if cur is None or cand > cur[:2]:
-                    best[k] = (*cand, (rec.get("userIdentity") or {}).get("arn") or "", rec)
+                if cur is None or _wins(cand, cur):
+                    best[k] = (*cand, rec)
     return n
+
+
+def _wins(a: tuple, b: tuple) -> bool:
+    """Does event ``a`` (eventTime, eventID, arn, eventName) beat ``b`` as the creation, as
+    resource_creators.sql ranks them: a true create beats any Put*; among creates the latest,
+    among Put* the earliest (which created it); ties to the larger eventID."""
+    a_put, b_put = a[3].startswith("Put"), b[3].startswith("Put")
+    if a_put != b_put:
+        return b_put
+    if a[0] != b[0]:
+        return a[0] < b[0] if a_put else a[0] > b[0]
+    return a[1] > b[1]
 
 
 _CMAP = None
@@ -417,13 +430,13 @@ def _scan_file(path: str) -> tuple[int, dict]:
     best: dict = {}
     with open(path, "rb") as f:
         n = scan_bytes(f.read(), _CMAP, best)
-    return n, {k: v[:3] for k, v in best.items()}
+    return n, {k: v[:4] for k, v in best.items()}
 
 
 def merge(into: dict, part: dict) -> None:
     for k, v in part.items():
         cur = into.get(k)
-        if cur is None or v[:2] > cur[:2]:
+        if cur is None or _wins(v, cur):
             into[k] = v
 
 

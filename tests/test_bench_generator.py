@@ -1,7 +1,7 @@
 """Smoke test of the benchmark's trail generator (bench/generate_trail.py). Nothing here is timed.
 
-The expected creators are recomputed with an independent plain loop over the written files, so a
-generator bug cannot hide behind its own bookkeeping.
+The expected creators are checked against the real ``trailcreator load`` of a small generated
+trail, so the generator's answer is the product's, not a second opinion of its own.
 """
 
 from __future__ import annotations
@@ -9,14 +9,15 @@ from __future__ import annotations
 import csv
 import gzip
 import hashlib
+import importlib
 import importlib.util
 import json
 import re
+import sqlite3
 import sys
 from collections import defaultdict
 from pathlib import Path
 
-import jmespath
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,6 +46,12 @@ def trail(tmp_path_factory) -> Path:
     assert gen.main(["--out", str(out), "--objects", "5", "--records-per-object", "1000", "--accounts", "2",
                      "--regions", "2", "--days", "2", "--seed", "7", "--workers", "1", "--quiet"]) == 0
     return out
+
+
+def _oracle():
+    """bench/trailgen/expected.py (generate_trail puts bench/ on the path)."""
+    _load("generate_trail")
+    return importlib.import_module("trailgen.expected")
 
 
 def _files(trail: Path) -> list[str]:
@@ -93,39 +100,72 @@ def test_layout_and_gzip(trail):
     assert manifest["records"] == sum(len(r) for r in _logs(trail).values())
 
 
-def _recompute(trail: Path) -> dict:
-    """Latest successful create per (account, region, type, id), by a plain loop over every record."""
-    rmap = json.loads((trail / "resource_map.json").read_text())
-    rules = defaultdict(list)
-    for res in rmap["resources"]:
-        for ev in res["events"]:
-            rules[(ev["service"], ev["event"])].append((res["resource"], ev["ids"]))
-    best = {}
-    for records in _logs(trail).values():
-        for rec in records:
-            if "errorCode" in rec:
-                continue
-            for rtype, expr in rules.get((rec["eventSource"], rec["eventName"]), []):
-                ids = jmespath.search(expr, rec)
-                for rid in (ids if isinstance(ids, list) else [ids]):
-                    if rid is None:
-                        continue
-                    key = (rec["recipientAccountId"], rec["awsRegion"], rtype, rid)
-                    row = (rec["userIdentity"].get("arn", ""), rec["eventID"], rec["eventTime"])
-                    if key not in best or (row[2], row[1]) > (best[key][2], best[key][1]):
-                        best[key] = row
-    return best
+def _records_in_delivery_order(trail: Path) -> list[dict]:
+    return [rec for _rel, records in sorted(_logs(trail).items()) for rec in records]
 
 
-def test_expected_creators_match_the_records(trail):
+@pytest.fixture(scope="module")
+def loaded(trail, tmp_path_factory) -> dict:
+    """resource_creators as the real ``trailcreator load`` writes it for the trail (links not
+    followed: the expected file gives the winning event's own principal), by key."""
+    from click.testing import CliRunner
+    from trailcreator.cli import cli
+
+    db = tmp_path_factory.mktemp("load") / "creators.db"
+    result = CliRunner().invoke(cli, ["load", "--trail", str(trail), "--resource-map", str(trail / "resource_map.json"),
+                                      "--db", str(db), "--no-follow"], catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    con = sqlite3.connect(db)
+    try:
+        rows = con.execute("select account_id, region, resource_type, resource_id, principal_arn, event_id, event_time, "
+                           "event_name, creator, excluded_reason from resource_creators").fetchall()
+    finally:
+        con.close()
+    return {tuple(str(x) for x in r[:4]): tuple("" if x is None else str(x) for x in r[4:]) for r in rows}
+
+
+def _expected(trail: Path) -> dict:
     with open(trail / "expected_creators.csv", newline="") as f:
         rows = list(csv.DictReader(f))
-    assert rows and list(rows[0]) == ["account_id", "region", "resource_type", "resource_id",
-                                      "creator_principal_arn", "event_id", "event_time"]
-    expected = {(r["account_id"], r["region"], r["resource_type"], r["resource_id"]):
-                (r["creator_principal_arn"], r["event_id"], r["event_time"]) for r in rows}
-    assert expected == _recompute(trail)
-    assert len({r["resource_type"] for r in rows}) >= 4
+    assert rows and list(rows[0]) == ["account_id", "region", "resource_type", "resource_id", "creator_principal_arn",
+                                      "event_id", "event_time", "event_name", "creator", "excluded_reason"]
+    return {tuple(list(r.values())[:4]): tuple(list(r.values())[4:]) for r in rows}
+
+
+def test_expected_creators_are_what_the_load_finds(trail, loaded):
+    """The expected file is the real load's answer, row for row and column for column."""
+    expected = _expected(trail)
+    assert len({k[2] for k in expected}) >= 6
+    assert set(expected) == set(loaded), (set(expected) ^ set(loaded))
+    wrong = {k: (expected[k], loaded[k]) for k in expected if expected[k] != loaded[k]}
+    assert not wrong, wrong
+
+
+def test_the_ordering_rules_are_exercised(trail, loaded):
+    """The trail holds cases a wrong rule gets wrong: a name created twice (the later create wins)
+    and a parameter put twice (PutParameter creates or updates: the earliest put wins). An oracle
+    that took the latest event for both, as this generator's did, disagrees with the load here."""
+    ex = _oracle()
+    rmap = ex.load_map(str(trail / "resource_map.json"))
+    rules = ex.rules(rmap)
+    events = defaultdict(list)  # key -> successful events that name it, each once
+    seen = set()
+    for rec in _records_in_delivery_order(trail):
+        pair = (rec["eventSource"], rec["eventName"])
+        if pair in rules and rec.get("errorCode") is None and rec["eventID"] not in seen:
+            seen.add(rec["eventID"])
+            for rtype, rid in ex.resource_ids(rec, rules[pair]):
+                events[(rec["recipientAccountId"], rec["awsRegion"], rtype, rid)].append(rec)
+    many = {k: v for k, v in events.items() if len(v) > 1}
+    puts = {k: v for k, v in many.items() if all(r["eventName"].startswith("Put") for r in v)}
+    creates = {k: v for k, v in many.items() if not any(r["eventName"].startswith("Put") for r in v)}
+    assert puts and creates
+    for k, v in puts.items():
+        earliest = min(r["eventTime"] for r in v)
+        assert loaded[k][1] == max(r["eventID"] for r in v if r["eventTime"] == earliest)
+        assert loaded[k][1] != max(v, key=lambda r: (r["eventTime"], r["eventID"]))["eventID"]  # latest-wins is wrong
+    for k, v in creates.items():
+        assert loaded[k][1] == max(v, key=lambda r: (r["eventTime"], r["eventID"]))["eventID"]
 
 
 def test_trail_has_the_hard_cases(trail):
@@ -150,19 +190,7 @@ def test_trail_has_the_hard_cases(trail):
     assert failed
     expected_ids = {r["event_id"] for r in csv.DictReader(open(trail / "expected_creators.csv", newline=""))}
     assert not expected_ids & {r["eventID"] for r in failed}
-    # the same resource created twice, successfully: the later create wins
-    rules = {(e["service"], e["event"]): e["ids"] for r in rmap["resources"] for e in r["events"]}
-    seen = defaultdict(list)
-    for r in creates:
-        if not r.get("errorCode"):
-            ids = jmespath.search(rules[(r["eventSource"], r["eventName"])], r)
-            for rid in ids if isinstance(ids, list) else [ids]:
-                seen[(r["recipientAccountId"], r["awsRegion"], r["eventName"], rid)].append(r)
-    reused = [v for v in seen.values() if len(v) > 1]
-    assert reused
-    for events in reused:
-        latest = max(events, key=lambda r: r["eventTime"])
-        assert latest["eventID"] in expected_ids
+    # (names created or put twice: test_the_ordering_rules_are_exercised)
     # late delivery: an event in the next day's folder, a create among them
     late = []
     for rel, records in logs.items():
@@ -190,12 +218,17 @@ def test_deterministic_across_worker_counts(trail, tmp_path):
 
 
 def test_python_loop_of_the_harness_finds_the_expected_creators(trail):
-    """The bench's reference loop (also the stand-in load) agrees with the expected file."""
+    """The bench's reference loop (also the stand-in load) agrees with the expected file, except
+    where a Put* event wins: that loop takes the latest event everywhere (no Put* rule)."""
     rb = _load("run_bench")
     cmap = rb.compile_map(json.loads((trail / "resource_map.json").read_text()))
     best = {}
     for path, _ in rb.list_log_objects(trail):
         rb.scan_bytes(Path(path).read_bytes(), cmap, best)
     got = {k: (v[2], v[1]) for k, v in best.items()}
-    assert rb.compare(rb.read_expected(trail), got)["matches"] == len(got) == len(rb.read_expected(trail))
+    put_won = {k for k, v in _expected(trail).items() if v[3].startswith("Put")}
+    assert put_won
+    expected = {k: v for k, v in rb.read_expected(trail).items() if k not in put_won}
+    got = {k: v for k, v in got.items() if k not in put_won}
+    assert rb.compare(expected, got)["matches"] == len(got) == len(expected)
     assert all("CloudTrail-Digest" not in p for p, _ in rb.list_log_objects(trail))

@@ -177,3 +177,58 @@ def test_a_resource_without_a_creator_gets_its_stacks_creator(aws, tmp_path):
     assert user_tags(clients, a, "other")["Owner"] == "alice"
     assert "from-stack:1" in result.stdout
     assert plan_actions(read_plan(tmp_path / "p.csv"))[(a, "iam-user", "orphan")] == "no-creator"
+
+
+STORE = "d-90676420ac"
+
+
+def identity_center_rows(a, rows, user_ids):
+    """The rows of ``rows`` made creates of Identity Center users (known by user id only)."""
+    for r, user_id in zip(rows, user_ids):
+        ident = aws_world.identity_columns({"type": "IdentityCenterUser", "accountId": a, "onBehalfOf": {
+            "userId": user_id, "identityStoreArn": f"arn:aws:identitystore::{a}:identitystore/{STORE}"}})
+        r.update(ident, creator=user_id, creator_raw=user_id, excluded_reason=None)
+    return rows
+
+
+def test_identity_center_users_are_named_through_the_identity_store(aws, tmp_path):
+    a, clients, built, rows = iam_users([("by-jane", "alice"), ("by-jane-too", "alice"), ("by-gone", "alice")])
+    import boto3
+
+    store = boto3.client("identitystore", region_name="us-east-1")   # in the caller's own account
+    jane = store.create_user(IdentityStoreId=STORE, UserName="jane@example.com", DisplayName="Jane",
+                             Name={"GivenName": "Jane", "FamilyName": "Doe"})["UserId"]
+    gone = "9067642a-0000-4000-8000-000000000000"
+    db = write_creators_db(tmp_path / "c.db", identity_center_rows(a, rows, [jane, jane, gone]))
+    common = ["tag", "--db", db, "--region", "us-east-1", "--assume", aws_world.role_arn(a), "--type", "iam-user"]
+
+    plain = run(*common, "--creator-tag", "OwnerId", "--dryrun", "--plan", tmp_path / "ids.csv")
+    assert plain.exit_code == 0, plain.output
+    assert {r["creator"] for r in read_plan(tmp_path / "ids.csv")} == {jane, gone}   # the option is off: user ids
+
+    named = run(*common, "--creator-tag", "Owner", "--identity-store",
+                f"arn:aws:identitystore::{a}:identitystore/{STORE}", "--identity-store-region", "us-east-1")
+    assert named.exit_code == 0, named.output
+    assert user_tags(clients, a, "by-jane") == {"Owner": "jane@example.com"}
+    assert user_tags(clients, a, "by-jane-too") == {"Owner": "jane@example.com"}
+    assert user_tags(clients, a, "by-gone") == {"Owner": gone}        # not in the store: the id, and said so
+    assert f"has no user {gone}" in named.stderr
+    assert named.stderr.count(f"has no user {gone}") == 1             # asked once per user
+
+
+def test_identity_store_bad_input_is_one_line(aws, tmp_path):
+    a, clients, built, rows = iam_users([("x", "alice")])
+    db = write_creators_db(tmp_path / "c.db", rows)
+    common = ["tag", "--db", db, "--region", "us-east-1", "--assume", aws_world.role_arn(a), "--creator-tag", "Owner"]
+    cases = {
+        ("--identity-store", "sso-store"): "not an Identity Store id",
+        ("--identity-store-region", "us-east-1"): "--identity-store-region needs --identity-store",
+        ("--identity-store", STORE, "--identity-store-region", "mars-1"): "--identity-store-region mars-1",
+    }
+    for extra, words in cases.items():
+        result = run(*common, *extra)
+        assert result.exit_code != 0, extra
+        lines = error_lines(result.stderr)
+        assert len(lines) == 1 and words in lines[0], (extra, result.stderr)
+        assert "Traceback" not in result.output
+    assert user_tags(clients, a, "x") == {}

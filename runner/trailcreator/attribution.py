@@ -140,8 +140,8 @@ def creator_raw(row: Mapping, fmt: str = "name") -> str | None:
         return _last_segment(arn) or row.get("user_name")
     if itype in ("SAMLUser", "WebIdentityUser"):
         return row.get("user_name") or _last_segment(arn)
-    if itype == "IdentityCenterUser":
-        return row.get("on_behalf_of_user_id")
+    if itype == "IdentityCenterUser":  # the name when the tagger looked it up (--identity-store)
+        return row.get("identity_center_user_name") or row.get("on_behalf_of_user_id")
     if itype == "AWSAccount":
         return row.get("principal_id")
     if itype == "AWSService":

@@ -11,6 +11,7 @@ import sys
 import click
 
 from .attribution import CREATOR_FORMATS
+from . import identity_center
 from .aws import AccountSessionFactory, caller_account, check_credentials, check_region, user_session
 from .creators_db import CreatorsDB
 from .errors import TrailcreatorError
@@ -376,13 +377,18 @@ def _tag_options(f):
         click.option("--from-plan", "from_plan", type=click.Path(dir_okay=False),
                      help="Apply exactly the would-tag rows of this reviewed plan (.csv or .json from --dryrun --plan), "
                           "re-checking each; --db is not read."),
+        click.option("--identity-store", metavar="ID",
+                     help="Name IAM Identity Center users (known by user id only) through this Identity Store "
+                          "(d-1234567890 or its ARN): identitystore:DescribeUser, once per user."),
+        click.option("--identity-store-region", metavar="REGION",
+                     help="The Identity Center home region (default: --region; for tag-org the first -r)."),
     ]):
         f = option(f)
     return f
 
 
 def _options(creator_tag, types, user_suffix, creator_format, dryrun, created_at_tag=None,
-             from_plan=None) -> TagOptions:
+             from_plan=None, identity_names=None) -> TagOptions:
     created_at_tag = check_tag_key(created_at_tag, "--created-at-tag") if created_at_tag is not None else None
     if created_at_tag is not None and created_at_tag == creator_tag:
         raise TrailcreatorError(f"--created-at-tag {created_at_tag}: the same key as --creator-tag; pick another key")
@@ -394,7 +400,26 @@ def _options(creator_tag, types, user_suffix, creator_format, dryrun, created_at
         types=resolve_types(types),
         created_at_tag=created_at_tag,
         from_plan=bool(from_plan),
+        identity_names=identity_names,
     )
+
+
+def _identity_names(store, store_region, fallback_region, profile=None):
+    """The Identity Store lookup of --identity-store, checked before anything is tagged;
+    credentials are the caller's own (the store's account), not a role assumed for tagging."""
+    if not store:
+        if store_region:
+            raise TrailcreatorError("--identity-store-region needs --identity-store")
+        return None
+    identity_center.store_id(store)  # a malformed id stops here, before credentials are looked at
+    region = store_region or fallback_region
+    if not region:
+        raise TrailcreatorError("--identity-store: give --identity-store-region (the Identity Center home region)")
+    check_region(region, "--identity-store-region")
+    check_credentials(profile)
+    names = identity_center.IdentityStoreNames(AccountSessionFactory(region, profile=profile)(), store, region)
+    names.check()
+    return names
 
 
 def _creators(db, from_plan, opts: TagOptions):
@@ -442,7 +467,7 @@ def _finish(results: list[RegionResult], dryrun: bool, plan, opts: TagOptions | 
 @click.option("--profile", help="AWS profile for the credentials.")
 @click.option("--assume", help="Role ARN to assume for tagging (in the account to tag).")
 def tag(db, creator_tag, types, user_suffix, creator_format, dryrun, plan_path, created_at_tag, from_plan,
-        region, profile, assume):
+        identity_store, identity_store_region, region, profile, assume):
     """Tag one account's resources in REGION with their creator, where the tag is absent.
 
     \b
@@ -454,6 +479,7 @@ def tag(db, creator_tag, types, user_suffix, creator_format, dryrun, plan_path, 
     plan = check_plan_path(plan_path)
     creators = _creators(db, from_plan, opts)
     check_credentials(profile)
+    opts.identity_names = _identity_names(identity_store, identity_store_region, region, profile)
     factory = AccountSessionFactory(region, profile=profile, roles=[assume] if assume else ())
     account_id = caller_account(factory)
     log.info("tagging account:%s region:%s db:%s layout:%s dryrun:%s",
@@ -474,7 +500,7 @@ def tag(db, creator_tag, types, user_suffix, creator_format, dryrun, plan_path, 
 @click.option("--workers", type=click.IntRange(1, 64), default=DEFAULT_WORKERS, show_default=True,
               help="Account/regions tagged in parallel.")
 def tag_org_command(config, db, creator_tag, types, user_suffix, creator_format, dryrun, plan_path,
-                    created_at_tag, from_plan, regions, accounts, tags, workers):
+                    created_at_tag, from_plan, identity_store, identity_store_region, regions, accounts, tags, workers):
     """Tag the resources of every account in a c7n-org accounts file, accounts x regions in parallel.
 
     \b
@@ -488,6 +514,7 @@ def tag_org_command(config, db, creator_tag, types, user_suffix, creator_format,
     selected = filter_accounts(load_accounts(config), accounts, tags)
     plan_targets(selected, regions)  # every account has a region, before anything runs
     creators = _creators(db, from_plan, opts)
+    opts.identity_names = _identity_names(identity_store, identity_store_region, regions[0] if regions else None)
     results = tag_org(selected, regions, creators, opts, workers=workers, on_result=_report)
     _finish(results, dryrun, plan, opts, creators)
 

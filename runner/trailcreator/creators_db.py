@@ -94,8 +94,12 @@ def upstream_identity(user_id: str | None) -> dict:
     return {"identity_type": "SAMLUser", "user_name": user_id}
 
 
-def _decide(identity: dict, stored_reason: str | None, fmt: str, user_suffix: str | None):
-    """(creator, exclusion) for one row's identity."""
+def _decide(identity: dict, stored_reason: str | None, fmt: str, user_suffix: str | None, identity_names=None):
+    """(creator, exclusion) for one row's identity; ``identity_names(user_id)`` names an
+    Identity Center user (identity_center.IdentityStoreNames)."""
+    user_id = identity.get("on_behalf_of_user_id")
+    if identity_names and user_id and identity.get("identity_type") == "IdentityCenterUser":
+        identity = {**identity, "identity_center_user_name": identity_names(user_id)}
     reason = stored_reason or attribution.exclusion_reason(identity)
     if reason:
         return None, reason
@@ -164,6 +168,7 @@ class CreatorsDB:
         is_global_type=lambda rtype: False,
         creator_format: str = "name",
         user_suffix: str | None = None,
+        identity_names=None,
     ) -> dict[str, dict[str, CreatorRecord]]:
         """Creators in one account: ``{resource_type: {resource_id: record}}``.
 
@@ -188,7 +193,7 @@ class CreatorsDB:
                     current = out.setdefault(rtype, {}).get(rid)
                     if current is not None and current.event_time > (when or ""):
                         continue  # the latest create event wins
-                    creator, reason = _decide(identity, stored_reason, creator_format, user_suffix)
+                    creator, reason = _decide(identity, stored_reason, creator_format, user_suffix, identity_names)
                     out[rtype][rid] = CreatorRecord(rtype, rid, row_region, glob, when or "", creator, reason)
                 return out
             finally:
@@ -196,8 +201,8 @@ class CreatorsDB:
         except sqlite3.Error as e:
             raise _db_error(self.path, e) from None
 
-    def stack_creators(self, account_id: str, *, creator_format: str = "name",
-                       user_suffix: str | None = None) -> dict[tuple[str, str], CreatorRecord]:
+    def stack_creators(self, account_id: str, *, creator_format: str = "name", user_suffix: str | None = None,
+                       identity_names=None) -> dict[tuple[str, str], CreatorRecord]:
         """The creators of the account's CloudFormation stacks (type ``cfn``), every region:
         ``{(region, stack name): record}`` (a stack recorded by its id is found by its name)."""
         out: dict[tuple[str, str], CreatorRecord] = {}
@@ -213,7 +218,7 @@ class CreatorsDB:
                     current = out.get((region, name))
                     if current is not None and current.event_time > (when or ""):
                         continue
-                    creator, reason = _decide(identity, stored_reason, creator_format, user_suffix)
+                    creator, reason = _decide(identity, stored_reason, creator_format, user_suffix, identity_names)
                     out[(region, name)] = CreatorRecord(rtype, rid, region, False, when or "", creator, reason)
             finally:
                 conn.close()

@@ -4,6 +4,7 @@ and plan rows per type and per account/region)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ class TagOptions:
     types: tuple[str, ...] = ()
     created_at_tag: str | None = None   # also write the create event's time under this key
     from_plan: bool = False             # the creators are a reviewed plan's would-tag rows
+    identity_names: Callable[[str], str | None] | None = None  # Identity Center user id -> name
 
 
 @dataclass

@@ -219,11 +219,12 @@ def tag_account_region(target: Target, db: CreatorsDB, opts: TagOptions) -> Regi
             regional=target.regional, global_types=target.global_types,
             is_global_type=custodian.is_global_type,
             creator_format=opts.creator_format, user_suffix=opts.user_suffix,
+            identity_names=opts.identity_names,
         )
         stacks = None
         if not opts.from_plan and hasattr(db, "stack_creators"):
             stacks = db.stack_creators(target.account_id, creator_format=opts.creator_format,
-                                       user_suffix=opts.user_suffix)
+                                       user_suffix=opts.user_suffix, identity_names=opts.identity_names)
         # with stack creators, a type asked for by --type is listed even without records of its own
         names = set(by_type) | (set(opts.types) if stacks else set())
         types = sorted(t for t in names if not opts.types or t in opts.types)
