@@ -62,13 +62,9 @@ def get_workgroup(athena, name: str) -> Workgroup:
     try:
         wg = athena.get_work_group(WorkGroup=name).get("WorkGroup")
     except botocore.exceptions.ClientError as e:
-        err = e.response.get("Error", {})
-        raise TrailcreatorError(
-            f"--workgroup {name}: {' '.join(str(err.get('Message', e)).split())} ({err.get('Code', 'error')}): "
-            "check the name and --region"
-        ) from None
+        raise TrailcreatorError(f"{_athena_error(e, f'--workgroup {name}')}: check the name and --region") from None
     except botocore.exceptions.BotoCoreError as e:
-        raise TrailcreatorError(f"cannot reach Athena ({e}): check --region and the network") from None
+        raise _unreachable(e) from None
     if not wg:
         raise TrailcreatorError(f"--workgroup {name}: no such Athena workgroup in this region: check the name and --region")
     conf = wg.get("Configuration") or {}
@@ -107,10 +103,18 @@ def check_output_access(s3, location: str, option: str) -> None:
 # --- running and polling -------------------------------------------------------------------------
 
 
+def _message(e, default: str = "") -> str:
+    """An AWS error's message on one line."""
+    return " ".join(str(getattr(e, "response", {}).get("Error", {}).get("Message") or default).split())
+
+
 def _athena_error(e, what: str) -> TrailcreatorError:
-    err = getattr(e, "response", {}).get("Error", {})
-    msg = " ".join(str(err.get("Message") or e).split())
-    return TrailcreatorError(f"{what}: {msg} ({err.get('Code', 'error')})")
+    code = getattr(e, "response", {}).get("Error", {}).get("Code", "error")
+    return TrailcreatorError(f"{what}: {_message(e, str(e))} ({code})")
+
+
+def _unreachable(e) -> TrailcreatorError:
+    return TrailcreatorError(f"cannot reach Athena ({e}): check --region and the network")
 
 
 def start_query(athena, sql: str, database: str, workgroup: Workgroup, output: str | None) -> str:
@@ -129,7 +133,7 @@ def start_query(athena, sql: str, database: str, workgroup: Workgroup, output: s
     except botocore.exceptions.ClientError as e:
         raise _athena_error(e, "Athena refused the query") from None
     except botocore.exceptions.BotoCoreError as e:
-        raise TrailcreatorError(f"cannot reach Athena ({e}): check --region and the network") from None
+        raise _unreachable(e) from None
 
 
 def get_execution(athena, query_id: str) -> dict:
@@ -138,8 +142,7 @@ def get_execution(athena, query_id: str) -> dict:
     try:
         return athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
     except botocore.exceptions.ClientError as e:
-        err = e.response.get("Error", {})
-        msg = " ".join(str(err.get("Message") or "").split())
+        msg = _message(e)
         if not msg or msg.startswith("<"):  # an HTML error page: say what we know
             msg = f"HTTP {e.response.get('ResponseMetadata', {}).get('HTTPStatusCode', '?')}"
         raise TrailcreatorError(
@@ -147,7 +150,7 @@ def get_execution(athena, query_id: str) -> dict:
             "check the id, --region and --workgroup"
         ) from None
     except botocore.exceptions.BotoCoreError as e:
-        raise TrailcreatorError(f"cannot reach Athena ({e}): check --region and the network") from None
+        raise _unreachable(e) from None
 
 
 def size_text(n: int) -> str:
