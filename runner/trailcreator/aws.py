@@ -154,12 +154,16 @@ class AccountSessionFactory(SessionFactory):
         return self.update(session)
 
 
+def _no_profile(profile: str | None) -> TrailcreatorError:
+    return TrailcreatorError(f"--profile {profile!r}: no such AWS profile in ~/.aws/config or ~/.aws/credentials")
+
+
 def frozen_credentials(session: boto3.Session, what: str):
     """The session's credentials now, or one line saying there are none (never the values)."""
     try:
         creds = session.get_credentials()
     except botocore.exceptions.ProfileNotFound as e:
-        raise TrailcreatorError(f"--profile {e.kwargs.get('profile')}: no such AWS profile in the AWS config files") from None
+        raise _no_profile(e.kwargs.get("profile")) from None
     except botocore.exceptions.BotoCoreError as e:
         raise TrailcreatorError(f"cannot load AWS credentials: {e}") from None
     if creds is None:
@@ -175,7 +179,7 @@ def check_credentials(profile: str | None = None, what: str = "the tagger") -> N
     try:
         session = boto3.Session(botocore_session=botocore_session(), profile_name=profile)
     except botocore.exceptions.ProfileNotFound:
-        raise TrailcreatorError(f"--profile {profile}: no such AWS profile in the AWS config files") from None
+        raise _no_profile(profile) from None
     frozen_credentials(session, what)
 
 
@@ -184,7 +188,7 @@ def user_session(profile: str | None = None, assume: str | None = None, region: 
     try:
         return AccountSessionFactory(region, profile=profile, roles=[assume] if assume else ())()
     except botocore.exceptions.ProfileNotFound:
-        raise TrailcreatorError(f"--profile {profile}: no such AWS profile in the AWS config files") from None
+        raise _no_profile(profile) from None
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
         raise TrailcreatorError(f"--assume {assume}: cannot assume the role ({e})") from None
 
