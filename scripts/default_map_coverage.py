@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-MAP_PATH = ROOT / "runner" / "trailcreator" / "resource_maps" / "default.json"
+MAP_PATH = ROOT / "runner" / "trailcreator" / "mapping" / "resource_maps" / "default.json"
 FIXTURE_DIR = ROOT / "tests" / "fixtures" / "default_map"
 COVERAGE_PATH = FIXTURE_DIR / "COVERAGE.md"
 
@@ -67,7 +67,7 @@ NOT_COVERED = {
 
 HEADER = """# Default resource map: coverage
 
-`runner/trailcreator/resource_maps/default.json` maps CloudTrail create events to Cloud Custodian resource types. Every entry is proven by a fixture in this folder: a CloudTrail record and the ids the entry's JMESPath must extract from it, in the form Cloud Custodian uses for that type (`resource_type.id`). `tests/test_default_map.py` checks all of it. This file is written by `scripts/default_map_coverage.py` (do not edit by hand); the records written from the API reference come from `scripts/default_map_entries.py`.
+`runner/trailcreator/mapping/resource_maps/default.json` maps CloudTrail create events to Cloud Custodian resource types. Every entry is proven by a fixture in this folder: a CloudTrail record and the ids the entry's JMESPath must extract from it, in the form Cloud Custodian uses for that type (`resource_type.id`). `tests/test_default_map.py` checks all of it. This file is written by `scripts/default_map_coverage.py` (do not edit by hand); the records written from the API reference come from `scripts/default_map_entries.py`.
 
 {ncov} of the {ntag} types c7n can tag (c7n {c7n_version}, types with a `tag` action), {nentries} map entries, {nfix} fixtures ({kinds}). {nnot} types are not covered; the second table says why.
 

@@ -1,7 +1,7 @@
 """Entries of the default resource map whose fixtures are written from the AWS API reference.
 
 Each spec below is one (type, eventSource, eventName) entry of
-``runner/trailcreator/resource_maps/default.json`` plus the CloudTrail record that backs it in
+``runner/trailcreator/mapping/resource_maps/default.json`` plus the CloudTrail record that backs it in
 ``tests/fixtures/default_map/``: the request and response members come from the operation's
 input and output shapes (botocore's ``service-2.json``, the same model the API reference is
 generated from), written the way CloudTrail records them (JSON services: member names with a
@@ -23,7 +23,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-MAP_PATH = ROOT / "runner" / "trailcreator" / "resource_maps" / "default.json"
+MAP_PATH = ROOT / "runner" / "trailcreator" / "mapping" / "resource_maps" / "default.json"
 FIXTURE_DIR = ROOT / "tests" / "fixtures" / "default_map"
 
 ACCOUNT = "111122223333"

@@ -32,7 +32,7 @@ COLUMNS = [
     ("tlsdetails", "struct<tlsversion:string,ciphersuite:string,clientprovidedhostheader:string>"),
 ]
 
-# The header trailcreator's query writes (trailcreator.athena.RESULT_COLUMNS), spelled out
+# The header trailcreator's query writes (trailcreator.ingest.athena_result.RESULT_COLUMNS), spelled out
 # here so a change of the contract breaks a test.
 RESULT_HEADER = [
     "eventversion", "eventid", "eventtime", "eventsource", "eventname", "awsregion", "recipientaccountid",
@@ -155,18 +155,18 @@ class Engine:
 
 @pytest.fixture
 def engine(aws_env, monkeypatch):
-    from trailcreator import athena
+    from trailcreator.athena import client
 
     eng = Engine(aws_env)
-    real = athena.start_query
+    real = client.start_query
 
     def start_query(*args, **kwargs):
         qid = real(*args, **kwargs)
         eng.run(qid)
         return qid
 
-    monkeypatch.setattr(athena, "start_query", start_query)
-    monkeypatch.setattr(athena, "POLL_FIRST_DELAY", 0.01)
+    monkeypatch.setattr(client, "start_query", start_query)
+    monkeypatch.setattr(client, "POLL_FIRST_DELAY", 0.01)
     return eng
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 import boto3
 
 from trailcreator import attribution
-from trailcreator.sessions import botocore_session
+from trailcreator.aws import botocore_session
 
 A, B = "A", "B"      # account placeholders in SPECS; each World gets fresh account ids
 REGIONS = ("us-east-1", "eu-west-1")

@@ -112,7 +112,7 @@ def test_passthrough_compiles_a_map_for_athena_offline(athena_env, cli, tmp_path
     compiles the map into F's workspace and runs dbt-athena there, offline."""
     import json
 
-    from trailcreator.workspace import Workspace
+    from trailcreator.workspace.workspace import Workspace
 
     role_map = tmp_path / "role.json"
     role_map.write_text(json.dumps({"resources": [{"resource": "iam-role", "events": [

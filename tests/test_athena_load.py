@@ -123,7 +123,7 @@ def test_enforcing_workgroup_unpartitioned_table_empty_result_and_polling(cli, e
 
 def test_backoff_and_failure_reason():
     """Delays grow by half up to the cap; a FAILED query names Athena's reason in one line."""
-    from trailcreator import athena
+    from trailcreator.athena import client
     from trailcreator.errors import TrailcreatorError
 
     states = ["QUEUED"] + ["RUNNING"] * 12 + ["FAILED"]
@@ -146,9 +146,9 @@ def test_backoff_and_failure_reason():
     import io
     out = io.StringIO()
     with pytest.raises(TrailcreatorError) as e:
-        athena.wait(Client(), "q1", out, sleep=sleep, clock=lambda: now[0])
+        client.wait(Client(), "q1", out, sleep=sleep, clock=lambda: now[0])
     assert str(e.value) == "athena query q1 FAILED: TABLE_NOT_FOUND: line 3:6: Table 'awsdatacatalog.default.x' does not exist"
-    assert slept[:4] == [1.0, 1.5, 2.25, 3.375] and max(slept) == athena.POLL_MAX_DELAY
+    assert slept[:4] == [1.0, 1.5, 2.25, 3.375] and max(slept) == client.POLL_MAX_DELAY
     assert "state:RUNNING scanned:3.00 GiB elapsed:" in out.getvalue()
 
 

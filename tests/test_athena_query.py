@@ -11,12 +11,15 @@ import sqlglot
 from sqlglot import exp
 
 import athena_fake as af
-from trailcreator import athena, trail
+from trailcreator.athena import client, glue, query
+from trailcreator.athena import sql as athena_sql
+from trailcreator.ingest import athena_result
+from trailcreator.ingest import listing as trail
 from trailcreator.errors import TrailcreatorError
 
 
 def table(partitions="projection", columns=None, keys=None, params=None):
-    cols = {n: athena.parse_hive_type(t) for n, t in (columns or af.COLUMNS)}
+    cols = {n: athena_sql.parse_hive_type(t) for n, t in (columns or af.COLUMNS)}
     if partitions == "projection":
         keys = keys or [("timestamp", "string")]
         params = {"projection.enabled": "true", "projection.timestamp.type": "date",
@@ -27,7 +30,7 @@ def table(partitions="projection", columns=None, keys=None, params=None):
         keys = keys or []
     for k, t in keys:
         cols[k] = t
-    return athena.TableInfo("default", "cloudtrail_logs", cols, tuple(keys), params or {})
+    return glue.TableInfo("default", "cloudtrail_logs", cols, tuple(keys), params or {})
 
 
 PAIRS = [("s3.amazonaws.com", "CreateBucket"), ("ec2.amazonaws.com", "RunInstances"), ("ec2.amazonaws.com", "CreateVolume")]
@@ -44,9 +47,9 @@ def where_literals(tree):
 
 
 def test_selects_the_result_contract_and_filters_in_athena():
-    q = athena.build_query(table(), PAIRS, trail.parse_window(day="2024/05/01"), ("111111111111",))
+    q = query.build_query(table(), PAIRS, trail.parse_window(day="2024/05/01"), ("111111111111",))
     tree = parse(q.sql)
-    assert [s.alias_or_name for s in tree.selects] == af.RESULT_HEADER == list(athena.RESULT_COLUMNS)
+    assert [s.alias_or_name for s in tree.selects] == af.RESULT_HEADER == list(athena_result.RESULT_COLUMNS)
     assert "errorcode IS NULL" in q.sql
     assert ("(eventsource = 'ec2.amazonaws.com' AND eventname IN ('CreateVolume', 'RunInstances'))\n"
             "       OR (eventsource = 's3.amazonaws.com' AND eventname IN ('CreateBucket'))") in q.sql
@@ -62,13 +65,13 @@ def test_selects_the_result_contract_and_filters_in_athena():
     (dict(year="2019"), "\"timestamp\" BETWEEN '2019/01/01' AND '2020/01/01'"),
 ])
 def test_timestamp_projection(window, expected):
-    q = athena.build_query(table(), PAIRS, trail.parse_window(**window))
+    q = query.build_query(table(), PAIRS, trail.parse_window(**window))
     assert expected in q.sql
     parse(q.sql)
 
 
 def test_projection_format_of_the_table_is_used():
-    q = athena.build_query(table(params={"projection.timestamp.format": "yyyy-MM-dd"}), PAIRS,
+    q = query.build_query(table(params={"projection.timestamp.format": "yyyy-MM-dd"}), PAIRS,
                            trail.parse_window(day="2024/12/31"))
     assert "\"timestamp\" BETWEEN '2024-12-31' AND '2025-01-01'" in q.sql
 
@@ -83,30 +86,30 @@ def test_projection_format_of_the_table_is_used():
      "(\"year\" = '2023' OR (\"year\" = '2024' AND \"month\" = '01' AND \"day\" IN ('01')))"),
 ])
 def test_year_month_day_partitions(window, expected):
-    q = athena.build_query(table("ymd"), PAIRS, trail.parse_window(**window))
+    q = query.build_query(table("ymd"), PAIRS, trail.parse_window(**window))
     assert expected in q.sql
     parse(q.sql)
 
 
 def test_integer_partitions_get_integer_literals():
     keys = [("year", "int"), ("month", "int"), ("day", "int")]
-    q = athena.build_query(table("ymd", keys=keys), PAIRS, trail.parse_window(day="2024/05/01"))
+    q = query.build_query(table("ymd", keys=keys), PAIRS, trail.parse_window(day="2024/05/01"))
     assert '("year" = 2024 AND "month" = 5 AND "day" IN (1, 2))' in q.sql
 
 
 def test_no_partitions_falls_back_to_event_time_and_says_so():
-    q = athena.build_query(table("none"), PAIRS, trail.parse_window(day="2024/05/01"))
+    q = query.build_query(table("none"), PAIRS, trail.parse_window(day="2024/05/01"))
     assert q.scans_whole_table
     assert "scans the whole table" in q.notes[0]
     assert "eventtime >= '2024-05-01T00:00:00Z' AND eventtime < '2024-05-02T00:00:00Z'" in q.sql
-    assert not athena.build_query(table("none"), PAIRS, None).scans_whole_table  # no window asked: nothing to prune
+    assert not query.build_query(table("none"), PAIRS, None).scans_whole_table  # no window asked: nothing to prune
 
 
 def test_an_older_table_without_some_identity_fields():
     """Tables created before onBehalfOf existed: the query selects NULL rather than failing in Athena."""
     old = [(n, t.replace("onbehalfof:struct<userid:string,identitystorearn:string>,", "")) for n, t in af.COLUMNS]
     old = [(n, t) for n, t in old if n not in ("serviceeventdetails", "resources")]
-    q = athena.build_query(table("none", columns=old), PAIRS)
+    q = query.build_query(table("none", columns=old), PAIRS)
     assert "CAST(NULL AS VARCHAR) AS identity_onbehalfof_userid" in q.sql
     assert "CAST(NULL AS VARCHAR) AS serviceeventdetails" in q.sql
     assert "CAST(NULL AS VARCHAR) AS resources" in q.sql
@@ -128,14 +131,14 @@ NASTY = [
 def test_map_values_are_literals(value):
     """Quotes and comments in a map's service or event name stay inside one string literal."""
     pairs = [(value, "CreateBucket"), ("s3.amazonaws.com", value)]
-    q = athena.build_query(table(), pairs, trail.parse_window(day="2024/05/01"))
+    q = query.build_query(table(), pairs, trail.parse_window(day="2024/05/01"))
     tree = parse(q.sql)
     assert sorted(where_literals(tree).count(v) for v in (value,)) == [2]
     assert tree.find(exp.Drop) is None and "--" not in q.sql.replace(value.replace("'", "''"), "")
 
 
 def test_control_characters_in_map_values():
-    q = athena.build_query(table(), [("s3.amazonaws.com", "Create\nBucket\x00")], None)
+    q = query.build_query(table(), [("s3.amazonaws.com", "Create\nBucket\x00")], None)
     assert "('Create' || chr(10) || 'Bucket' || chr(0))" in q.sql
     parse(q.sql)
 
@@ -143,23 +146,23 @@ def test_control_characters_in_map_values():
 @pytest.mark.parametrize("name", ['logs"x', "logs;", "logs --", "a/*b*/", "", "a.b", "a b", "ä"])
 def test_names_must_be_plain(name):
     with pytest.raises(TrailcreatorError, match="is not a plain Athena name"):
-        athena.identifier(name, "--table")
+        athena_sql.identifier(name, "--table")
 
 
 def test_names_are_quoted_and_lowercased():
-    assert athena.identifier("CloudTrail_Logs", "--table") == '"cloudtrail_logs"'
+    assert athena_sql.identifier("CloudTrail_Logs", "--table") == '"cloudtrail_logs"'
 
 
 def test_hive_types():
-    assert athena.parse_hive_type("string") == "string"
-    assert athena.parse_hive_type("array<struct<arn:string,accountid:string,type:string>>") == (
+    assert athena_sql.parse_hive_type("string") == "string"
+    assert athena_sql.parse_hive_type("array<struct<arn:string,accountid:string,type:string>>") == (
         "array", ("struct", [("arn", "string"), ("accountid", "string"), ("type", "string")]))
-    assert athena.parse_hive_type("map<string, decimal(10,2)>") == ("map", "string", "decimal")
-    tree = athena.parse_hive_type(af.USERIDENTITY)
-    assert athena._struct_field(tree, ("sessioncontext", "sessionissuer", "username")) == "string"
-    assert athena._struct_field(tree, ("sessioncontext", "nope")) is None
+    assert athena_sql.parse_hive_type("map<string, decimal(10,2)>") == ("map", "string", "decimal")
+    tree = athena_sql.parse_hive_type(af.USERIDENTITY)
+    assert athena_sql._struct_field(tree, ("sessioncontext", "sessionissuer", "username")) == "string"
+    assert athena_sql._struct_field(tree, ("sessioncontext", "nope")) is None
     with pytest.raises(ValueError):
-        athena.parse_hive_type("struct<a:string")
+        athena_sql.parse_hive_type("struct<a:string")
 
 
 def test_not_a_cloudtrail_table():
@@ -168,17 +171,17 @@ def test_not_a_cloudtrail_table():
             return {"Table": {"Name": Name, "StorageDescriptor": {"Columns": [{"Name": "x", "Type": "int"}]}}}
 
     with pytest.raises(TrailcreatorError, match="is not a CloudTrail table: it has no column eventsource, eventname"):
-        athena.describe_table(Glue(), "default", "other")
+        glue.describe_table(Glue(), "default", "other")
 
 
 def test_result_url():
-    wg = athena.Workgroup("w", "s3://wg/out/", True)
-    assert athena.result_url({"QueryExecutionId": "q", "ResultConfiguration": {"OutputLocation": "s3://b/p/q.csv"}}, wg) == "s3://b/p/q.csv"
-    assert athena.result_url({"QueryExecutionId": "q"}, wg) == "s3://wg/out/q.csv"
+    wg = client.Workgroup("w", "s3://wg/out/", True)
+    assert client.result_url({"QueryExecutionId": "q", "ResultConfiguration": {"OutputLocation": "s3://b/p/q.csv"}}, wg) == "s3://b/p/q.csv"
+    assert client.result_url({"QueryExecutionId": "q"}, wg) == "s3://wg/out/q.csv"
     with pytest.raises(TrailcreatorError, match="reports no result location"):
-        athena.result_url({"QueryExecutionId": "q"}, athena.Workgroup("w", None, False))
+        client.result_url({"QueryExecutionId": "q"}, client.Workgroup("w", None, False))
 
 
 def test_delivery_day_after_the_window_is_included():
-    days = athena._days(trail.parse_window(day="2024/02/29"))
+    days = trail.parse_window(day="2024/02/29").delivery_days()
     assert days == [dt.date(2024, 2, 29), dt.date(2024, 3, 1)]

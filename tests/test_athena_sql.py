@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 import test_jmespath_sql as dk
 from test_default_map import FIXTURES, entry_for
-from trailcreator import resource_map
-from trailcreator.jmespath_sql import (
+from trailcreator.mapping import resource_map
+from trailcreator.mapping.jmespath_sql import (
     MAX_NESTING,
     InvalidExpression,
     UnsupportedExpression,

@@ -21,7 +21,7 @@ from jmespath import parser as jmespath_parser
 import cloudtrail_samples
 
 ROOT = Path(__file__).resolve().parents[1]
-MAP_PATH = ROOT / "runner" / "trailcreator" / "resource_maps" / "default.json"
+MAP_PATH = ROOT / "runner" / "trailcreator" / "mapping" / "resource_maps" / "default.json"
 FIXTURE_DIR = ROOT / "tests" / "fixtures" / "default_map"
 
 MIN_TYPES = 200

@@ -55,7 +55,7 @@ def test_s3_keys_with_glob_characters_spaces_and_unicode_are_read_exactly(cli, s
 
 def test_an_object_gone_before_its_get_is_named_and_read_at_the_next_run(cli, s3, tmp_path, monkeypatch):
     """Listed, then deleted before the GET (a lifecycle rule, say): named, not fatal, tried again."""
-    from trailcreator import trail as trail_mod
+    from trailcreator.ingest import listing as trail_mod
 
     t = tg.Trail()
     t.add([bucket_event("stays")], tag="stays")
@@ -134,10 +134,10 @@ def test_no_dbt_temporary_table_is_left_behind(cli, tmp_path):
 def test_a_load_killed_with_sigkill_resumes_where_its_last_batch_committed(tmp_path, project):
     """SIGKILL right after the first batch commits; the second run reads only what was not
     committed, and the result equals an uninterrupted load."""
-    from trailcreator import ingest
+    from trailcreator.ingest import reader
 
     t = tg.Trail()
-    n = 3 * ingest.BATCH_MAX_OBJECTS
+    n = 3 * reader.BATCH_MAX_OBJECTS
     for i in range(n):
         t.add([bucket_event(f"bucket-{i:05d}", when=T0 + dt.timedelta(seconds=i))], tag=f"o{i:05d}")
     root = t.write_dir(str(tmp_path / "trail"))
@@ -162,7 +162,7 @@ def test_a_load_killed_with_sigkill_resumes_where_its_last_batch_committed(tmp_p
     finally:
         con.close()
     assert 0 < first < n and records == first  # whole batches: each object's record came with it
-    left = list(tmp.glob(f"{ingest.BATCH_DIR_PREFIX}{proc.pid}-*"))
+    left = list(tmp.glob(f"{reader.BATCH_DIR_PREFIX}{proc.pid}-*"))
     assert left  # the killed load's batch folder ...
 
     resumed = subprocess.run(cli_command(*load), capture_output=True, text=True, env=env)

@@ -17,7 +17,7 @@ import duckdb
 import jmespath
 import pytest
 
-from trailcreator.jmespath_sql import (
+from trailcreator.mapping.jmespath_sql import (
     UDF_NAME,
     InvalidExpression,
     UnsupportedExpression,

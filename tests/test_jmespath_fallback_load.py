@@ -11,7 +11,8 @@ import jmespath
 
 import trailgen as tg
 from conftest import rows
-from trailcreator import jmespath_sql, resource_map, workspace
+from trailcreator.workspace import workspace
+from trailcreator.mapping import jmespath_sql, resource_map
 
 A = "111111111111"
 T0 = dt.datetime(2024, 5, 1, 9, 0, 0)

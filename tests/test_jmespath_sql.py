@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, reject, settings
 from hypothesis import strategies as st
 
-from trailcreator.jmespath_sql import (
+from trailcreator.mapping.jmespath_sql import (
     InvalidExpression,
     MAX_NESTING,
     UnsupportedExpression,

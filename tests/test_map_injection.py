@@ -25,7 +25,8 @@ from hypothesis import strategies as st
 
 import trailgen as tg
 from conftest import rows
-from trailcreator import resource_map, workspace
+from trailcreator.workspace import workspace
+from trailcreator.mapping import resource_map
 from trailcreator.errors import TrailcreatorError
 
 A = "111111111111"

@@ -12,7 +12,8 @@ import pytest
 
 from cloudtrail_samples import SHARED
 from conftest import ROOT, rows
-from trailcreator import attribution, jmespath_sql, resource_map
+from trailcreator import attribution
+from trailcreator.mapping import jmespath_sql, resource_map
 
 SAMPLE_TRAIL = ROOT / "examples" / "sample-trail"
 

@@ -10,7 +10,7 @@ import json
 import pytest
 
 import trailgen as tg
-from trailcreator import ingest, scan, trail
+from trailcreator.ingest import listing, reader, scan
 
 A = "111111111111"
 T0 = dt.datetime(2024, 5, 1, 9)
@@ -79,11 +79,11 @@ def test_worker_pool_gives_the_same_results_as_in_process(tmp_path, monkeypatch)
         t.add([tg.event(A, "us-east-1", "s3.amazonaws.com", "CreateBucket", tg.identity_iam_user(A, "alice"),
                         T0 + dt.timedelta(minutes=i), {"bucketName": f"b{i}"})] + records(), tag=f"obj{i}")
     root = t.write_dir(str(tmp_path / "trail"))
-    objs = trail.list_objects(trail.make_spec(root)).objects
+    objs = listing.list_objects(listing.make_spec(root)).objects
 
     def run(in_process_bytes):
-        monkeypatch.setattr(ingest, "IN_PROCESS_BYTES", in_process_bytes)
-        results = ingest.Reader(WANTED, workers=2).results(objs)
+        monkeypatch.setattr(reader, "IN_PROCESS_BYTES", in_process_bytes)
+        results = reader.Reader(WANTED, workers=2).results(objs)
         return sorted((r.url, r.status, r.records, sorted(json.loads(h)["eventID"] for h in r.hits)) for r in results)
 
     pool, local = run(0), run(10**12)

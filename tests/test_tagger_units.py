@@ -8,16 +8,11 @@ import pytest
 
 from trailcreator.creators_db import CreatorRecord
 from trailcreator.errors import TrailcreatorError
-from trailcreator.sessions import CallRecord
-from trailcreator.tagger import (
-    CreatorIndex,
-    PlanRow,
-    arn_name,
-    batch_outcome,
-    check_plan_path,
-    check_tag_key,
-    write_plan,
-)
+from trailcreator.aws import CallRecord
+from trailcreator.tagging.matching import CreatorIndex, arn_name
+from trailcreator.tagging.model import PlanRow, check_tag_key
+from trailcreator.tagging.outcome import batch_outcome
+from trailcreator.tagging.plan import check_plan_path, write_plan
 
 
 def rec(rid, creator="alice"):
@@ -136,7 +131,7 @@ class _Tagger:
         self.records, self.raise_with = records, raise_with
 
     def process_resource_set(self, client, resources, tags):
-        from trailcreator.sessions import JOURNAL
+        from trailcreator.aws import JOURNAL
 
         JOURNAL.records.extend(self.records)
         if self.raise_with:
@@ -146,7 +141,7 @@ class _Tagger:
 def test_tag_batch_when_no_call_names_a_resource():
     from botocore.exceptions import ClientError
 
-    from trailcreator.tagger import tag_batch
+    from trailcreator.tagging.outcome import tag_batch
 
     batch = [{"Id": "x-1"}, {"Id": "x-2"}]
     keys_of = lambda r: [r["Id"]]  # noqa: E731

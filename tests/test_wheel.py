@@ -74,7 +74,7 @@ def test_wheel_installed_non_editable_loads_from_an_unrelated_folder(tmp_path):
     shutil.copytree(ROOT / "examples" / "sample-trail", elsewhere / "trail")
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "TRAILCREATOR_HOME")}
     env["TRAILCREATOR_CACHE_DIR"] = str(tmp_path / "cache")
-    where = subprocess.run([str(py), "-c", "import trailcreator.workspace as w; print(w.packaged_project())"],
+    where = subprocess.run([str(py), "-c", "import trailcreator.workspace.workspace as w; print(w.packaged_project())"],
                            cwd=elsewhere, env=env, capture_output=True, text=True, check=True).stdout.strip()
     assert Path(where) == site / "trailcreator" / "dbt_project"
     installed = tree_digest(site / "trailcreator")

@@ -19,7 +19,8 @@ import pytest
 import trailgen as tg
 from conftest import ROOT, rows
 from helpers import assert_one_line_error, cli_command, write_map
-from trailcreator import resource_map, workspace
+from trailcreator.mapping import resource_map
+from trailcreator.workspace import workspace
 
 A = "111111111111"
 T0 = dt.datetime(2024, 5, 1, 9, 0, 0)
@@ -80,7 +81,7 @@ def test_tracked_generated_map_is_the_default_map_compiled(tmp_path):
     generated = ROOT / "dbt_project" / "macros" / "generated"
     ours = {p.name: p.read_text() for p in (tmp_path / "macros" / "generated").iterdir()}
     tracked = {p.name: p.read_text() for p in generated.iterdir() if p.is_file()}
-    assert ours == tracked, "run: python -c 'from trailcreator import resource_map as m; m.write_dbt_macros(m.load(None), \"dbt_project\")'"
+    assert ours == tracked, "run: python -c 'from trailcreator.mapping import resource_map as m; m.write_dbt_macros(m.load(None), \"dbt_project\")'"
 
 
 def test_workspace_per_database_and_checkout_unchanged(cli, tmp_path, _cache_dir):
@@ -130,7 +131,7 @@ def test_second_run_on_the_same_database_is_busy(cli, tmp_path):
     duck = tmp_path / "busy.duckdb"
     holder = subprocess.Popen(
         [sys.executable, "-c",
-         "import sys\nfrom trailcreator.workspace import Workspace\n"
+         "import sys\nfrom trailcreator.workspace.workspace import Workspace\n"
          f"with Workspace.for_duckdb({str(duck)!r}).lock():\n"
          "    print('held', flush=True)\n    sys.stdin.readline()\n"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)

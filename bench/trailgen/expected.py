@@ -3,7 +3,7 @@
 Nothing here is a rule of the generator's: every step is the product's reference semantics,
 imported from trailcreator, or the models' SQL restated line by line where no Python form exists.
 
-* The map is read by ``trailcreator.resource_map.load`` (validated; ``aws.`` prefixes dropped).
+* The map is read by ``trailcreator.mapping.resource_map.load`` (validated; ``aws.`` prefixes dropped).
 * A record counts when it has no ``errorCode``, is not an STS role-session call (those feed the
   links, ``attribution.ROLE_SESSION_EVENT_PAIRS``), and is the first delivery of its ``eventID``
   (stg_cloudtrail__events).
@@ -24,8 +24,9 @@ import csv
 import json
 from datetime import datetime, timezone
 
-from trailcreator import attribution, jmespath_sql
-from trailcreator import resource_map as resource_map_mod
+from trailcreator import attribution
+from trailcreator.mapping.jmespath_sql import reference as jmespath_sql
+from trailcreator.mapping import resource_map as resource_map_mod
 
 EXPECTED_COLUMNS = ("account_id", "region", "resource_type", "resource_id",
                     "creator_principal_arn", "event_id", "event_time", "event_name",

@@ -12,26 +12,16 @@ import click
 
 from .attribution import CREATOR_FORMATS
 from . import identity_center
+from .aws import AccountSessionFactory, caller_account, check_credentials, check_region, user_session
 from .creators_db import CreatorsDB
 from .errors import TrailcreatorError
-from .org import DEFAULT_WORKERS, filter_accounts, load_accounts, plan_targets, tag_org
 from .redact import RedactingFilter, redact
-from .sessions import AccountSessionFactory, caller_account, check_credentials, check_region
-from .tagger import (
-    PlanCreators,
-    RegionResult,
-    TagOptions,
-    Target,
-    check_plan_path,
-    check_tag_key,
-    failure_message,
-    resolve_types,
-    summary_line,
-    tag_account_region,
-    total_lines,
-    type_lines,
-    write_plan,
-)
+from .tagging.custodian import resolve_types
+from .tagging.model import RegionResult, TagOptions, Target, check_tag_key
+from .tagging.org import DEFAULT_WORKERS, filter_accounts, load_accounts, plan_targets, tag_org
+from .tagging.plan import PlanCreators, check_plan_path, write_plan
+from .tagging.report import failure_message, summary_line, total_lines, type_lines
+from .tagging.tagger import tag_account_region
 
 log = logging.getLogger("trailcreator")
 
@@ -129,12 +119,13 @@ def _common_load_options(f):
 
 def _run_load(trail_root, resource_map_path, db_path, duckdb_path, accounts, regions, org_id, creator_format,
               full_refresh, max_object_size, profile, assume, day, month, year, start, end, follow_links):
-    from . import load, trail
+    from . import pipeline
+    from .ingest import listing
 
-    window = trail.parse_window(day=day, month=month, year=year, start=start, end=end)
-    spec = trail.make_spec(trail_root, accounts, regions, org_id, window)
-    session = load.boto3_session(profile, assume) if spec.is_s3 and (profile or assume) else None
-    summary = load.run_load(spec, resource_map_path, db_path, duckdb_path, creator_format, full_refresh, session,
+    window = listing.parse_window(day=day, month=month, year=year, start=start, end=end)
+    spec = listing.make_spec(trail_root, accounts, regions, org_id, window)
+    session = user_session(profile, assume) if spec.is_s3 and (profile or assume) else None
+    summary = pipeline.run_load(spec, resource_map_path, db_path, duckdb_path, creator_format, full_refresh, session,
                             max_object_size * 2**20, follow_links=follow_links)
     for key, reason in summary.run.skipped:
         log.warning("skipped object:%s reason:%s", key, reason)
@@ -208,11 +199,12 @@ def load_athena_cmd(region, table, athena_db, workgroup, athena_output, query_id
     Example:
       trailcreator load-athena --region us-east-1 --table cloudtrail_logs --db creators.db --month 2024/05
     """
-    from . import athena, load, trail
+    from . import pipeline
+    from .ingest import listing
 
-    window = trail.parse_window(day=day, month=month, year=year, start=start, end=end)
-    session = load.boto3_session(profile, assume, region) if (profile or assume) else None
-    summary = athena.run_load_athena(
+    window = listing.parse_window(day=day, month=month, year=year, start=start, end=end)
+    session = user_session(profile, assume, region) if (profile or assume) else None
+    summary = pipeline.run_load_athena(
         region, table, resource_map_path, db_path, database=athena_db, workgroup_name=workgroup, output=athena_output,
         query_id=query_id, accounts=tuple(accounts), window=window, duckdb_path=duckdb_path,
         creator_format=creator_format, full_refresh=full_refresh, session=session,
@@ -243,10 +235,10 @@ def export_athena_cmd(region, athena_schema, workgroup, athena_output, db_path, 
     Example:
       trailcreator export-athena --region us-east-1 --athena-schema trailcreator --db creators.db
     """
-    from . import athena, load
+    from . import pipeline
 
-    session = load.boto3_session(profile, assume, region) if (profile or assume) else None
-    counts = athena.run_export_athena(region, athena_schema, db_path, workgroup_name=workgroup, output=athena_output,
+    session = user_session(profile, assume, region) if (profile or assume) else None
+    counts = pipeline.run_export_athena(region, athena_schema, db_path, workgroup_name=workgroup, output=athena_output,
                                       duckdb_path=duckdb_path, session=session)
     click.echo(f"wrote {db_path}: {counts.get('resource_creators', 0)} resource_creators rows, "
                f"{counts.get('events', 0)} events rows")
@@ -270,15 +262,16 @@ def compile_map_cmd(resource_map_path, duckdb_path, project_dir):
       trailcreator compile-map resource_map.json --duckdb creators.duckdb  # for `trailcreator dbt --duckdb creators.duckdb`
       trailcreator compile-map resource_map.json --project-dir ./dbt_project
     """
-    from . import load, outputs, workspace
+    from . import pipeline
+    from .workspace import outputs, workspace
 
     if duckdb_path:
         outputs.check_writable(duckdb_path, "--duckdb")
         outputs.check_duckdb(duckdb_path)
         with workspace.Workspace.for_duckdb(duckdb_path).lock():
-            rmap = load.compile_map(resource_map_path, duckdb_path, project_dir=project_dir)
+            rmap = pipeline.compile_map(resource_map_path, duckdb_path, project_dir=project_dir)
     else:
-        rmap = load.compile_map(resource_map_path, project_dir=project_dir)
+        rmap = pipeline.compile_map(resource_map_path, project_dir=project_dir)
     where = [f"the workspace of {duckdb_path}"] if duckdb_path else []
     where += [project_dir] if project_dir else []
     click.echo(f"compiled {rmap.source}: {len(rmap.entries)} events for {len(rmap.resource_types)} resource types"
@@ -307,7 +300,8 @@ def dbt_cmd(duckdb_path, resource_map_path, dbt_args):
       trailcreator dbt --duckdb creators.duckdb -- ls
       trailcreator dbt --duckdb creators.duckdb --resource-map map.json -- build --target athena --vars '{...}'
     """
-    from . import dbt_run, load, outputs, workspace
+    from . import pipeline
+    from .workspace import dbt_run, outputs, workspace
 
     if not dbt_args:
         raise TrailcreatorError("give the dbt command after --, e.g. trailcreator dbt --duckdb creators.duckdb -- build")
@@ -317,7 +311,7 @@ def dbt_cmd(duckdb_path, resource_map_path, dbt_args):
     with ws.lock():
         if resource_map_path is None and ws.map_copy.is_file():
             resource_map_path = str(ws.map_copy)
-        load.compile_map(resource_map_path, duckdb_path)
+        pipeline.compile_map(resource_map_path, duckdb_path)
         code = dbt_run.passthrough(duckdb_path, list(dbt_args))
     sys.exit(code)
 
@@ -335,7 +329,7 @@ def query_cmd(duckdb_path, sql):
     """
     import duckdb
 
-    from . import outputs
+    from .workspace import outputs
 
     outputs.check_duckdb(duckdb_path)  # a SQLite file would send DuckDB looking for an extension to download
     try:

@@ -1,12 +1,12 @@
 """One row per trail object read (or skipped, with the reason): the ledger of ingest.objects.
 
 Before returning it, the model reads the trail objects not read before into the ingest
-tables (unless `trailcreator load` just did), in committed batches: see trailcreator.ingest."""
+tables (unless `trailcreator load` just did), in committed batches: see trailcreator.ingest.model."""
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    from trailcreator.ingest import run_model
+    from trailcreator.ingest.model import run_model
 
     # dbt passes a model only the config keys and refs its code names literally.
     config = {

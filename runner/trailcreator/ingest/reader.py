@@ -12,7 +12,7 @@ Three tables in the ``ingest`` schema of the DuckDB file hold what was read; dbt
 
 Rules that make incremental loads equal a full load of the same objects:
 
-- The date window picks which delivery folders are listed (``trail.py``); an object once
+- The date window picks which delivery folders are listed (``listing.py``); an object once
   read contributes all its kept records, whatever their event time.
 - An object is read again only when its etag or the map's event types changed (its old
   records are replaced in the same transaction), or when it could not be fetched.
@@ -47,8 +47,8 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from . import engine, scan, trail
-from .errors import TrailcreatorError
+from .. import aws
+from . import listing, s3, scan
 
 log = logging.getLogger("trailcreator")
 
@@ -136,6 +136,20 @@ def generation(con) -> int:
     return int(get_state(con, "generation") or 0)
 
 
+def run_that_read(duckdb_path: str, key: str) -> str | None:
+    """The run that read the object ``key`` into the DuckDB file, if any."""
+    if not os.path.exists(duckdb_path):
+        return None
+    con = duckdb.connect(duckdb_path)
+    try:
+        if not con.execute(f"select 1 from duckdb_tables() where schema_name = '{SCHEMA}' and table_name = 'objects'").fetchone():
+            return None
+        row = con.execute(f"select run_id from {SCHEMA}.objects where object_key = ?", [key]).fetchone()
+        return row[0] if row else None
+    finally:
+        con.close()
+
+
 @dataclass
 class RunStats:
     """What one run read, from the ledger rows it wrote (never from a clock)."""
@@ -201,36 +215,6 @@ class Progress:
             )
 
 
-# --- fetching ---------------------------------------------------------------------------
-
-
-class S3Fetcher:
-    """GetObject by exact key (no glob, no HEAD: the listing gave the size), many in flight."""
-
-    def __init__(self, client, bucket: str):
-        self.client, self.bucket = client, bucket
-        self.prefix = f"s3://{bucket}/"
-
-    def __call__(self, url: str) -> tuple[bytes | None, str | None]:
-        import botocore.exceptions
-
-        key = url[len(self.prefix):]
-        try:
-            return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read(), None
-        except botocore.exceptions.ClientError as e:
-            err = e.response.get("Error", {})
-            return None, f"S3 GetObject failed: {err.get('Code', '?')} {err.get('Message', '')}".strip()
-        except (botocore.exceptions.BotoCoreError, OSError) as e:
-            return None, f"S3 GetObject failed: {e}"
-
-
-def s3_fetch_client(session, threads: int, region: str):
-    """An S3 client in the bucket's region whose connection pool holds ``threads`` connections."""
-    from botocore.config import Config
-
-    return engine.s3_client(session, region, Config(max_pool_connections=threads, retries={"mode": "standard"}))
-
-
 # --- the batch writer ---------------------------------------------------------------------
 
 
@@ -239,7 +223,7 @@ class BatchWriter:
     ledger rows in one transaction) while the next one is collected, so reading never waits
     for DuckDB except when two batches are ready at once."""
 
-    def __init__(self, con, run_id: str, fingerprint: str, objects: dict[str, trail.TrailObject], reread: set[str],
+    def __init__(self, con, run_id: str, fingerprint: str, objects: dict[str, listing.TrailObject], reread: set[str],
                  tmpdir: str):
         self.con, self.run_id, self.fingerprint = con, run_id, fingerprint
         self.objects, self.reread, self.tmpdir = objects, reread, tmpdir
@@ -358,7 +342,7 @@ class Reader:
         self.wanted, self.fetch, self.threads, self.max_inflated = wanted, fetch, threads, max_inflated
         self.workers = workers or os.cpu_count() or 2
 
-    def results(self, objects: list[trail.TrailObject]):
+    def results(self, objects: list[listing.TrailObject]):
         total = sum(o.size for o in objects)
         if total <= IN_PROCESS_BYTES or self.workers <= 1:
             yield from self._in_process(objects)
@@ -418,7 +402,7 @@ def _bounded(tasks, limit: int):
 BATCH_DIR_PREFIX = "trailcreator-batch-"
 
 
-def _read(con, reader: Reader, todo: list[trail.TrailObject], run_id: str, fingerprint: str, reread: set[str],
+def _read(con, reader: Reader, todo: list[listing.TrailObject], run_id: str, fingerprint: str, reread: set[str],
           stream) -> int:
     """Read ``todo`` through ``reader`` into committed batches; the number of objects parsed whole."""
     # DuckDB keeps what it inserts in its buffer pool (80% of RAM by default): a bound keeps
@@ -471,7 +455,7 @@ def _alive(pid: int) -> bool:
 
 def ingest(
     con: duckdb.DuckDBPyConnection,
-    spec: trail.TrailSpec,
+    spec: listing.TrailSpec,
     pairs,
     *,
     slim=(),
@@ -498,20 +482,20 @@ def ingest(
     fetch, client = None, None
     threads = threads or 64
     if spec.is_s3:
-        session = session or engine.boto3_session()
-        region = engine.check_bucket(spec.bucket, session)  # one line for a wrong bucket or missing credentials
-        client = s3_fetch_client(session, threads, region)
-        fetch = S3Fetcher(client, spec.bucket)
-    listing = trail.list_objects(spec, client, threads=min(threads, 32))
-    for url, why in listing.ignored:
+        session = session or aws.default_session()
+        region = s3.check_bucket(spec.bucket, session)  # one line for a wrong bucket or missing credentials
+        client = s3.s3_fetch_client(session, threads, region)
+        fetch = s3.S3Fetcher(client, spec.bucket)
+    listed = listing.list_objects(spec, client, threads=min(threads, 32))
+    for url, why in listed.ignored:
         print(f"trailcreator: ignored {url}: {why}", file=stream)
-    for note in listing.notes:
+    for note in listed.notes:
         print(f"trailcreator: {note}", file=stream)
 
     known = {k: (etag, fp, status) for k, etag, fp, status in con.execute(
         f"SELECT object_key, object_etag, map_fingerprint, status FROM {SCHEMA}.objects").fetchall()}
     todo, reread, stale = [], set(), 0
-    for o in listing.objects:
+    for o in listed.objects:
         seen = known.get(o.url)
         if seen is None:
             todo.append(o)
@@ -523,10 +507,10 @@ def ingest(
     if stale:
         print(f"trailcreator: the resource map's event types changed since {stale} objects were read: "
               "reading them again", file=stream)
-    print(f"trailcreator: {len(listing.objects)} trail objects listed, {len(listing.objects) - len(todo)} already read, "
+    print(f"trailcreator: {len(listed.objects)} trail objects listed, {len(listed.objects) - len(todo)} already read, "
           f"{len(todo)} to read", file=stream, flush=True)
     con.execute(f"INSERT INTO {SCHEMA}.runs VALUES (?, ?, NULL, ?, ?, ?)",
-                [run_id, _now(), spec.root, len(listing.objects), len(todo)])
+                [run_id, _now(), spec.root, len(listed.objects), len(todo)])
 
     parsed_whole = 0
     if todo:
@@ -535,88 +519,5 @@ def ingest(
         parsed_whole = _read(con, reader, todo, run_id, fingerprint, reread, stream)
     con.execute(f"UPDATE {SCHEMA}.runs SET finished_at = ? WHERE run_id = ?", [_now(), run_id])
     st = run_stats(con, run_id)
-    st.ignored, st.parsed_whole = listing.ignored, parsed_whole
+    st.ignored, st.parsed_whole = listed.ignored, parsed_whole
     return st
-
-
-# --- the dbt Python model's body --------------------------------------------------------
-
-
-def _split(value) -> list[str]:
-    if not value:
-        return []
-    if isinstance(value, (list, tuple)):
-        return [str(v) for v in value]
-    return [v for v in re.split(r"[,\s]+", str(value)) if v]
-
-
-def spec_from_config(get) -> trail.TrailSpec:
-    """The trail spec from the model's config (dbt vars or TRAILCREATOR_* environment variables)."""
-    window = trail.parse_window(start=get("start_date") or None, end=get("end_date") or None)
-    return trail.make_spec(get("trail") or "", _split(get("accounts")), _split(get("regions")), get("org_id") or None, window)
-
-
-def _truthy(value) -> bool:
-    return str(value or "").strip().lower() in ("1", "true", "yes")
-
-
-def run_model(dbt, session, config: dict, pairs, slim=()):
-    """Body of ``stg_cloudtrail__objects``: read the trail objects not read before (unless the
-    runner just did), then return the ledger."""
-    ensure_tables(session)
-    if config.get("athena_result"):  # trailcreator load-athena: the input is a query's result CSV
-        if _truthy(config.get("read_all_again")):
-            forget_all(session)
-        ingest_athena_result(session, config.get("athena_result"), pairs, _split(config.get("accounts")))
-    elif not _truthy(config.get("ingested")):
-        st = ingest(session, spec_from_config(config.get), pairs, slim=slim,
-                    full_refresh=_truthy(config.get("read_all_again")),
-                    threads=int(config.get("read_threads") or 0) or None)
-        print(f"trailcreator: objects read:{st.objects_read} skipped:{st.objects_skipped} "
-              f"records scanned:{st.records_scanned} create events kept:{st.records_kept} "
-              f"unusable:{st.records_unusable}", file=sys.stderr, flush=True)
-    return session.sql(f"select * from {SCHEMA}.objects")
-
-
-# --- an Athena query's result as one more trail object (trailcreator load-athena) ---------------
-
-
-def ingest_athena_result(con, url: str, pairs, accounts: list[str]) -> bool:
-    """The records of a ``load-athena`` result CSV into ``ingest.*`` as one object; False when
-    that result was already read with the same map."""
-    from . import athena
-
-    pairs = sorted({tuple(p) for p in pairs})
-    fingerprint = map_fingerprint(pairs)
-    bucket, key = athena.parse_s3_url(url, "athena_result")
-    head = engine.s3_client().head_object(Bucket=bucket, Key=key)
-    result = athena.ResultObject(url, int(head.get("ContentLength", 0)), str(head.get("ETag", "")).strip('"'))
-    known = con.execute(f"SELECT object_etag, map_fingerprint FROM {SCHEMA}.objects WHERE object_key = ?", [url]).fetchall()
-    if known and tuple(known[0]) == (result.etag, fingerprint):
-        print(f"trailcreator: {url} already read", file=sys.stderr, flush=True)
-        return False
-    params: dict = {"keys": [f"{s} {n}" for s, n in pairs]}
-    cond = "r.errorCode IS NULL AND list_contains($keys, r.eventSource || ' ' || r.eventName)"
-    if accounts:
-        cond += " AND list_contains($accounts, r.recipientAccountId)"
-        params["accounts"] = accounts
-    engine.configure_s3(con, engine.s3_settings(bucket))
-    run_id = f"athena-{uuid.uuid4().hex[:8]}"
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.execute(f"DELETE FROM {SCHEMA}.records WHERE object_key = ?", [url])
-        try:
-            n_rows, kept = athena.copy_result_records(con, result, f"{SCHEMA}.records", cond, RECORD_STRUCT, params)
-        except duckdb.Error as e:
-            raise TrailcreatorError(f"cannot read the Athena result {url}: {str(e).splitlines()[0]}") from None
-        con.execute(
-            f"INSERT OR REPLACE INTO {SCHEMA}.objects VALUES (?, ?, ?, 'ok', NULL, ?, ?, 0, NULL, ?, ?, ?)",
-            [url, result.size, result.etag, n_rows, kept, fingerprint, run_id, _now()],
-        )
-        set_state(con, "generation", str(generation(con) + 1))
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    print(f"trailcreator: read {url}: {n_rows} rows, {kept} create events kept", file=sys.stderr, flush=True)
-    return True

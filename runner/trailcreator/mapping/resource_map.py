@@ -18,8 +18,10 @@ from pathlib import Path
 
 import jsonschema
 
+from .. import aws
+from ..errors import TrailcreatorError
 from . import jmespath_sql
-from .errors import TrailcreatorError
+from .jmespath_sql import sql_string_literal
 
 log = logging.getLogger("trailcreator")
 
@@ -52,11 +54,11 @@ class ResourceMap:
 
 
 def default_map_path() -> str:
-    return str(importlib_resources.files("trailcreator") / "resource_maps" / DEFAULT_MAP)
+    return str(importlib_resources.files(__package__) / "resource_maps" / DEFAULT_MAP)
 
 
 def _schema() -> dict:
-    text = (importlib_resources.files("trailcreator") / "schemas" / "resource_map.schema.json").read_text()
+    text = (importlib_resources.files(__package__) / "schemas" / "resource_map.schema.json").read_text()
     return json.loads(text)
 
 
@@ -102,11 +104,7 @@ def load(path: str | None) -> ResourceMap:
 
 def check_types_with_c7n(rmap: ResourceMap) -> list[str]:
     """Refuse types Cloud Custodian does not know; return warnings for types it cannot tag."""
-    from c7n.provider import clouds
-    from c7n.resources import load_resources
-
-    load_resources(("aws.*",))
-    registry = clouds["aws"].resources
+    registry = aws.c7n_resources()
     warnings = []
     for rtype in rmap.resource_types:
         klass = registry.get(rtype)
@@ -123,12 +121,6 @@ def check_types_with_c7n(rmap: ResourceMap) -> list[str]:
 # --- compiling to dbt macros ------------------------------------------------------------
 
 
-def sql_str(value: str) -> str:
-    """A SQL string literal; map values never reach SQL any other way.  Braces are spelled with
-    ``chr()`` (see :func:`jmespath_sql.sql_string_literal`), so no map value can form Jinja."""
-    return jmespath_sql.sql_string_literal(value)
-
-
 _JINJA = re.compile(r"[{}]")
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._+-]")
 
@@ -143,9 +135,11 @@ def _no_jinja(sql: str, what: str) -> str:
 
 
 def render_macros(rmap: ResourceMap) -> str:
-    """The generated macros file: the map's rows, and the id extraction per engine."""
+    """The generated macros file: the map's rows, and the id extraction per engine.  Map values
+    reach the SQL only as ``sql_string_literal``s, which spell braces with ``chr()``: no map value
+    can form Jinja."""
     rows = _no_jinja(",\n        ".join(
-        f"({sql_str(e.resource_type)}, {sql_str(e.event_source)}, {sql_str(e.event_name)}, {sql_str(e.ids)})"
+        f"({sql_string_literal(e.resource_type)}, {sql_string_literal(e.event_source)}, {sql_string_literal(e.event_name)}, {sql_string_literal(e.ids)})"
         for e in rmap.entries
     ), "the map's rows")
     duckdb = render_extraction(rmap, "duckdb")
@@ -222,7 +216,7 @@ def render_extraction(rmap: ResourceMap, dialect: str) -> str:
                 f"on {dialect.capitalize()}: {err}") from None
         branches.append(f"            when {n} then CAST({value_sql} AS JSON)")
     rows = ",\n                ".join(
-        f"({sql_str(e.resource_type)}, {sql_str(e.event_source)}, {sql_str(e.event_name)}, {numbers[e.ids]})"
+        f"({sql_string_literal(e.resource_type)}, {sql_string_literal(e.event_source)}, {sql_string_literal(e.event_name)}, {numbers[e.ids]})"
         for e in rmap.entries)
     value = "\n".join(branches)
     ids_sql = _no_jinja(jmespath_sql.normalize_sql("v.ids_value", dialect=dialect), "the id rule")

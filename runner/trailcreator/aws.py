@@ -1,11 +1,19 @@
-"""AWS sessions for the tagger: profile / assume-role chains as c7n-org does, and a call journal.
+"""AWS for every command: the one session factory, credentials, account ids and region names.
 
-``AccountSessionFactory`` is a c7n ``SessionFactory`` (so c7n resource managers use it as
-their own) that can assume a chain of roles, like c7n-org's ``get_session``.  Every session
-it makes records the API calls made on the current thread while a ``CallJournal`` is
-recording: c7n's tag actions skip some failures silently (a role or topic deleted since it
-was listed, a bucket whose tags cannot be read), and the journal is how the tagger still
-reports them instead of counting those resources as tagged.
+``AccountSessionFactory`` is the only maker of boto3 sessions.  It is a c7n ``SessionFactory``
+(so c7n resource managers use it as their own) that can assume a chain of roles, like
+c7n-org's ``get_session``.  The tagger makes one per account; the loaders take the one the
+command line chose (``user_session``: ``--profile``, ``--assume``) and make it the process's
+session (``use_session``), which the dbt Python model, run in process, reads S3 with.
+
+Every session it makes records the API calls made on the current thread while a
+``CallJournal`` is recording: c7n's tag actions skip some failures silently (a role or topic
+deleted since it was listed, a bucket whose tags cannot be read), and the journal is how the
+tagger still reports them instead of counting those resources as tagged.
+
+Region names, one rule each, both here: ``check_region`` for a region we call (botocore
+must know it), ``REGION_RE`` for a region folder of a trail (CloudTrail may deliver a region
+newer than the installed botocore).  Account ids: ``ACCOUNT_RE`` / ``check_accounts``.
 
 Credentials stay inside boto3: nothing here formats them into a message.
 """
@@ -13,6 +21,7 @@ Credentials stay inside boto3: nothing here formats them into a message.
 from __future__ import annotations
 
 import functools
+import re
 import threading
 from dataclasses import dataclass, field
 
@@ -26,6 +35,8 @@ from c7n.credentials import SessionFactory
 from .errors import TrailcreatorError
 
 SESSION_NAME = "trailcreator"
+ACCOUNT_RE = re.compile(r"^\d{12}$")
+REGION_RE = re.compile(r"^[a-z]{2,}(-[a-z]+)+-\d{1,2}$")  # us-east-1, eusc-de-east-1, us-isob-east-1
 
 
 @dataclass
@@ -119,7 +130,8 @@ def _assume(role_arn: str, session: boto3.Session, region: str, external_id: str
     )
     bs = botocore_session()
     bs._credentials = credentials  # botocore has no public setter for refreshable credentials
-    bs.set_config_variable("region", region)
+    if region:
+        bs.set_config_variable("region", region)
     return boto3.Session(botocore_session=bs)
 
 
@@ -142,12 +154,16 @@ class AccountSessionFactory(SessionFactory):
         return self.update(session)
 
 
-def check_credentials(profile: str | None = None, what: str = "the tagger") -> None:
-    """Fail early, with one line, when no credentials can be found at all."""
+def _no_profile(profile: str | None) -> TrailcreatorError:
+    return TrailcreatorError(f"--profile {profile!r}: no such AWS profile in ~/.aws/config or ~/.aws/credentials")
+
+
+def frozen_credentials(session: boto3.Session, what: str):
+    """The session's credentials now, or one line saying there are none (never the values)."""
     try:
-        creds = boto3.Session(botocore_session=botocore_session(), profile_name=profile).get_credentials()
-    except botocore.exceptions.ProfileNotFound:
-        raise TrailcreatorError(f"--profile {profile}: no such AWS profile in the AWS config files") from None
+        creds = session.get_credentials()
+    except botocore.exceptions.ProfileNotFound as e:
+        raise _no_profile(e.kwargs.get("profile")) from None
     except botocore.exceptions.BotoCoreError as e:
         raise TrailcreatorError(f"cannot load AWS credentials: {e}") from None
     if creds is None:
@@ -155,12 +171,53 @@ def check_credentials(profile: str | None = None, what: str = "the tagger") -> N
             f"no AWS credentials found for {what}: set AWS_PROFILE or pass --profile, "
             f"or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
         )
+    return creds.get_frozen_credentials()
 
 
-def caller_account(factory: SessionFactory) -> str:
-    """The account id the factory's credentials act in (sts:GetCallerIdentity)."""
+def check_credentials(profile: str | None = None, what: str = "the tagger") -> None:
+    """Fail early, with one line, when no credentials can be found at all."""
     try:
-        return factory().client("sts").get_caller_identity()["Account"]
+        session = boto3.Session(botocore_session=botocore_session(), profile_name=profile)
+    except botocore.exceptions.ProfileNotFound:
+        raise _no_profile(profile) from None
+    frozen_credentials(session, what)
+
+
+def user_session(profile: str | None = None, assume: str | None = None, region: str | None = None) -> boto3.Session:
+    """The session the command line chose: a named profile, then an assumed role on top of it."""
+    try:
+        return AccountSessionFactory(region, profile=profile, roles=[assume] if assume else ())()
+    except botocore.exceptions.ProfileNotFound:
+        raise _no_profile(profile) from None
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        raise TrailcreatorError(f"--assume {assume}: cannot assume the role ({e})") from None
+
+
+_chosen_lock = threading.Lock()
+_chosen: boto3.Session | None = None  # the session the command line chose (--profile/--assume), if any
+
+
+def use_session(session: boto3.Session | None) -> None:
+    """Make ``session`` the one every S3 read and listing in this process uses."""
+    global _chosen
+    with _chosen_lock:
+        _chosen = session
+
+
+def default_session(region: str | None = None) -> boto3.Session:
+    """The session the command line chose, else boto3's default chain (env, profile, role)."""
+    with _chosen_lock:
+        if _chosen is not None:
+            return _chosen
+    return AccountSessionFactory(region)()
+
+
+def caller_account(factory) -> str:
+    """The account id the credentials of ``factory`` (a session factory, or a session) act in
+    (sts:GetCallerIdentity)."""
+    try:
+        session = factory() if callable(factory) else factory
+        return session.client("sts").get_caller_identity()["Account"]
     except botocore.exceptions.ClientError as e:
         code = e.response.get("Error", {}).get("Code", "ClientError")
         role = f" assuming {factory.roles[-1]}" if getattr(factory, "roles", None) else ""
@@ -185,6 +242,27 @@ def known_regions() -> frozenset[str]:
 
 
 def check_region(region: str, option: str = "--region") -> str:
+    """A region we call: one botocore knows."""
     if region not in known_regions():
         raise TrailcreatorError(f"{option} {region}: unknown AWS region (e.g. us-east-1, eu-west-1)")
     return region
+
+
+def check_accounts(accounts, option: str = "--account") -> tuple[str, ...]:
+    """Account ids as given, each 12 digits."""
+    accounts = tuple(accounts)
+    for a in accounts:
+        if not ACCOUNT_RE.match(a):
+            raise TrailcreatorError(f"{option} {a!r} is not an AWS account id (12 digits)")
+    return accounts
+
+
+@functools.lru_cache(maxsize=1)
+def c7n_resources() -> dict:
+    """Cloud Custodian's AWS resource types by name (its registry), loaded once per process
+    (the first call takes seconds: make it from the main thread)."""
+    from c7n.provider import clouds
+    from c7n.resources import load_resources
+
+    load_resources(("aws.*",))
+    return clouds["aws"].resources

@@ -1,8 +1,8 @@
 """dbt-duckdb plugin: defines the jmespath function the compiled resource map calls on every DuckDB
-connection dbt opens (``plugins: [{module: trailcreator.dbt_plugin}]`` in profiles.yml).
+connection dbt opens (``plugins: [{module: trailcreator.mapping.dbt_plugin}]`` in profiles.yml).
 
 The SQL compiled from a map evaluates what it cannot express itself with the jmespath library
-(:func:`trailcreator.jmespath_sql.register`), so a plain ``dbt build`` needs the function as much as
+(:func:`trailcreator.mapping.jmespath_sql.register`), so a plain ``dbt build`` needs the function as much as
 ``trailcreator load`` does.
 """
 

@@ -18,10 +18,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from .errors import TrailcreatorError
+from ..aws import ACCOUNT_RE, REGION_RE, check_accounts
+from ..errors import TrailcreatorError
+from .s3 import BUCKET_RE
 
-ACCOUNT_RE = re.compile(r"^\d{12}$")
-REGION_RE = re.compile(r"^[a-z]{2,}(-[a-z]+)+-\d{1,2}$")  # us-east-1, eusc-de-east-1, us-isob-east-1
 ORG_RE = re.compile(r"^o-[a-z0-9]{10,32}$")
 LOG_SUFFIXES = (".json.gz", ".json")
 
@@ -143,9 +143,7 @@ def make_spec(
         raise TrailcreatorError("no trail given: pass --trail s3://BUCKET[/PREFIX] or a local directory")
     accounts = tuple(a.strip() for a in accounts if a and a.strip())
     regions = tuple(r.strip() for r in regions if r and r.strip())
-    for a in accounts:
-        if not ACCOUNT_RE.match(a):
-            raise TrailcreatorError(f"--account {a!r} is not an AWS account id (12 digits)")
+    check_accounts(accounts)
     for r in regions:
         if not REGION_RE.match(r):
             raise TrailcreatorError(f"--region {r!r} is not an AWS region name (like us-east-1)")
@@ -153,7 +151,7 @@ def make_spec(
         raise TrailcreatorError(f"--org-id {org_id!r} is not an organization id (like o-a1b2c3d4e5)")
     if root.startswith("s3://"):
         bucket = root[5:].split("/", 1)[0]
-        if not re.fullmatch(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]", bucket):
+        if not BUCKET_RE.match(bucket):
             raise TrailcreatorError(f"--trail {root!r}: {bucket!r} is not a valid S3 bucket name")
     elif "://" in root:
         raise TrailcreatorError(f"--trail {root!r}: use s3://BUCKET[/PREFIX] or a local directory")

@@ -1,8 +1,9 @@
-"""DuckDB connections: httpfs loaded offline, S3 credentials from the user's boto3 session.
+"""S3 for the readers: clients, bucket checks, objects fetched by key, and DuckDB's httpfs.
 
-Credentials only ever live in a TEMPORARY secret of one connection: never on disk, never in
-a log line.  ``AWS_ENDPOINT_URL`` (the standard boto3 setting) points DuckDB at the same
-endpoint as boto3, which is how the tests reach a local S3 emulator.
+DuckDB reads S3 (an Athena result CSV) with httpfs loaded offline and the credentials of the
+user's boto3 session (``aws``), which only ever live in a TEMPORARY secret of one connection:
+never on disk, never in a log line.  ``AWS_ENDPOINT_URL`` (the standard boto3 setting) points
+DuckDB at the same endpoint as boto3, which is how the tests reach a local S3 emulator.
 
 Knows nothing of Click, dbt or c7n.
 """
@@ -11,41 +12,25 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
+import re
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
 import duckdb
 
-from .errors import TrailcreatorError
+from .. import aws
+from ..errors import TrailcreatorError
 
 log = logging.getLogger("trailcreator")
 
-_session_lock = threading.Lock()
-_session = None  # the boto3 session chosen by the command line (--profile/--assume), if any
-
-
-def use_boto3_session(session) -> None:
-    """Make ``session`` the one every S3 read and listing in this process uses."""
-    global _session
-    with _session_lock:
-        _session = session
-
-
-def boto3_session():
-    """The session the command line chose, else boto3's default chain (env, profile, role)."""
-    import boto3
-
-    with _session_lock:
-        return _session or boto3.Session()
-
+BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
 
 def endpoint_url() -> str | None:
     return os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL") or None
 
 
 def s3_client(session=None, region: str | None = None, config=None):
-    session = session or boto3_session()
+    session = session or aws.default_session()
     return session.client("s3", region_name=region or session.region_name or "us-east-1", endpoint_url=endpoint_url(),
                           config=config)
 
@@ -93,26 +78,12 @@ class S3Settings:
         return f"S3Settings(region={self.region!r}, endpoint={self.endpoint!r})"
 
 
-def _credentials(session):
-    import botocore.exceptions
-
-    try:
-        creds = session.get_credentials()
-    except botocore.exceptions.BotoCoreError as e:
-        raise TrailcreatorError(f"cannot get AWS credentials ({e}): set a profile (--profile) or credentials") from None
-    if creds is None:
-        raise TrailcreatorError(
-            "no AWS credentials found: use --profile NAME, set AWS_PROFILE, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
-        )
-    return creds.get_frozen_credentials()
-
-
 def check_bucket(bucket: str, session=None) -> str:
     """The bucket's region; one clear line when there are no credentials or the bucket cannot be read."""
     import botocore.exceptions
 
-    session = session or boto3_session()
-    _credentials(session)
+    session = session or aws.default_session()
+    aws.frozen_credentials(session, "reading S3")
     try:
         loc = s3_client(session).get_bucket_location(Bucket=bucket).get("LocationConstraint")
     except botocore.exceptions.ClientError as e:
@@ -132,9 +103,9 @@ def check_bucket(bucket: str, session=None) -> str:
 
 def s3_settings(bucket: str, session=None) -> S3Settings:
     """Credentials and the bucket's region for DuckDB, from the boto3 session."""
-    session = session or boto3_session()
+    session = session or aws.default_session()
     region = check_bucket(bucket, session)
-    frozen = _credentials(session)
+    frozen = aws.frozen_credentials(session, "reading S3")
     url = endpoint_url()
     endpoint, use_ssl = None, True
     if url:
@@ -155,3 +126,39 @@ def configure_s3(con: duckdb.DuckDBPyConnection, s3: S3Settings) -> None:
         parts += ["ENDPOINT $endpoint", "URL_STYLE 'path'", f"USE_SSL {'true' if s3.use_ssl else 'false'}"]
         params["endpoint"] = s3.endpoint
     con.execute(f"CREATE OR REPLACE TEMPORARY SECRET trailcreator_s3 ({', '.join(parts)})", params)
+
+
+def parse_s3_url(url: str, option: str) -> tuple[str, str]:
+    if not url.startswith("s3://"):
+        raise TrailcreatorError(f"{option} {url!r}: write it as s3://BUCKET[/PREFIX/]")
+    bucket, _, key = url[5:].partition("/")
+    if not BUCKET_RE.match(bucket):
+        raise TrailcreatorError(f"{option} {url!r}: {bucket!r} is not a valid S3 bucket name")
+    return bucket, key
+
+
+class S3Fetcher:
+    """GetObject by exact key (no glob, no HEAD: the listing gave the size), many in flight."""
+
+    def __init__(self, client, bucket: str):
+        self.client, self.bucket = client, bucket
+        self.prefix = f"s3://{bucket}/"
+
+    def __call__(self, url: str) -> tuple[bytes | None, str | None]:
+        import botocore.exceptions
+
+        key = url[len(self.prefix):]
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read(), None
+        except botocore.exceptions.ClientError as e:
+            err = e.response.get("Error", {})
+            return None, f"S3 GetObject failed: {err.get('Code', '?')} {err.get('Message', '')}".strip()
+        except (botocore.exceptions.BotoCoreError, OSError) as e:
+            return None, f"S3 GetObject failed: {e}"
+
+
+def s3_fetch_client(session, threads: int, region: str):
+    """An S3 client in the bucket's region whose connection pool holds ``threads`` connections."""
+    from botocore.config import Config
+
+    return s3_client(session, region, Config(max_pool_connections=threads, retries={"mode": "standard"}))

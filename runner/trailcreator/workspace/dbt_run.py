@@ -1,6 +1,6 @@
 """Run dbt in-process with explicit paths, so nothing depends on the working directory.
 
-Every path is the DuckDB file's workspace (trailcreator.workspace): the installed package is
+Every path is the DuckDB file's workspace (trailcreator.workspace.workspace): the installed package is
 never written to, and runs on different DuckDB files share nothing.
 
 dbt's console output goes to stderr (stdout is for data); a failing node becomes one
@@ -13,9 +13,8 @@ import contextlib
 import os
 import re
 import sys
-from pathlib import Path
 
-from .errors import TrailcreatorError
+from ..errors import TrailcreatorError
 from .workspace import Workspace
 
 

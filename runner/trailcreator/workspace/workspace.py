@@ -30,11 +30,11 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import TrailcreatorError
+from ..errors import TrailcreatorError
+from ..mapping.resource_map import GENERATED_MACROS
 
 PROJECT_PACKAGE = "trailcreator.dbt_project"
 HASH_FILE = ".trailcreator-project-sha256"
-GENERATED_MACROS = Path("macros") / "generated" / "resource_map.sql"
 # dbt's output and Python's caches, never part of the project's content
 _NOT_PROJECT = ("target", "logs", "dbt_packages", "__pycache__", ".user.yml")
 
@@ -59,7 +59,7 @@ def packaged_project() -> Path:
         path = Path(str(resources.files(PROJECT_PACKAGE)))
     except ModuleNotFoundError:
         # run from a checkout's runner/ folder without installing: the project beside it
-        path = Path(__file__).resolve().parents[2] / "dbt_project"
+        path = Path(__file__).resolve().parents[3] / "dbt_project"
         if not (path / "dbt_project.yml").is_file():
             raise TrailcreatorError(
                 "the installed trailcreator has no dbt project (trailcreator.dbt_project): reinstall it "

@@ -26,10 +26,11 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from .creators_db import CreatorsDB
-from .errors import TrailcreatorError
-from .sessions import AccountSessionFactory, caller_account, check_credentials, check_region
-from .tagger import RegionResult, TagOptions, Target, tag_account_region
+from ..creators_db import CreatorsDB
+from ..errors import TrailcreatorError
+from ..aws import AccountSessionFactory, caller_account, check_credentials, check_region
+from .model import RegionResult, TagOptions, Target
+from .tagger import tag_account_region
 
 log = logging.getLogger("trailcreator")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from .errors import TrailcreatorError
+from ..errors import TrailcreatorError
 from .workspace import remove_stale_temporaries
 
 SQLITE_MAGIC = b"SQLite format 3\x00"

@@ -1,0 +1,1 @@
+"""The resource map: loaded, validated, and rendered into the dbt macros that extract resource ids."""
