@@ -39,7 +39,7 @@ def normalize_ids(value) -> list[str]:
 
 #: The DuckDB scalar function (VARCHAR expression, VARCHAR JSON document) -> VARCHAR JSON result that
 #: the SQL calls for what it does not compile.  :func:`register` defines it on a connection; the dbt
-#: project's profile does so through ``trailcreator.dbt_plugin``.
+#: project's profile does so through ``trailcreator.mapping.dbt_plugin``.
 UDF_NAME = "trailcreator_jmespath"
 
 
