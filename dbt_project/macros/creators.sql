@@ -11,11 +11,11 @@
     nullif(regexp_extract({{ arn }}, '/([^/]*)$', 1), '')
 {% endmacro %}
 
-{% macro session_name_sql(p='') %}
-    {#- The role session name of an AssumedRole identity: the ARN's last segment. -#}
-    case when {{ p }}identity_type = 'AssumedRole'
-         then coalesce({{ last_segment(p ~ 'principal_arn') }},
-                       nullif(split_part({{ p }}principal_id, ':', 2), ''))
+{% macro session_name_of(identity_type, principal_arn, principal_id) %}
+    {#- The role session name of an AssumedRole identity (SQL expressions of its fields): the ARN's last segment. -#}
+    case when {{ identity_type }} = 'AssumedRole'
+         then coalesce({{ last_segment(principal_arn) }},
+                       nullif(split_part({{ principal_id }}, ':', 2), ''))
     end
 {% endmacro %}
 

@@ -1,7 +1,8 @@
 {% macro identity_columns() %}
     {#-
       The identity columns of a record (stg_cloudtrail__events, stg_cloudtrail__role_sessions):
-      its userIdentity fields, empty strings as null (a field the table lacks: null).  A `useridentity` column in scope.
+      its userIdentity fields, empty strings as null (a field the table lacks: null), and the
+      session_name of a role session.  A `useridentity` column in scope.
     -#}
     {%- set columns = [
         ('identity_type', 'type'),
@@ -15,8 +16,11 @@
         ('access_key_id', 'accessKeyId'),
         ('source_identity', 'sessionContext.sourceIdentity'),
     ] -%}
+    {%- set fields = {} %}
     {%- for name, path in columns %}
         {%- set field = trailcreator.identity_field(path) | trim %}
-        {{ field if field.startswith('cast(null') else 'nullif(' ~ field ~ ", '')" }} as {{ name }}{{ ',' if not loop.last }}
+        {%- do fields.update({name: field if field.startswith('cast(null') else 'nullif(' ~ field ~ ", '')"}) %}
+        {{ fields[name] }} as {{ name }},
     {%- endfor %}
+        {{ trailcreator.session_name_of(fields.identity_type, fields.principal_arn, fields.principal_id) }} as session_name
 {%- endmacro %}

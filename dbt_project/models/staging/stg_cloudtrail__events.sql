@@ -30,15 +30,10 @@ renamed as (
     from records
 ),
 
-with_session as (
-    select *, {{ trailcreator.session_name_sql() }} as session_name
-    from renamed
-),
-
 ranked as (
     -- CloudTrail may deliver one event twice: same eventID
     select *, row_number() over (partition by event_id order by object_key) as delivery_rank
-    from with_session
+    from renamed
 ),
 
 final as (
