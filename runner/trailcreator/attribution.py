@@ -14,7 +14,7 @@ import unicodedata
 
 CREATOR_FORMATS = ("name", "role", "role-session", "arn", "principal-id")
 
-# The events the links read besides the resource map's (macros/links.sql names the same):
+# The events the links read besides the resource map's (macros/links/ names the same):
 # STS calls that issue role-session credentials (role chains), stack operations (CloudFormation
 # with a service role), launches (instance profiles) and group creations (Auto Scaling).
 ROLE_SESSION_EVENT_PAIRS = (
