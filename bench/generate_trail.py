@@ -10,7 +10,7 @@ plus, beside ``AWSLogs``:
 
     OUT/resource_map.json        the map the trail was generated for (trailcreator's shipped map unless --resource-map)
     OUT/expected_creators.csv    the creator per (account, region, resource_type, resource_id), by trailcreator's
-                                 own rules (trailgen/expected.py)
+                                 own rules (benchtrail/expected.py)
     OUT/manifest.json            parameters and counts (objects, records, bytes, duplicates, failures, ...)
 
 The trail is mostly read-only noise (Describe*/Get*/List*, AssumeRole, KMS, ...) from many kinds of
@@ -39,18 +39,18 @@ import time
 from datetime import datetime, timezone
 
 _BENCH = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, _BENCH)  # bench/trailgen, also when loaded by path
+sys.path.insert(0, _BENCH)  # bench/benchtrail, also when loaded by path
 try:
     import trailcreator  # noqa: F401  (the expected creators are its rules)
 except ImportError:  # not installed: this checkout's package
     sys.path.insert(0, os.path.join(os.path.dirname(_BENCH), "runner"))
 
-from trailgen.layout import _init_worker, _stream_weights, _work, plan, render_object, write_digests  # noqa: E402
+from benchtrail.layout import _init_worker, _stream_weights, _work, plan, render_object, write_digests  # noqa: E402
 from trailcreator.errors import TrailcreatorError  # noqa: E402
-from trailgen.expected import expected_creators, load_map, write_expected  # noqa: E402
-from trailgen.creates import CREATE_BY_KEY  # noqa: E402
-from trailgen.records import Renderer  # noqa: E402
-from trailgen.world import REGION_POOL  # noqa: E402
+from benchtrail.expected import expected_creators, load_map, write_expected  # noqa: E402
+from benchtrail.creates import CREATE_BY_KEY  # noqa: E402
+from benchtrail.records import Renderer  # noqa: E402
+from benchtrail.world import REGION_POOL  # noqa: E402
 
 
 # --- main -------------------------------------------------------------------------------------

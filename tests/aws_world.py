@@ -22,8 +22,9 @@ from dataclasses import dataclass, replace
 
 import boto3
 
-from trailcreator import attribution
+from trailcreator.attribution import CREATOR_FORMATS
 from trailcreator.aws import botocore_session
+from trailcreator.sqlite_schema import CREATOR_COLUMNS
 
 A, B = "A", "B"      # account placeholders in SPECS; each World gets fresh account ids
 REGIONS = ("us-east-1", "eu-west-1")
@@ -333,6 +334,22 @@ CREATE_EVENTS = {
 }
 
 
+def creator_values(account: str, who: str) -> tuple[dict[str, str | None], str | None]:
+    """({creator format: tag value}, exclusion) of a person of the story, stated by hand:
+    the rules themselves are SQL's (dbt_project/macros/creators.sql)."""
+    ui = identities(account)[who]
+    reason = {"instance": "instance-profile", "slr": "service-linked-role", "cfn": "aws-service"}.get(who)
+    if reason:
+        return dict.fromkeys(CREATOR_FORMATS), reason
+    if ui["type"] == "IAMUser":
+        name = role = role_session = ui["userName"]
+    else:  # AssumedRole: the session, the role that issued it
+        name, role = ui["arn"].rsplit("/", 1)[1], ui["sessionContext"]["sessionIssuer"]["userName"]
+        role_session = f"{role}/{name}"
+    return {"name": name, "role": role, "role-session": role_session, "arn": ui["arn"],
+            "principal-id": ui["principalId"]}, None
+
+
 def recorded_id(b: Built) -> str:
     return {"id": b.id, "arn": b.arn, "name": b.spec.name}[b.spec.id_form]
 
@@ -344,7 +361,7 @@ def creator_rows(built: list[Built], when: str = "2024-03-01T10:00:00Z") -> list
         if b.spec.who is None:
             continue
         cols = identity_columns(identities(b.spec.account)[b.spec.who])
-        reason = attribution.exclusion_reason(cols)
+        values, reason = creator_values(b.spec.account, b.spec.who)
         event_name, source = CREATE_EVENTS[b.spec.rtype]
         rows.append({
             "account_id": b.spec.account,
@@ -352,9 +369,10 @@ def creator_rows(built: list[Built], when: str = "2024-03-01T10:00:00Z") -> list
             "resource_type": b.spec.rtype,
             "resource_id": recorded_id(b),
             "is_global": 1 if b.spec.region == "global" else 0,
-            "creator": None if reason else attribution.creator(cols),
-            "creator_raw": None if reason else attribution.creator_raw(cols),
+            "creator": values["name"],
+            "creator_raw": values["name"],
             "excluded_reason": reason,
+            **{CREATOR_COLUMNS[fmt]: value for fmt, value in values.items()},
             **cols,
             "event_time": when,
             "event_name": event_name,
@@ -376,7 +394,7 @@ def expected_tags(built: list[Built], fmt: str = "name") -> dict[tuple, str | No
         elif s.who is None:
             value = None
         else:
-            value = attribution.creator(identity_columns(identities(s.account)[s.who]), fmt)
+            value = creator_values(s.account, s.who)[0][fmt]
         out[(s.account, s.region, s.rtype, b.id)] = value
     return out
 

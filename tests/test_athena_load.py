@@ -160,13 +160,15 @@ def test_export_from_the_athena_target(cli, engine, s3, tmp_path):
     ce_header = ["account_id", "region", "resource_type", "resource_id", "is_global", "event_time", "event_name",
                  "event_source", "event_id", "user_agent", "source_ip", "identity_type", "principal_arn",
                  "principal_id", "user_name", "session_name", "session_issuer_arn", "session_issuer_name",
-                 "on_behalf_of_user_id", "invoked_by", "access_key_id", "creator_raw", "excluded_reason", "creator"]
+                 "on_behalf_of_user_id", "invoked_by", "access_key_id", "creator_raw", "excluded_reason", "creator",
+                 "creator_name", "creator_role", "creator_role_session", "creator_arn", "creator_principal_id"]
     alice = [A, "us-east-1", "s3", "alpha-logs", "false", "2024-05-01 09:00:00.000", "CreateBucket", "s3.amazonaws.com",
              "e1", "aws-cli/2", "198.51.100.7", "IAMUser", f"arn:aws:iam::{A}:user/alice", "AIDA1", "alice", None,
-             None, None, None, None, "AKIA1", "alice", None, "alice"]
+             None, None, None, None, "AKIA1", "alice", None, "alice", "alice", "alice", "alice",
+             f"arn:aws:iam::{A}:user/alice", "AIDA1"]
     service = [A, "us-east-1", "dynamodb-table", "stack-table", "false", "2024-05-01 10:00:00.000", "CreateTable",
                "dynamodb.amazonaws.com", "e2", None, None, "AWSService", None, None, None, None, None, None, None,
-               "cloudformation.amazonaws.com", None, None, "aws-service", None]
+               "cloudformation.amazonaws.com", None, None, "aws-service", None, None, None, None, None, None]
     # the links' columns (none followed here): the person is the principal itself
     link_header = ["source_identity", "via", "via_path", "link_hops", "link_note", "person_event_id",
                    *(f"person_{c}" for c in ce_header[11:20])]

@@ -49,9 +49,9 @@ def trail(tmp_path_factory) -> Path:
 
 
 def _oracle():
-    """bench/trailgen/expected.py (generate_trail puts bench/ on the path)."""
+    """bench/benchtrail/expected.py (generate_trail puts bench/ on the path)."""
     _load("generate_trail")
-    return importlib.import_module("trailgen.expected")
+    return importlib.import_module("benchtrail.expected")
 
 
 def _files(trail: Path) -> list[str]:
@@ -118,7 +118,7 @@ def loaded(trail, tmp_path_factory) -> dict:
     con = sqlite3.connect(db)
     try:
         rows = con.execute("select account_id, region, resource_type, resource_id, principal_arn, event_id, event_time, "
-                           "event_name, creator, excluded_reason from resource_creators").fetchall()
+                           "event_name from resource_creators").fetchall()
     finally:
         con.close()
     return {tuple(str(x) for x in r[:4]): tuple("" if x is None else str(x) for x in r[4:]) for r in rows}
@@ -128,7 +128,7 @@ def _expected(trail: Path) -> dict:
     with open(trail / "expected_creators.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     assert rows and list(rows[0]) == ["account_id", "region", "resource_type", "resource_id", "creator_principal_arn",
-                                      "event_id", "event_time", "event_name", "creator", "excluded_reason"]
+                                      "event_id", "event_time", "event_name"]
     return {tuple(list(r.values())[:4]): tuple(list(r.values())[4:]) for r in rows}
 
 

@@ -6,19 +6,19 @@ import aws_world
 import pytest
 from creators_db_files import write_creators_db, write_upstream_db
 
-from trailcreator.creators_db import CreatorsDB, upstream_identity
+from trailcreator.creators_db import CreatorsDB, upstream_creator
+from trailcreator.errors import TrailcreatorError
+from trailcreator.sqlite_schema import CREATOR_COLUMNS, RESOURCE_CREATORS_DDL
 
 ACCT = "123456789012"
 
 
 def row(rtype, rid, who, region="us-east-1", is_global=0, when="2024-03-01T10:00:00Z", account=ACCT):
     cols = aws_world.identity_columns(aws_world.identities(account)[who])
-    from trailcreator import attribution
-
-    reason = attribution.exclusion_reason(cols)
+    values, reason = aws_world.creator_values(account, who)
     return {"account_id": account, "region": region, "resource_type": rtype, "resource_id": rid,
-            "is_global": is_global, "creator": None if reason else attribution.creator(cols),
-            "creator_raw": None, "excluded_reason": reason, **cols, "event_time": when,
+            "is_global": is_global, "creator": values["name"], "creator_raw": values["name"], "excluded_reason": reason,
+            **{CREATOR_COLUMNS[fmt]: value for fmt, value in values.items()}, **cols, "event_time": when,
             "event_name": "X", "event_source": "x.amazonaws.com"}
 
 
@@ -119,10 +119,32 @@ def test_upstream_events_layout(tmp_path):
     assert set(values(db.records(ACCT, "eu-west-1"))) == {"ecs-role", "admin", "svc"}
 
 
-def test_upstream_identity():
-    assert upstream_identity(None) == {}
-    assert upstream_identity("root")["identity_type"] == "Root"
-    assert upstream_identity("arn:aws:iam::1:user/x")["identity_type"] == "IAMUser"
-    assert upstream_identity("arn:aws:sts::1:assumed-role/R/s")["identity_type"] == "AssumedRole"
-    assert upstream_identity("cloudformation.amazonaws.com")["identity_type"] == "AWSService"
-    assert upstream_identity("someone")["identity_type"] == "SAMLUser"
+def test_upstream_creator():
+    assert upstream_creator(None, "name") == (None, "no-identity")
+    assert upstream_creator("root", "name") == ("root", None)
+    assert upstream_creator("arn:aws:iam::1:root", "name") == ("root", None)
+    assert upstream_creator("arn:aws:iam::1:user/x", "name") == ("x", None)
+    assert upstream_creator("arn:aws:sts::1:assumed-role/R/s", "name") == ("s", None)
+    assert upstream_creator("arn:aws:sts::1:assumed-role/R/s", "arn") == ("arn:aws:sts::1:assumed-role/R/s", None)
+    assert upstream_creator("arn:aws:sts::1:assumed-role/R/s", "role") == ("s", None)   # upstream kept no role
+    assert upstream_creator("cloudformation.amazonaws.com", "name") == (None, "aws-service")
+    assert upstream_creator("someone", "principal-id") == ("someone", None)
+
+
+def test_principal_id_format(db):
+    got = values(db.records(ACCT, "us-east-1", creator_format="principal-id"))
+    assert got["i-1"] == ("AIDAEXAMPLEALICE", None)
+    assert got["sg-1"] == ("AROAEXAMPLECI-DEPLO:github-actions", None)
+
+
+def test_a_file_written_by_an_older_trailcreator_is_named_in_one_line(tmp_path):
+    older = RESOURCE_CREATORS_DDL
+    for column in CREATOR_COLUMNS.values():
+        older = older.replace(f"\n    {column} text,", "")
+    assert "creator_name" not in older
+    path = write_creators_db(tmp_path / "old.db", [row("ec2", "i-1", "alice")], ddl=older)
+    with pytest.raises(TrailcreatorError) as e:
+        CreatorsDB.open(path)
+    assert str(e.value) == (f"--db {path}: written by an older trailcreator (no creator_name, creator_role, "
+                            f"creator_role_session, creator_arn, creator_principal_id columns); "
+                            f"run `trailcreator load` again to rewrite it")

@@ -1,6 +1,7 @@
 {#-
-  The creator rules in SQL.  They mirror runner/trailcreator/attribution.py, which the tagger
-  applies at tag time; tests/test_attribution.py checks the two agree row by row.
+  The creator rules: their only home.  creator_events computes the creator in every format
+  (creator_name, creator_role, ...) and the tagger reads the column its --creator-format names,
+  so the same rules run on DuckDB and on Athena and nothing recomputes them in Python.
   Each macro expects the identity columns of stg_cloudtrail__events in scope, named with the
   prefix `p` ('' for the event's own principal, 'person_' for the person a link found).
 -#}
@@ -10,11 +11,11 @@
     nullif(regexp_extract({{ arn }}, '/([^/]*)$', 1), '')
 {% endmacro %}
 
-{% macro session_name_sql(p='') %}
-    {#- The role session name of an AssumedRole identity: the ARN's last segment. -#}
-    case when {{ p }}identity_type = 'AssumedRole'
-         then coalesce({{ last_segment(p ~ 'principal_arn') }},
-                       nullif(split_part({{ p }}principal_id, ':', 2), ''))
+{% macro session_name_of(identity_type, principal_arn, principal_id) %}
+    {#- The role session name of an AssumedRole identity (SQL expressions of its fields): the ARN's last segment. -#}
+    case when {{ identity_type }} = 'AssumedRole'
+         then coalesce({{ last_segment(principal_arn) }},
+                       nullif(split_part({{ principal_id }}, ':', 2), ''))
     end
 {% endmacro %}
 
@@ -26,6 +27,11 @@
 {% macro creator_formats() %}
     {#- The values of creator_format (attribution.CREATOR_FORMATS). -#}
     {{ return(['name', 'role', 'role-session', 'arn', 'principal-id']) }}
+{% endmacro %}
+
+{% macro creator_column(fmt) %}
+    {#- The column holding the tag value in format `fmt`: creator_name, creator_role, creator_role_session, ... -#}
+    {{- return('creator_' ~ fmt | replace('-', '_')) -}}
 {% endmacro %}
 
 {% macro creator_raw(fmt='name', p='') %}

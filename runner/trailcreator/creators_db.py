@@ -2,12 +2,15 @@
 
 Two layouts are accepted (``sqlite_schema`` is the contract):
 
-- ``resource_creators``: one row per resource with the creator's identity fields, written by
-  ``trailcreator``.  The tag value is computed here from those fields with
-  ``attribution.creator`` so ``--creator-format`` works without reloading the trail.
+- ``resource_creators``: one row per resource, written by ``trailcreator``.  The models
+  computed the tag value in every format (``creator_name``, ``creator_role``, ...:
+  ``sqlite_schema.CREATOR_COLUMNS``); the column ``--creator-format`` names is read as it is,
+  so ``--creator-format`` changes without reloading the trail and no rule is computed twice.
+  What stays here: ``--user-suffix``, and an Identity Center user's name from the Identity
+  Store (``identity_names``) in place of the user id the trail gave.
 - ``events`` only: a database written by upstream ``c7n-trailcreator``.  Creators are
   derived the upstream way: the latest event per (account, type, resource id) wins, the
-  value is the last ``/`` segment of ``user_id``, ``AWSServiceRole`` principals are skipped.
+  value is ``user_id`` (its last ``/`` segment), ``AWSServiceRole`` principals are skipped.
 
 The file is opened with a ``file:...?mode=ro`` URI: the tagger can never write to it, and a
 missing file is an error instead of a new empty database.
@@ -19,9 +22,9 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import attribution
+from .attribution import tag_value
 from .errors import TrailcreatorError
-from .sqlite_schema import RESOURCE_CREATORS_COLUMNS
+from .sqlite_schema import CREATOR_COLUMNS
 
 # How long to wait for another process's write lock before giving up.
 LOCK_TIMEOUT_SECONDS = 5.0
@@ -72,43 +75,35 @@ def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
     return {r["name"] for r in conn.execute(f"pragma table_info({table})")}
 
 
-def upstream_identity(user_id: str | None) -> dict:
-    """Identity fields for an upstream ``events.user_id`` (an ARN, ``root``, a SAML name)."""
+def upstream_creator(user_id: str | None, fmt: str) -> tuple[str | None, str | None]:
+    """(creator before cleaning, exclusion) for an upstream ``events.user_id`` (an ARN,
+    ``root``, a SAML user name, a service).  Upstream kept nothing else of the identity: the
+    ``arn`` format gives the ARN, every other format upstream's value, its last ``/`` segment."""
     if not user_id:
-        return {}
-    if user_id == "root":
-        return {"identity_type": "Root"}
-    if user_id.startswith("arn:"):
-        resource = user_id.split(":", 5)[-1]
-        if resource.startswith("assumed-role/"):
-            return {"identity_type": "AssumedRole", "principal_arn": user_id}
-        if resource.startswith("user/"):
-            return {"identity_type": "IAMUser", "principal_arn": user_id}
-        if resource.startswith("federated-user/"):
-            return {"identity_type": "FederatedUser", "principal_arn": user_id}
-        if resource == "root":
-            return {"identity_type": "Root", "principal_arn": user_id}
-        return {"principal_arn": user_id}
-    if user_id.endswith(".amazonaws.com") or user_id == "AWS Internal":
-        return {"identity_type": "AWSService", "invoked_by": user_id}
-    return {"identity_type": "SAMLUser", "user_name": user_id}
-
-
-def _decide(identity: dict, stored_reason: str | None, fmt: str, user_suffix: str | None, identity_names=None):
-    """(creator, exclusion) for one row's identity; ``identity_names(user_id)`` names an
-    Identity Center user (identity_center.IdentityStoreNames)."""
-    user_id = identity.get("on_behalf_of_user_id")
-    if identity_names and user_id and identity.get("identity_type") == "IdentityCenterUser":
-        identity = {**identity, "identity_center_user_name": identity_names(user_id)}
-    reason = stored_reason or attribution.exclusion_reason(identity)
-    if reason:
-        return None, reason
-    value = attribution.creator(identity, fmt, user_suffix)
-    if value is None:
-        raw = attribution.creator_raw(identity, fmt)
-        if raw is not None and user_suffix and not raw.endswith(user_suffix):
-            return None, "user-suffix"
         return None, "no-identity"
+    if "AWSServiceRole" in user_id or "aws-service-role/" in user_id:
+        return None, "service-linked-role"
+    if user_id.endswith(".amazonaws.com") or user_id == "AWS Internal":
+        return None, "aws-service"
+    if fmt == "arn" or not user_id.startswith("arn:"):
+        return user_id, None
+    return ("root" if user_id.endswith(":root") else user_id.rsplit("/", 1)[-1]), None
+
+
+def _decide(row: dict, fmt: str, user_suffix: str | None, identity_names=None):
+    """(creator, exclusion) for one row: the stored tag value in format ``fmt``;
+    ``identity_names(user_id)`` names an Identity Center user (identity_center.IdentityStoreNames)."""
+    if row["excluded_reason"]:
+        return None, row["excluded_reason"]
+    value = row["creator"]
+    user_id = row["identity_center_user_id"]
+    if identity_names and user_id and value == row["creator_name"]:
+        # the trail names the user by id only (the name format's value): the store's UserName instead
+        value = tag_value(identity_names(user_id)) or value
+    if value is None:
+        return None, "no-identity"
+    if user_suffix and not value.endswith(user_suffix):
+        return None, "user-suffix"
     return value, None
 
 
@@ -143,7 +138,13 @@ class CreatorsDB:
                         f"--db {path}: not a trailcreator database (no resource_creators or events table); "
                         f"pass the file written by `trailcreator load --db` or by c7n-trailcreator"
                     )
-                missing = [c for c in required if c not in _columns(conn, table)]
+                columns = _columns(conn, table)
+                missing = [c for c in required if c not in columns]
+                if layout == LAYOUT_TRAILCREATOR and not missing and not set(CREATOR_COLUMNS.values()) <= columns:
+                    raise TrailcreatorError(
+                        f"--db {path}: written by an older trailcreator (no {', '.join(CREATOR_COLUMNS.values())} "
+                        f"columns); run `trailcreator load` again to rewrite it"
+                    )
                 if missing:
                     raise TrailcreatorError(
                         f"--db {path}: table {table} lacks column(s) {', '.join(missing)}; "
@@ -179,12 +180,10 @@ class CreatorsDB:
         try:
             conn = _connect(self.path)
             try:
-                if self.layout == LAYOUT_TRAILCREATOR:
-                    rows = self._creator_rows(conn, account_id)
-                else:
-                    rows = self._upstream_rows(conn, account_id)
                 out: dict[str, dict[str, CreatorRecord]] = {}
-                for rtype, rid, row_region, glob, when, identity, stored_reason in rows:
+                for row in self._rows(conn, account_id, creator_format):
+                    rtype, rid, row_region, glob, when = (row[k] for k in (
+                        "resource_type", "resource_id", "region", "is_global", "event_time"))
                     glob = bool(glob) or is_global_type(rtype)
                     if glob and not global_types:
                         continue
@@ -193,7 +192,7 @@ class CreatorsDB:
                     current = out.setdefault(rtype, {}).get(rid)
                     if current is not None and current.event_time > (when or ""):
                         continue  # the latest create event wins
-                    creator, reason = _decide(identity, stored_reason, creator_format, user_suffix, identity_names)
+                    creator, reason = _decide(row, creator_format, user_suffix, identity_names)
                     out[rtype][rid] = CreatorRecord(rtype, rid, row_region, glob, when or "", creator, reason)
                 return out
             finally:
@@ -209,16 +208,15 @@ class CreatorsDB:
         try:
             conn = _connect(self.path)
             try:
-                rows = (self._creator_rows(conn, account_id) if self.layout == LAYOUT_TRAILCREATOR
-                        else self._upstream_rows(conn, account_id))
-                for rtype, rid, region, _glob, when, identity, stored_reason in rows:
+                for row in self._rows(conn, account_id, creator_format):
+                    rtype, rid, region, when = (row[k] for k in ("resource_type", "resource_id", "region", "event_time"))
                     if rtype != "cfn":
                         continue
                     name = rid.split(":stack/", 1)[1].split("/", 1)[0] if ":stack/" in rid else rid
                     current = out.get((region, name))
                     if current is not None and current.event_time > (when or ""):
                         continue
-                    creator, reason = _decide(identity, stored_reason, creator_format, user_suffix, identity_names)
+                    creator, reason = _decide(row, creator_format, user_suffix, identity_names)
                     out[(region, name)] = CreatorRecord(rtype, rid, region, False, when or "", creator, reason)
             finally:
                 conn.close()
@@ -226,27 +224,35 @@ class CreatorsDB:
             raise _db_error(self.path, e) from None
         return out
 
-    def _creator_rows(self, conn, account_id):
-        present = _columns(conn, "resource_creators")
-        wanted = [c for c, _ in RESOURCE_CREATORS_COLUMNS if c in present]
-        sql = f"select {', '.join(wanted)} from resource_creators where account_id = ?"
-        for r in conn.execute(sql, (account_id,)):
-            r = dict(r)
-            identity = attribution.person(r)  # the person a link found, else the principal
-            if not identity.get("identity_type") and not identity.get("principal_arn") and r.get("creator"):
-                # a row without identity fields: trust the stored value (name format only).
-                identity = {"identity_type": None, "user_name": r.get("creator_raw") or r["creator"]}
-            yield (r["resource_type"], r["resource_id"], r["region"], r["is_global"], r["event_time"],
-                   identity, r.get("excluded_reason"))
+    def _rows(self, conn, account_id, creator_format):
+        """The account's rows as dicts: resource_type, resource_id, region, is_global, event_time,
+        creator (the tag value in ``creator_format``), creator_name, excluded_reason, and
+        identity_center_user_id (the person's user id when an Identity Center user)."""
+        if creator_format not in CREATOR_COLUMNS:
+            raise TrailcreatorError(f"--creator-format {creator_format}: use one of {', '.join(CREATOR_COLUMNS)}")
+        if self.layout == LAYOUT_TRAILCREATOR:
+            return self._creator_rows(conn, account_id, creator_format)
+        return self._upstream_rows(conn, account_id, creator_format)
 
-    def _upstream_rows(self, conn, account_id):
+    def _creator_rows(self, conn, account_id, creator_format):
+        sql = (f"select resource_type, resource_id, region, is_global, event_time, excluded_reason, creator_name, "
+               f"{CREATOR_COLUMNS[creator_format]} as creator, "
+               f"case when person_identity_type = 'IdentityCenterUser' then person_on_behalf_of_user_id end "
+               f"as identity_center_user_id "
+               f"from resource_creators where account_id = ?")
+        return map(dict, conn.execute(sql, (account_id,)))
+
+    def _upstream_rows(self, conn, account_id, creator_format):
         sql = ("select region, event_date, user_id, rtype, resource_ids from events "
                "where account_id = ? order by event_date")
         for r in conn.execute(sql, (account_id,)):
             ids = r["resource_ids"] or ""
-            identity = upstream_identity(r["user_id"])
+            raw, reason = upstream_creator(r["user_id"], creator_format)
+            value, name = tag_value(raw), tag_value(upstream_creator(r["user_id"], "name")[0])
             for rid in ids.split(","):
                 rid = rid.strip()
                 if rid:
-                    yield (r["rtype"], rid, r["region"], r["rtype"].startswith("iam-"),
-                           str(r["event_date"] or ""), identity, None)
+                    yield {"resource_type": r["rtype"], "resource_id": rid, "region": r["region"],
+                           "is_global": r["rtype"].startswith("iam-"), "event_time": str(r["event_date"] or ""),
+                           "excluded_reason": reason, "creator": value, "creator_name": name,
+                           "identity_center_user_id": None}

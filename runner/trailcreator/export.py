@@ -51,6 +51,17 @@ def _resource_creators_sql() -> str:
     return f"select {', '.join(cols)} from resource_creators order by account_id, region, resource_type, resource_id"
 
 
+def _check_columns(src, duckdb_path: str) -> None:
+    """resource_creators as this trailcreator's models build it (an older build lacks columns)."""
+    present = {r[0] for r in src.execute(
+        "select column_name from information_schema.columns where table_name = 'resource_creators'").fetchall()}
+    missing = [name for name, _ in RESOURCE_CREATORS_COLUMNS if name not in present]
+    if present and missing:
+        raise TrailcreatorError(
+            f"{duckdb_path}: resource_creators lacks column(s) {', '.join(missing)}: it was built by an older "
+            f"trailcreator; build it again (load --full-refresh, or dbt build --target athena before export-athena)")
+
+
 def export_sqlite(duckdb_path: str, db_path: str) -> dict[str, int]:
     """Write ``events`` and ``resource_creators`` to ``db_path``; return the row counts."""
     target_dir = os.path.dirname(os.path.abspath(db_path)) or "."
@@ -64,6 +75,7 @@ def export_sqlite(duckdb_path: str, db_path: str) -> dict[str, int]:
     try:
         src = duckdb.connect(duckdb_path)
         try:
+            _check_columns(src, duckdb_path)
             out = sqlite3.connect(tmp)
             try:
                 out.execute(EVENTS_DDL)

@@ -4,6 +4,11 @@
 file; ``resource_creators`` is the clean table, one row per resource.
 """
 
+from .attribution import CREATOR_FORMATS
+
+# --creator-format -> the resource_creators column holding the tag value in that format.
+CREATOR_COLUMNS = {fmt: "creator_" + fmt.replace("-", "_") for fmt in CREATOR_FORMATS}
+
 EVENTS_DDL = """
 create table events (
     account_id varchar(16),
@@ -26,9 +31,12 @@ RESOURCE_CREATORS_COLUMNS = (
     ("resource_type", "text not null"),    # Cloud Custodian resource type, e.g. "iam-role"
     ("resource_id", "text not null"),      # as the resource map's ids expression yields it
     ("is_global", "integer not null"),     # 1: global service (IAM, ...): tag once per account
-    ("creator", "text"),                   # tag value (default 'name' format, cleaned); null when excluded
+    ("creator", "text"),                   # tag value (the load's --creator-format, cleaned); null when excluded
     ("creator_raw", "text"),               # the same before cleaning
     ("excluded_reason", "text"),           # aws-service | service-linked-role | instance-profile | no-identity
+    # The tag value in every format (cleaned like creator; null when excluded): the tagger reads
+    # the one its --creator-format names instead of recomputing the rules (macros/creators.sql).
+    *((column, "text") for column in CREATOR_COLUMNS.values()),
     ("identity_type", "text"),
     ("principal_arn", "text"),
     ("principal_id", "text"),

@@ -3,6 +3,7 @@
   direct principal's columns are the event's own; person_* are the identity the creator is
   taken from: the person a link found (via says how, int_creators_linked), else the principal.
 -#}
+{%- set creator_format = var('creator_format', env_var('TRAILCREATOR_CREATOR_FORMAT', 'name')) %}
 {%- set person_fields = ['identity_type', 'principal_arn', 'principal_id', 'user_name', 'session_name',
                          'session_issuer_arn', 'session_issuer_name', 'on_behalf_of_user_id', 'invoked_by'] %}
 with ids as (
@@ -57,16 +58,24 @@ joined as (
 attributed as (
     select
         *,
-        {{ creator_raw(var('creator_format', env_var('TRAILCREATOR_CREATOR_FORMAT', 'name')), 'person_') }} as creator_raw,
+        {{ creator_raw(creator_format, 'person_') }} as creator_raw,
         {{ exclusion_reason('person_') }} as excluded_reason
     from joined
 ),
 
-final as (
+formatted as (
+    -- the tag value in every format, so the tagger reads the one --creator-format names
     select
-        *,
-        case when excluded_reason is null then {{ tag_value('creator_raw') }} end as creator
+        *
+        {%- for fmt in creator_formats() %},
+        case when excluded_reason is null then {{ tag_value(creator_raw(fmt, 'person_')) }} end as {{ creator_column(fmt) }}
+        {%- endfor %}
     from attributed
+),
+
+final as (
+    select *, {{ creator_column(creator_format) }} as creator
+    from formatted
 )
 
 select * from final

@@ -30,6 +30,7 @@ final as (
     select
         account_id, region, resource_type, resource_id, is_global,
         creator, creator_raw, excluded_reason,
+        creator_name, creator_role, creator_role_session, creator_arn, creator_principal_id,
         identity_type, principal_arn, principal_id, user_name, session_name,
         session_issuer_arn, session_issuer_name, on_behalf_of_user_id, invoked_by, access_key_id,
         event_time, event_name, event_source, event_id, user_agent, source_ip,

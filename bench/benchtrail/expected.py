@@ -14,8 +14,8 @@ imported from trailcreator, or the models' SQL restated line by line where no Py
 * One winner per (account, region, resource_type, resource_id), ranked as resource_creators.sql
   does: a true create before any ``Put*`` event; among true creates the latest ``eventTime``,
   among ``Put*`` events (create-or-update) the earliest; ties to the larger ``eventID``.
-* The creator of the winning event's own principal (links not followed: ``load --no-follow``)
-  by ``attribution``: ``creator`` (the tag value, ``--creator-format name``) and ``excluded_reason``.
+* The winning event's own principal ARN (links not followed: ``load --no-follow``).  The creator
+  value itself is the models' rule (macros/creators.sql, SQL only), so the file does not restate it.
 """
 
 from __future__ import annotations
@@ -29,8 +29,7 @@ from trailcreator.mapping.jmespath_sql import reference as jmespath_sql
 from trailcreator.mapping import resource_map as resource_map_mod
 
 EXPECTED_COLUMNS = ("account_id", "region", "resource_type", "resource_id",
-                    "creator_principal_arn", "event_id", "event_time", "event_name",
-                    "creator", "excluded_reason")
+                    "creator_principal_arn", "event_id", "event_time", "event_name")
 
 _ROLE_SESSION = set(attribution.ROLE_SESSION_EVENT_PAIRS)
 
@@ -121,13 +120,12 @@ def expected_creators(records, rmap: resource_map_mod.ResourceMap) -> dict[tuple
             continue
         seen.add(event_id)
         ident = rec.get("userIdentity")
-        fields = attribution.identity_fields(ident)
+        arn = ident.get("arn") if isinstance(ident, dict) else None
         account = rec.get("recipientAccountId")
         if account is None and isinstance(ident, dict):
             account = ident.get("accountId")
-        row = {"creator_principal_arn": fields["principal_arn"] or "", "event_id": event_id,
+        row = {"creator_principal_arn": arn if isinstance(arn, str) else "", "event_id": event_id,
                "event_time": rec.get("eventTime"), "event_name": rec.get("eventName"),
-               "creator": attribution.creator(fields) or "", "excluded_reason": attribution.exclusion_reason(fields) or "",
                "_epoch": _epoch(rec.get("eventTime"))}
         for rtype, rid in resource_ids(rec, exprs):
             key = (account, rec.get("awsRegion"), rtype, rid)
