@@ -24,7 +24,7 @@ import boto3
 
 from trailcreator.attribution import CREATOR_FORMATS
 from trailcreator.aws import botocore_session
-from trailcreator.sqlite_schema import CREATOR_COLUMNS
+from trailcreator.export.schema import CREATOR_COLUMNS
 
 A, B = "A", "B"      # account placeholders in SPECS; each World gets fresh account ids
 REGIONS = ("us-east-1", "eu-west-1")

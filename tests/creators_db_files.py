@@ -6,7 +6,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from trailcreator.sqlite_schema import EVENTS_DDL, RESOURCE_CREATORS_COLUMNS, RESOURCE_CREATORS_DDL
+from trailcreator.export.schema import EVENTS_DDL, RESOURCE_CREATORS_COLUMNS, RESOURCE_CREATORS_DDL
 
 PERSON_FIELDS = ("identity_type", "principal_arn", "principal_id", "user_name", "session_name",
                  "session_issuer_arn", "session_issuer_name", "on_behalf_of_user_id", "invoked_by")

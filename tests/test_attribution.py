@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from trailcreator.attribution import CREATOR_FORMATS, tag_value
-from trailcreator.sqlite_schema import CREATOR_COLUMNS
+from trailcreator.export.schema import CREATOR_COLUMNS
 
 A = "111111111111"
 FORMATS = list(CREATOR_COLUMNS.values())

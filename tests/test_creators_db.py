@@ -6,9 +6,9 @@ import aws_world
 import pytest
 from creators_db_files import write_creators_db, write_upstream_db
 
-from trailcreator.creators_db import CreatorsDB, upstream_creator
+from trailcreator.tagging.creators_db import CreatorsDB, upstream_creator
 from trailcreator.errors import TrailcreatorError
-from trailcreator.sqlite_schema import CREATOR_COLUMNS, RESOURCE_CREATORS_DDL
+from trailcreator.export.schema import CREATOR_COLUMNS, RESOURCE_CREATORS_DDL
 
 ACCT = "123456789012"
 

@@ -12,7 +12,7 @@ import yaml
 from creators_db_files import write_creators_db, write_upstream_db
 from helpers import assert_one_line_error, error_lines, run, run_tag_entry
 
-from trailcreator import creators_db
+from trailcreator.tagging import creators_db
 
 
 @pytest.fixture(scope="module")

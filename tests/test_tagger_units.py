@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from trailcreator.creators_db import CreatorRecord
+from trailcreator.tagging.creators_db import CreatorRecord
 from trailcreator.errors import TrailcreatorError
 from trailcreator.aws import CallRecord
 from trailcreator.tagging.matching import CreatorIndex, arn_name

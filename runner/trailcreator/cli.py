@@ -11,9 +11,9 @@ import sys
 import click
 
 from .attribution import CREATOR_FORMATS
-from . import identity_center
+from .tagging import identity_center
 from .aws import AccountSessionFactory, caller_account, check_credentials, check_region, user_session
-from .creators_db import CreatorsDB
+from .tagging.creators_db import CreatorsDB
 from .errors import TrailcreatorError
 from .redact import RedactingFilter, redact
 from .tagging.custodian import resolve_types

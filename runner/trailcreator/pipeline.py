@@ -21,10 +21,11 @@ from pathlib import Path
 
 import duckdb
 
-from . import attribution, aws, export
+from . import attribution, aws
 from .athena import client, glue, query
 from .athena.sql import identifier
 from .errors import TrailcreatorError
+from .export.sqlite import export_sqlite
 from .ingest import athena_result, listing, reader, scan
 from .ingest.s3 import configure_s3, parse_s3_url, s3_client, s3_settings
 from .mapping import resource_map
@@ -113,6 +114,11 @@ def dbt_env(spec: listing.TrailSpec, creator_format: str = "name", follow_links:
     }
 
 
+def events_to_read(rmap: resource_map.ResourceMap, follow_links: bool) -> list[tuple[str, str]]:
+    """The map's creates, and the events a link from automation to a person follows."""
+    return [*rmap.event_pairs, *(attribution.LINK_EVENT_PAIRS if follow_links else ())]
+
+
 def default_duckdb_path(db_path: str) -> str:
     root, ext = os.path.splitext(db_path)
     return (root if ext in (".db", ".sqlite", ".sqlite3") else db_path) + ".duckdb"
@@ -148,7 +154,7 @@ def build_and_export(duckdb_path: str, db_path: str, env: dict[str, str] | None,
         resources = con.execute("select count(*) from resource_creators").fetchone()[0]
     finally:
         con.close()
-    return resources, export.export_sqlite(duckdb_path, db_path)
+    return resources, export_sqlite(duckdb_path, db_path)
 
 
 # --- load: the trail's objects ----------------------------------------------------------
@@ -172,10 +178,9 @@ def run_load(
         rmap = compile_map(map_path, duckdb_path)
         con = _connect(duckdb_path)
         try:
-            # the map's creates, and the events a link from automation to a person follows
-            pairs = [*rmap.event_pairs, *(attribution.LINK_EVENT_PAIRS if follow_links else ())]
             summary.run = reader.ingest(
-                con, spec, pairs, slim=attribution.ROLE_SESSION_EVENT_PAIRS, session=session, full_refresh=full_refresh,
+                con, spec, events_to_read(rmap, follow_links), slim=attribution.ROLE_SESSION_EVENT_PAIRS, session=session,
+                full_refresh=full_refresh,
                 max_inflated=max_object_size or scan.DEFAULT_MAX_INFLATED,
             )
             key = f"{build_key(rmap, creator_format)}:{reader.generation(con)}:follow={follow_links}"
@@ -328,7 +333,7 @@ def run_export_athena(
             client.progress(f"{table}: {n} rows from {url}", stream)
     finally:
         con.close()
-    return export.export_sqlite(duckdb_path, db_path)
+    return export_sqlite(duckdb_path, db_path)
 
 
 def _connect(duckdb_path: str) -> duckdb.DuckDBPyConnection:

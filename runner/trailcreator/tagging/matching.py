@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from ..creators_db import CreatorRecord
+from .creators_db import CreatorRecord
 
 
 def _is_arn(value: str) -> bool:

@@ -26,7 +26,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from ..creators_db import CreatorsDB
+from .creators_db import CreatorsDB
 from ..errors import TrailcreatorError
 from ..aws import AccountSessionFactory, caller_account, check_credentials, check_region
 from .model import RegionResult, TagOptions, Target

@@ -9,7 +9,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from ..creators_db import CreatorRecord
+from .creators_db import CreatorRecord
 from ..errors import TrailcreatorError
 from .model import PlanRow
 

@@ -23,7 +23,7 @@ import logging
 from dataclasses import dataclass
 
 from ..aws import c7n_resources
-from ..creators_db import CreatorRecord, CreatorsDB
+from .creators_db import CreatorRecord, CreatorsDB
 from ..errors import TrailcreatorError
 from ..redact import redact
 from . import custodian

@@ -4,7 +4,7 @@
 file; ``resource_creators`` is the clean table, one row per resource.
 """
 
-from .attribution import CREATOR_FORMATS
+from ..attribution import CREATOR_FORMATS
 
 # --creator-format -> the resource_creators column holding the tag value in that format.
 CREATOR_COLUMNS = {fmt: "creator_" + fmt.replace("-", "_") for fmt in CREATOR_FORMATS}

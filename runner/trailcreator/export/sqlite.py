@@ -11,8 +11,8 @@ import sqlite3
 
 import duckdb
 
-from .errors import TrailcreatorError
-from .sqlite_schema import EVENTS_DDL, RESOURCE_CREATORS_COLUMNS, RESOURCE_CREATORS_DDL
+from ..errors import TrailcreatorError
+from .schema import EVENTS_DDL, RESOURCE_CREATORS_COLUMNS, RESOURCE_CREATORS_DDL
 
 # Upstream's `events` table: one row per (create event, resource type, resource id), the
 # person identities only (an excluded identity would be tagged by the upstream tagger).

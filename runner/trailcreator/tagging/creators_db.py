@@ -22,9 +22,9 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from .attribution import tag_value
-from .errors import TrailcreatorError
-from .sqlite_schema import CREATOR_COLUMNS
+from ..attribution import tag_value
+from ..errors import TrailcreatorError
+from ..export.schema import CREATOR_COLUMNS
 
 # How long to wait for another process's write lock before giving up.
 LOCK_TIMEOUT_SECONDS = 5.0

@@ -16,7 +16,7 @@ import threading
 
 import botocore.exceptions
 
-from .errors import TrailcreatorError
+from ..errors import TrailcreatorError
 
 log = logging.getLogger("trailcreator")
 

@@ -1,0 +1,1 @@
+"""DuckDB -> the SQLite file: its tables (schema.py) and the atomic export (sqlite.py)."""
