@@ -191,3 +191,29 @@ def test_export_from_the_athena_target(cli, engine, s3, tmp_path):
                    "user_id": f"arn:aws:iam::{A}:user/alice", "rtype": "s3", "resource_ids": "alpha-logs"}]
     assert rows(db, "select event_time, is_global from resource_creators where resource_id = 'alpha-logs'") == [
         {"event_time": "2024-05-01T09:00:00Z", "is_global": 0}]
+
+
+def test_load_athena_follows_a_role_chain_to_the_person(cli, engine, glue, s3, tmp_path):
+    """The query also asks for the AssumeRole calls, so a create by a role session is followed
+    to the person who assumed the role; --no-follow asks for the map's events only."""
+    af.create_table(glue, "default", "cloudtrail_logs", partitions="projection")
+    bucket(s3, DEFAULT_OUTPUT[5:-1])
+    alice = tg.identity_iam_user(A, "alice")
+    deploy = tg.identity_assumed_role(A, "deploy", "ci-run-7", access_key_id="ASIAEXAMPLEDEPLOY001")
+    engine.rows = [af.result_row(r) for r in (
+        tg.assume_role(A, alice, T0, "deploy", "ci-run-7", "ASIAEXAMPLEDEPLOY001"),
+        tg.event(A, "us-east-1", "s3.amazonaws.com", "CreateBucket", deploy, T0 + dt.timedelta(minutes=5),
+                 {"bucketName": "built-by-ci"}, None),
+    )]
+    db = tmp_path / "creators.db"
+    cli("load-athena", "--region", "us-east-1", "--table", "cloudtrail_logs", "--db", db, "--day", "2024/05/01")
+    assert "(eventsource = 'sts.amazonaws.com' AND eventname IN ('AssumeRole'" in engine.queries[-1]["sql"]
+    (row,) = rows(db, "select creator, via, session_name from resource_creators")
+    assert row == {"creator": "alice", "via": "assume-role", "session_name": "ci-run-7"}
+
+    plain = tmp_path / "plain.db"
+    cli("load-athena", "--region", "us-east-1", "--table", "cloudtrail_logs", "--db", plain, "--day", "2024/05/01",
+        "--no-follow")
+    assert "sts.amazonaws.com" not in engine.queries[-1]["sql"]
+    (row,) = rows(plain, "select creator, via from resource_creators")
+    assert row == {"creator": "ci-run-7", "via": None}

@@ -185,11 +185,14 @@ def load_s3_cmd(bucket, prefix, **kw):
 @click.option("--creator-format", type=click.Choice(CREATOR_FORMATS), default="name", show_default=True,
               help="What the creator column holds for role sessions and others.")
 @click.option("--full-refresh", is_flag=True, help="Forget what the DuckDB file holds and rebuild it from this result.")
+@click.option("--follow/--no-follow", "follow_links", default=True, show_default=True,
+              help="Also ask for the events the links follow (AssumeRole, stacks, launches) and follow them.")
 @click.option("--profile", help="AWS profile.")
 @click.option("--assume", help="Role ARN to assume.")
 @_date_options
 def load_athena_cmd(region, table, athena_db, workgroup, athena_output, query_id, accounts, resource_map_path, db_path,
-                    duckdb_path, creator_format, full_refresh, profile, assume, day, month, year, start, end):
+                    duckdb_path, creator_format, full_refresh, follow_links, profile, assume, day, month, year, start,
+                    end):
     """Query a CloudTrail table in Athena and write who created each resource to --db.
 
     Runs one query (mapped create events that succeeded, only the days asked for), waits for
@@ -207,7 +210,7 @@ def load_athena_cmd(region, table, athena_db, workgroup, athena_output, query_id
     summary = pipeline.run_load_athena(
         region, table, resource_map_path, db_path, database=athena_db, workgroup_name=workgroup, output=athena_output,
         query_id=query_id, accounts=tuple(accounts), window=window, duckdb_path=duckdb_path,
-        creator_format=creator_format, full_refresh=full_refresh, session=session,
+        creator_format=creator_format, full_refresh=full_refresh, follow_links=follow_links, session=session,
     )
     if summary.rows == 0:
         log.warning("the Athena result holds no create events")

@@ -211,6 +211,7 @@ def run_load_athena(
     duckdb_path: str | None = None,
     creator_format: str = "name",
     full_refresh: bool = False,
+    follow_links: bool = True,
     session=None,
     stream=None,
 ) -> AthenaSummary:
@@ -240,7 +241,7 @@ def run_load_athena(
             ex = client.finished_execution(athena, query_id)
         else:
             info = glue.describe_table(session.client("glue", region_name=region), database, table)
-            q = query.build_query(info, rmap.event_pairs, window, tuple(accounts))
+            q = query.build_query(info, events_to_read(rmap, follow_links), window, tuple(accounts))
             for note in q.notes:
                 (log.warning if q.scans_whole_table else log.info)(note)
             location = client.choose_output(session, s3, workgroup, output, region)
@@ -252,7 +253,7 @@ def run_load_athena(
         client.progress(f"athena result {url} ({client.size_text(result.size)})", stream)
 
         compile_map(map_path, duckdb_path)
-        env = dbt_env(listing.TrailSpec(root="", accounts=tuple(accounts), window=window), creator_format)
+        env = dbt_env(listing.TrailSpec(root="", accounts=tuple(accounts), window=window), creator_format, follow_links)
         env["TRAILCREATOR_ATHENA_RESULT"] = url
         if full_refresh:
             env["TRAILCREATOR_READ_ALL_AGAIN"] = "1"
