@@ -62,20 +62,19 @@ def test_an_object_gone_before_its_get_is_named_and_read_at_the_next_run(cli, s3
     gone = t.add([bucket_event("comes-back")], tag="gone")
     s3.create_bucket(Bucket="flaky-trail")
     url = t.write_s3(s3, "flaky-trail")
-    real = trail_mod.list_objects
+    real = trail_mod.iter_objects
 
     def list_then_delete(*a, **kw):
-        listing = real(*a, **kw)
+        yield from real(*a, **kw)
         s3.delete_object(Bucket="flaky-trail", Key=gone)
-        return listing
 
-    monkeypatch.setattr(trail_mod, "list_objects", list_then_delete)
+    monkeypatch.setattr(trail_mod, "iter_objects", list_then_delete)
     db = tmp_path / "c.db"
     result = cli("load", "--trail", url, "--db", db)
     assert "objects read:1 skipped:1" in result.stderr and "NoSuchKey" in result.stderr and gone in result.stderr
     assert [r["resource_id"] for r in rows(db, "select resource_id from resource_creators")] == ["stays"]
 
-    monkeypatch.setattr(trail_mod, "list_objects", real)
+    monkeypatch.setattr(trail_mod, "iter_objects", real)
     s3.put_object(Bucket="flaky-trail", Key=gone, Body=t.blobs()[gone])
     result = cli("load", "--trail", url, "--db", db)
     assert "objects read:1 skipped:0" in result.stderr

@@ -83,7 +83,7 @@ def test_worker_pool_gives_the_same_results_as_in_process(tmp_path, monkeypatch)
 
     def run(in_process_bytes):
         monkeypatch.setattr(reader, "IN_PROCESS_BYTES", in_process_bytes)
-        results = reader.Reader(WANTED, workers=2).results(objs)
+        results = reader.Reader(WANTED, workers=2).results(objs, sum(o.size for o in objs))
         return sorted((r.url, r.status, r.records, sorted(json.loads(h)["eventID"] for h in r.hits)) for r in results)
 
     pool, local = run(0), run(10**12)

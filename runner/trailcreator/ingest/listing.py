@@ -288,24 +288,36 @@ def _folders_to_list(spec: TrailSpec, lister: _Lister, region_prefix: str) -> tu
     return folders, stray
 
 
-def list_objects(spec: TrailSpec, s3_client=None, threads: int = 16) -> Listing:
-    """The trail objects to read, listed in parallel across account/region/day prefixes."""
+def iter_objects(spec: TrailSpec, s3_client=None, threads: int = 16, notes: list[str] | None = None):
+    """Every object below the prefixes to read, folder by folder, listed in parallel across
+    account/region/day prefixes; nothing holds the whole trail's list.  Folders not read are
+    named in ``notes``."""
     import concurrent.futures
 
     lister: _Lister = _S3Lister(s3_client, spec.bucket, spec.prefix) if spec.is_s3 else _LocalLister(spec.root)
-    out = Listing()
-    regions = region_prefixes(spec, lister, out.notes)
+    regions = region_prefixes(spec, lister, notes)
     with concurrent.futures.ThreadPoolExecutor(threads if spec.is_s3 else 1) as pool:
-        found: list[TrailObject] = []
         folders: list[str] = []
         for fs, stray in pool.map(lambda r: _folders_to_list(spec, lister, r), regions):
             folders += fs
-            found += stray
+            yield from stray
         for objs in pool.map(lister.objects, folders):
-            found += objs
-    for obj in found:
-        if obj.url.endswith(LOG_SUFFIXES):
+            yield from objs
+
+
+def is_log_file(obj: TrailObject) -> bool:
+    return obj.url.endswith(LOG_SUFFIXES)
+
+
+NOT_A_LOG_FILE = "not a CloudTrail log file (name does not end in .json.gz or .json)"
+
+
+def list_objects(spec: TrailSpec, s3_client=None, threads: int = 16) -> Listing:
+    """The trail objects to read, as one list (the reader streams ``iter_objects`` instead)."""
+    out = Listing()
+    for obj in iter_objects(spec, s3_client, threads, out.notes):
+        if is_log_file(obj):
             out.objects.append(obj)
         else:
-            out.ignored.append((obj.url, "not a CloudTrail log file (name does not end in .json.gz or .json)"))
+            out.ignored.append((obj.url, NOT_A_LOG_FILE))
     return out

@@ -31,6 +31,7 @@ from __future__ import annotations
 import concurrent.futures
 import datetime as dt
 import hashlib
+import itertools
 import json
 import logging
 import multiprocessing
@@ -223,10 +224,10 @@ class BatchWriter:
     ledger rows in one transaction) while the next one is collected, so reading never waits
     for DuckDB except when two batches are ready at once."""
 
-    def __init__(self, con, run_id: str, fingerprint: str, objects: dict[str, listing.TrailObject], reread: set[str],
-                 tmpdir: str):
-        self.con, self.run_id, self.fingerprint = con, run_id, fingerprint
-        self.objects, self.reread, self.tmpdir = objects, reread, tmpdir
+    def __init__(self, con, run_id: str, fingerprint: str, tmpdir: str):
+        self.con, self.run_id, self.fingerprint, self.tmpdir = con, run_id, fingerprint, tmpdir
+        # the objects handed to the reader and not yet collected: url -> (object, read before)
+        self.in_flight: dict[str, tuple[listing.TrailObject, bool]] = {}
         self.parsed_whole = self.committed = self.batches = 0
         self.error: BaseException | None = None
         self.queue: queue.Queue = queue.Queue(maxsize=1)
@@ -240,16 +241,25 @@ class BatchWriter:
         os.mkdir(self.dir)
         self.hits = open(os.path.join(self.dir, "hits.ndjson"), "wb")
         self.rows: list[dict] = []
+        self.reread: list[str] = []     # objects of the batch read before: their old records go
         self.hit_bytes = 0
 
-    def add(self, res: scan.ScanResult) -> None:
-        obj = self.objects[res.url]
+    def feed(self, todo):
+        """``todo``'s objects, each noted as in flight as the reader takes it."""
+        for obj, read_before in todo:
+            self.in_flight[obj.url] = (obj, read_before)
+            yield obj
+
+    def add(self, res: scan.ScanResult) -> listing.TrailObject:
+        obj, read_before = self.in_flight.pop(res.url)
         key = json.dumps(res.url).encode()
         for hit in res.hits:
             self.hits.write(b'{"k":' + key + b',"r":' + hit + b"}\n")
             self.hit_bytes += len(hit)
         if res.status == "ok" and not res.fast:
             self.parsed_whole += 1
+        if read_before:
+            self.reread.append(res.url)
         self.rows.append({
             "object_key": res.url, "object_size": obj.size, "object_etag": obj.etag, "status": res.status,
             "error": res.error, "records_scanned": res.records, "records_kept": len(res.hits),
@@ -258,6 +268,7 @@ class BatchWriter:
         })
         if len(self.rows) >= BATCH_MAX_OBJECTS or self.hit_bytes >= BATCH_MAX_HIT_BYTES:
             self.flush()
+        return obj
 
     def flush(self) -> None:
         """Hand the batch being collected to the writer thread (waits while it writes the previous one)."""
@@ -269,7 +280,7 @@ class BatchWriter:
         with open(os.path.join(self.dir, "status.ndjson"), "w") as f:
             for row in self.rows:
                 f.write(json.dumps(row) + "\n")
-        self.queue.put((self.dir, [r["object_key"] for r in self.rows if r["object_key"] in self.reread]))
+        self.queue.put((self.dir, self.reread))
         self._open()
 
     def close(self, wait: bool = True) -> None:
@@ -342,9 +353,9 @@ class Reader:
         self.wanted, self.fetch, self.threads, self.max_inflated = wanted, fetch, threads, max_inflated
         self.workers = workers or os.cpu_count() or 2
 
-    def results(self, objects: list[listing.TrailObject]):
-        total = sum(o.size for o in objects)
-        if total <= IN_PROCESS_BYTES or self.workers <= 1:
+    def results(self, objects, total_bytes: int):
+        """ScanResults of ``objects`` (any iterable: it is consumed as the reading goes)."""
+        if total_bytes <= IN_PROCESS_BYTES or self.workers <= 1:
             yield from self._in_process(objects)
             return
         ctx = multiprocessing.get_context("spawn")
@@ -378,9 +389,10 @@ class Reader:
                    else scan.scan(o.url, data, self.wanted, self.max_inflated))
 
 
-def _chunks(items: list, n: int):
-    for i in range(0, len(items), n):
-        yield items[i:i + n]
+def _chunks(items, n: int):
+    it = iter(items)
+    while chunk := list(itertools.islice(it, n)):
+        yield chunk
 
 
 def _bounded(tasks, limit: int):
@@ -402,33 +414,78 @@ def _bounded(tasks, limit: int):
 BATCH_DIR_PREFIX = "trailcreator-batch-"
 
 
-def _read(con, reader: Reader, todo: list[listing.TrailObject], run_id: str, fingerprint: str, reread: set[str],
+def _read(con, reader: Reader, todo, n_todo: int, todo_bytes: int, run_id: str, fingerprint: str, tmp: str,
           stream) -> int:
-    """Read ``todo`` through ``reader`` into committed batches; the number of objects parsed whole."""
+    """Read ``todo`` ((object, read before) pairs, streamed) through ``reader`` into committed
+    batches; the number of objects parsed whole."""
     # DuckDB keeps what it inserts in its buffer pool (80% of RAM by default): a bound keeps
     # the reader's memory flat however long the trail; the blocks go to the file instead.
     memory_limit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
     insertion_order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
     con.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
     con.execute("SET preserve_insertion_order = false")
-    progress = Progress(len(todo), sum(o.size for o in todo), stream)
-    _remove_stale_batch_dirs()
-    tmp = tempfile.mkdtemp(prefix=f"{BATCH_DIR_PREFIX}{os.getpid()}-")
-    writer = BatchWriter(con, run_id, fingerprint, {o.url: o for o in todo}, reread, tmp)
+    progress = Progress(n_todo, todo_bytes, stream)
+    writer = BatchWriter(con, run_id, fingerprint, tmp)
     try:
-        for res in reader.results(todo):
-            writer.add(res)
-            progress.add(1, writer.objects[res.url].size)
+        for res in reader.results(writer.feed(todo), todo_bytes):
+            progress.add(1, writer.add(res).size)
     except BaseException:
         writer.close(wait=False)
         raise
     else:
         writer.close()
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
         con.execute(f"SET memory_limit = '{memory_limit}'")
         con.execute(f"SET preserve_insertion_order = {str(insertion_order).lower()}")
     return writer.parsed_whole
+
+
+def _list_into(con, spec: listing.TrailSpec, client, threads: int, path: str, stream) -> tuple[int, list]:
+    """List the trail into the temporary table ``listed`` (through ``path``, a file, so that no
+    list of the whole trail is held in memory); (log files listed, ignored objects)."""
+    n, ignored, notes = 0, [], []
+    with open(path, "w") as f:
+        for obj in listing.iter_objects(spec, client, threads, notes):
+            if listing.is_log_file(obj):
+                f.write(json.dumps({"url": obj.url, "size": obj.size, "etag": obj.etag}) + "\n")
+                n += 1
+            else:
+                ignored.append((obj.url, listing.NOT_A_LOG_FILE))
+                print(f"trailcreator: ignored {obj.url}: {listing.NOT_A_LOG_FILE}", file=stream)
+    for note in notes:
+        print(f"trailcreator: {note}", file=stream)
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE listed AS SELECT * FROM read_json($path, format = 'newline_delimited',
+                    columns = {{'url': 'VARCHAR', 'size': 'BIGINT', 'etag': 'VARCHAR'}})""", {"path": path})
+    return n, ignored
+
+
+def _todo(con, fingerprint: str, path: str) -> tuple[int, int, int]:
+    """The listed objects to read (never read, changed, unreadable last time, or read for
+    another map) written to ``path`` in key order; (objects, bytes, read for another map)."""
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE todo AS
+        SELECT l.url, l.size, l.etag, o.object_key IS NOT NULL AS read_before,
+               coalesce(o.map_fingerprint <> $fp, false) AS stale
+        FROM listed l LEFT JOIN {SCHEMA}.objects o ON o.object_key = l.url
+        WHERE o.object_key IS NULL OR o.status = 'unreadable'
+           OR o.object_etag IS DISTINCT FROM l.etag OR o.map_fingerprint IS DISTINCT FROM $fp""", {"fp": fingerprint})
+    con.execute(f"COPY (SELECT url, size, etag, read_before FROM todo ORDER BY url) TO '{_sql_path(path)}' "
+                "(FORMAT json)")
+    n, nbytes, stale = con.execute("SELECT count(*), coalesce(sum(size), 0), count(*) FILTER (stale) FROM todo").fetchone()
+    con.execute("DROP TABLE todo")
+    con.execute("DROP TABLE listed")
+    return n, int(nbytes), stale
+
+
+def _sql_path(path: str) -> str:
+    return path.replace("'", "''")
+
+
+def _todo_objects(path: str):
+    """(object, read before) from the todo file, one line at a time."""
+    with open(path) as f:
+        for line in f:
+            row = json.loads(line)
+            yield listing.TrailObject(row["url"], row["size"], row["etag"] or ""), row["read_before"]
 
 
 def _remove_stale_batch_dirs() -> None:
@@ -486,38 +543,29 @@ def ingest(
         region = s3.check_bucket(spec.bucket, session)  # one line for a wrong bucket or missing credentials
         client = s3.s3_fetch_client(session, threads, region)
         fetch = s3.S3Fetcher(client, spec.bucket)
-    listed = listing.list_objects(spec, client, threads=min(threads, 32))
-    for url, why in listed.ignored:
-        print(f"trailcreator: ignored {url}: {why}", file=stream)
-    for note in listed.notes:
-        print(f"trailcreator: {note}", file=stream)
+    _remove_stale_batch_dirs()
+    tmp = tempfile.mkdtemp(prefix=f"{BATCH_DIR_PREFIX}{os.getpid()}-")
+    try:
+        n_listed, ignored = _list_into(con, spec, client, min(threads, 32), os.path.join(tmp, "listed.ndjson"), stream)
+        todo_path = os.path.join(tmp, "todo.ndjson")
+        n_todo, todo_bytes, stale = _todo(con, fingerprint, todo_path)
+        if stale:
+            print(f"trailcreator: the resource map's event types changed since {stale} objects were read: "
+                  "reading them again", file=stream)
+        print(f"trailcreator: {n_listed} trail objects listed, {n_listed - n_todo} already read, "
+              f"{n_todo} to read", file=stream, flush=True)
+        con.execute(f"INSERT INTO {SCHEMA}.runs VALUES (?, ?, NULL, ?, ?, ?)",
+                    [run_id, _now(), spec.root, n_listed, n_todo])
 
-    known = {k: (etag, fp, status) for k, etag, fp, status in con.execute(
-        f"SELECT object_key, object_etag, map_fingerprint, status FROM {SCHEMA}.objects").fetchall()}
-    todo, reread, stale = [], set(), 0
-    for o in listed.objects:
-        seen = known.get(o.url)
-        if seen is None:
-            todo.append(o)
-        elif seen[2] == "unreadable" or seen[:2] != (o.etag, fingerprint):
-            todo.append(o)
-            reread.add(o.url)
-            stale += seen[1] != fingerprint
-    del known
-    if stale:
-        print(f"trailcreator: the resource map's event types changed since {stale} objects were read: "
-              "reading them again", file=stream)
-    print(f"trailcreator: {len(listed.objects)} trail objects listed, {len(listed.objects) - len(todo)} already read, "
-          f"{len(todo)} to read", file=stream, flush=True)
-    con.execute(f"INSERT INTO {SCHEMA}.runs VALUES (?, ?, NULL, ?, ?, ?)",
-                [run_id, _now(), spec.root, len(listed.objects), len(todo)])
-
-    parsed_whole = 0
-    if todo:
-        wanted = scan.Wanted(frozenset(pairs), frozenset(map(tuple, slim)))
-        reader = Reader(wanted, fetch=fetch, workers=workers, threads=threads, max_inflated=max_inflated)
-        parsed_whole = _read(con, reader, todo, run_id, fingerprint, reread, stream)
+        parsed_whole = 0
+        if n_todo:
+            wanted = scan.Wanted(frozenset(pairs), frozenset(map(tuple, slim)))
+            reader = Reader(wanted, fetch=fetch, workers=workers, threads=threads, max_inflated=max_inflated)
+            parsed_whole = _read(con, reader, _todo_objects(todo_path), n_todo, todo_bytes, run_id, fingerprint, tmp,
+                                 stream)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     con.execute(f"UPDATE {SCHEMA}.runs SET finished_at = ? WHERE run_id = ?", [_now(), run_id])
     st = run_stats(con, run_id)
-    st.ignored, st.parsed_whole = listed.ignored, parsed_whole
+    st.ignored, st.parsed_whole = ignored, parsed_whole
     return st
