@@ -19,6 +19,10 @@ Rules that make incremental loads equal a full load of the same objects:
 - Progress is committed in batches: records and ledger rows of a batch in one transaction.
   A load killed at any point reads again only the objects of the batch it was in.
 
+Memory does not grow with the trail: the listing is written to a temporary DuckDB table (through
+a file), compared with the ledger there, and the objects to read stream back from a file; only
+the objects in flight are held in Python.
+
 Objects are fetched by their exact key (S3: boto3 ``GetObject`` in a pool of threads sized
 for latency; local: opened by the workers), inflated and scanned in worker processes
 (``scan.py``), and the kept records go to DuckDB as newline-delimited JSON, one file per batch.
