@@ -448,10 +448,10 @@ def _list_into(con, spec: listing.TrailSpec, client, threads: int, path: str, st
     """List the trail into the temporary table ``listed`` (through ``path``, a file, so that no
     list of the whole trail is held in memory); (log files listed, ignored objects)."""
     n, ignored, notes = 0, [], []
-    with open(path, "w") as f:
+    with open(path, "wb", buffering=2**20) as f:
         for obj in listing.iter_objects(spec, client, threads, notes):
             if listing.is_log_file(obj):
-                f.write(json.dumps({"url": obj.url, "size": obj.size, "etag": obj.etag}) + "\n")
+                f.write(scan._dumps({"url": obj.url, "size": obj.size, "etag": obj.etag}) + b"\n")
                 n += 1
             else:
                 ignored.append((obj.url, listing.NOT_A_LOG_FILE))
