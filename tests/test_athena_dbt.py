@@ -43,7 +43,7 @@ def compiled(project: Path) -> dict[str, str]:
 def test_compile_for_athena_offline(athena_env):
     res = dbt(athena_env, "compile", "--no-populate-cache", vars_={
         "start_date": "2024-05-01", "end_date": "2024-05-31", "accounts": "111111111111,222222222222",
-        "regions": "us-east-1", "cloudtrail_database": "trails", "cloudtrail_table": "org_trail",
+        "regions": "us-east-1,eusc-de-east-1", "cloudtrail_database": "trails", "cloudtrail_table": "org_trail",
         "cloudtrail_partitioning": "year_month_day",
     })
     assert res.success, res.exception
@@ -67,7 +67,7 @@ def test_compile_for_athena_offline(athena_env):
             and "(\"year\" = '2024' and \"month\" = '06' and \"day\" in ('01'))" in events)
     assert "eventtime >= '2024-05-01T00:00:00Z' and eventtime < '2024-06-01T00:00:00Z'" in events
     assert "recipientaccountid in ('111111111111', '222222222222')" in events
-    assert "awsregion in ('us-east-1')" in events
+    assert "awsregion in ('us-east-1', 'eusc-de-east-1')" in events  # every region name, as load --region
     ids = models["models/intermediate/int_resource_ids_extracted.sql"]
     assert "cross join unnest(" in ids and "json_extract(doc, '$.requestParameters.bucketName')" in ids
     assert "qualify row_number" not in models["models/marts/resource_creators.sql"].lower()

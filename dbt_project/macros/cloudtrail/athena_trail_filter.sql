@@ -10,7 +10,7 @@
     {%- set end = var('end_date', env_var('TRAILCREATOR_END_DATE', '')) -%}
     {%- set partitioning = var('cloudtrail_partitioning', env_var('TRAILCREATOR_CLOUDTRAIL_PARTITIONING', 'timestamp')) -%}
     {%- set accounts = trailcreator.checked_list(var('accounts', env_var('TRAILCREATOR_ACCOUNTS', '')), '^[0-9]{12}$', 'accounts') -%}
-    {%- set regions = trailcreator.checked_list(var('regions', env_var('TRAILCREATOR_REGIONS', '')), '^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$', 'regions') -%}
+    {%- set regions = trailcreator.checked_list(var('regions', env_var('TRAILCREATOR_REGIONS', '')), '^[a-z]{2,}(-[a-z]+)+-[0-9]{1,2}$', 'regions') -%}
     {%- set terms = [] -%}
     {%- if partitioning not in ['timestamp', 'year_month_day', 'none'] -%}
         {{ exceptions.raise_compiler_error("cloudtrail_partitioning '" ~ partitioning ~ "' is not one of timestamp, year_month_day, none") }}
