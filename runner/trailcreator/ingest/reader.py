@@ -472,16 +472,12 @@ def _todo(con, fingerprint: str, path: str) -> tuple[int, int, int]:
         FROM listed l LEFT JOIN {SCHEMA}.objects o ON o.object_key = l.url
         WHERE o.object_key IS NULL OR o.status = 'unreadable'
            OR o.object_etag IS DISTINCT FROM l.etag OR o.map_fingerprint IS DISTINCT FROM $fp""", {"fp": fingerprint})
-    con.execute(f"COPY (SELECT url, size, etag, read_before FROM todo ORDER BY url) TO '{_sql_path(path)}' "
-                "(FORMAT json)")
+    con.execute("COPY (SELECT url, size, etag, read_before FROM todo ORDER BY url) TO $path (FORMAT json)",
+                {"path": path})
     n, nbytes, stale = con.execute("SELECT count(*), coalesce(sum(size), 0), count(*) FILTER (stale) FROM todo").fetchone()
     con.execute("DROP TABLE todo")
     con.execute("DROP TABLE listed")
     return n, int(nbytes), stale
-
-
-def _sql_path(path: str) -> str:
-    return path.replace("'", "''")
 
 
 def _todo_objects(path: str):
