@@ -79,7 +79,7 @@ def test_worker_pool_gives_the_same_results_as_in_process(tmp_path, monkeypatch)
         t.add([tg.event(A, "us-east-1", "s3.amazonaws.com", "CreateBucket", tg.identity_iam_user(A, "alice"),
                         T0 + dt.timedelta(minutes=i), {"bucketName": f"b{i}"})] + records(), tag=f"obj{i}")
     root = t.write_dir(str(tmp_path / "trail"))
-    objs = listing.list_objects(listing.make_spec(root)).objects
+    objs = [o for o in listing.iter_objects(listing.make_spec(root)) if listing.is_log_file(o)]
 
     def run(in_process_bytes):
         monkeypatch.setattr(reader, "IN_PROCESS_BYTES", in_process_bytes)

@@ -15,7 +15,7 @@ import calendar
 import datetime as dt
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterable
 
 from ..aws import ACCOUNT_RE, REGION_RE, check_accounts
@@ -165,13 +165,6 @@ def make_spec(
 # --- listing ----------------------------------------------------------------------------
 
 
-@dataclass
-class Listing:
-    objects: list[TrailObject] = field(default_factory=list)
-    ignored: list[tuple[str, str]] = field(default_factory=list)   # (object, why): listed, not log files
-    notes: list[str] = field(default_factory=list)                 # folders not read, said once each
-
-
 class _Lister:
     """The two primitives listing needs: child folders of a prefix, and objects below one."""
 
@@ -310,14 +303,3 @@ def is_log_file(obj: TrailObject) -> bool:
 
 
 NOT_A_LOG_FILE = "not a CloudTrail log file (name does not end in .json.gz or .json)"
-
-
-def list_objects(spec: TrailSpec, s3_client=None, threads: int = 16) -> Listing:
-    """The trail objects to read, as one list (the reader streams ``iter_objects`` instead)."""
-    out = Listing()
-    for obj in iter_objects(spec, s3_client, threads, out.notes):
-        if is_log_file(obj):
-            out.objects.append(obj)
-        else:
-            out.ignored.append((obj.url, NOT_A_LOG_FILE))
-    return out
