@@ -98,7 +98,13 @@ DDL = (
 
 BATCH_MAX_OBJECTS = 250                 # a kill loses at most two batches: one collected, one being written
 BATCH_MAX_HIT_BYTES = 32 * 2**20        # kept records buffered before a commit
-INGEST_MEMORY_LIMIT = "192MB"           # DuckDB's buffer pool while reading
+# DuckDB while reading (restored after): a bounded buffer pool keeps the reader's memory flat
+# however long the trail (the blocks go to the file instead); one thread, since the worker
+# processes have the cores and each parsing thread holds a buffer for the longest record; and
+# a checkpoint every 256 MiB of log rather than every 16 MiB, since each checkpoint costs more
+# as the table grows (x10 trail: 9 CPU-s of checkpoints at 16 MB; the log itself is durable).
+INGEST_SETTINGS = {"memory_limit": "128MiB", "threads": "1", "checkpoint_threshold": "256MiB",
+                   "preserve_insertion_order": "false"}
 IN_PROCESS_BYTES = 8 * 2**20            # below this, a worker pool costs more than it saves
 LOCAL_OBJECTS_PER_TASK = 16             # several local objects per worker task saves IPC
 
@@ -422,12 +428,9 @@ def _read(con, reader: Reader, todo, n_todo: int, todo_bytes: int, run_id: str, 
           stream) -> int:
     """Read ``todo`` ((object, read before) pairs, streamed) through ``reader`` into committed
     batches; the number of objects parsed whole."""
-    # DuckDB keeps what it inserts in its buffer pool (80% of RAM by default): a bound keeps
-    # the reader's memory flat however long the trail; the blocks go to the file instead.
-    memory_limit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
-    insertion_order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
-    con.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
-    con.execute("SET preserve_insertion_order = false")
+    before = {k: con.execute("SELECT current_setting(?)", [k]).fetchone()[0] for k in INGEST_SETTINGS}
+    for k, v in INGEST_SETTINGS.items():
+        con.execute(f"SET {k} = '{v}'")
     progress = Progress(n_todo, todo_bytes, stream)
     writer = BatchWriter(con, run_id, fingerprint, tmp)
     try:
@@ -438,9 +441,10 @@ def _read(con, reader: Reader, todo, n_todo: int, todo_bytes: int, run_id: str, 
         raise
     else:
         writer.close()
+        con.execute("CHECKPOINT")  # within the bounds above, not at the next connection's close
     finally:
-        con.execute(f"SET memory_limit = '{memory_limit}'")
-        con.execute(f"SET preserve_insertion_order = {str(insertion_order).lower()}")
+        for k, v in before.items():
+            con.execute(f"SET {k} = '{v}'")
     return writer.parsed_whole
 
 
