@@ -7,6 +7,7 @@ import datetime as dt
 import os
 import signal
 import subprocess
+import sys
 
 import duckdb
 import pytest
@@ -128,6 +129,54 @@ def test_no_dbt_temporary_table_is_left_behind(cli, tmp_path):
     finally:
         con.close()
     assert not [n for n in names if "dbt_tmp" in n or "__trailcreator" in n], names
+
+
+def test_the_console_scripts_import_the_cli_only_when_a_command_runs():
+    """The reader's worker processes are spawned, and a spawned process first imports the script
+    that started its parent: the console script's module must not bring the CLI with it."""
+    from importlib.metadata import entry_points
+
+    scripts = {e.name: e.value for e in entry_points(group="console_scripts") if e.name.startswith("trailcreator")}
+    assert scripts == {"trailcreator": "trailcreator.__main__:main", "trailcreator-tag": "trailcreator.__main__:tag_main"}
+    heavy = ("trailcreator.cli", "click", "boto3", "duckdb", "dbt")
+    code = f"import sys, trailcreator.__main__; print([m for m in {heavy!r} if m in sys.modules])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_the_reader_bounds_duckdb_while_reading_then_restores_it_and_leaves_no_log(tmp_path, monkeypatch):
+    """While reading: the small buffer pool, one thread, rare checkpoints; after: the connection's
+    own settings back, and the write-ahead log checkpointed (nothing for the next open to replay)."""
+    from trailcreator.ingest import listing, reader
+
+    t = tg.Trail()
+    for i in range(3):  # 300 KB of records: in the log unless a checkpoint moved them to the file
+        t.add([bucket_event(f"b{i}", additionalEventData={"pad": "x" * 100_000})], tag=f"o{i}")
+    root = t.write_dir(str(tmp_path / "trail"))
+    duck = tmp_path / "c.duckdb"
+    con = duckdb.connect(str(duck))
+    con.execute("SET threads = 2")
+    con.execute("SET memory_limit = '1GiB'")
+    setting = lambda k: con.execute("SELECT current_setting(?)", [k]).fetchone()[0]  # noqa: E731
+    before = {k: setting(k) for k in reader.INGEST_SETTINGS}
+    during = []
+    commit = reader.BatchWriter._commit
+
+    def observed_commit(self, *args):
+        during.append({k: setting(k) for k in reader.INGEST_SETTINGS})
+        return commit(self, *args)
+
+    monkeypatch.setattr(reader.BatchWriter, "_commit", observed_commit)
+    try:
+        st = reader.ingest(con, listing.TrailSpec(root), [("s3.amazonaws.com", "CreateBucket")], workers=1)
+        assert st.objects_read == 3
+        assert during and all(d["threads"] == 1 and d["memory_limit"] == "128.0 MiB"
+                              and d["checkpoint_threshold"] == "256.0 MiB" for d in during), during
+        assert {k: setting(k) for k in reader.INGEST_SETTINGS} == before
+        wal = tmp_path / "c.duckdb.wal"  # what is left: the run's finishing time
+        assert not wal.exists() or wal.stat().st_size < 16_000
+    finally:
+        con.close()
 
 
 def test_a_load_killed_with_sigkill_resumes_where_its_last_batch_committed(tmp_path, project):
