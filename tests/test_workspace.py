@@ -288,6 +288,7 @@ def test_dbt_passthrough_builds_in_the_workspace(cli, tmp_path):
 
     result = cli("dbt", "--duckdb", duck, "--resource-map", role_map, "--", "build", "--vars", vars_)
     assert "Completed successfully" in result.stdout
+    assert " unit_test " in result.stdout  # the project's unit tests run here (a load leaves them out)
     assert duckdb_creators(duck) == EXPECTED_ROLE
 
     # without --resource-map: the map this database was last compiled with
