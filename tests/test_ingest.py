@@ -179,6 +179,29 @@ def test_the_reader_bounds_duckdb_while_reading_then_restores_it_and_leaves_no_l
         con.close()
 
 
+def test_long_records_load_and_one_past_the_limit_is_counted(tmp_path):
+    """Long kept records (one of 15 MiB, 60 of 256 KiB, four of 2 MiB: DuckDB needs ~12x their size
+    to read them) load in the bounded pool; one longer than the limit is counted, not loaded."""
+    from trailcreator.ingest import listing, reader, scan
+
+    sizes = [15 * 2**20] + [256 * 2**10] * 60 + [2 * 2**20] * 4 + [scan.MAX_RECORD_BYTES + 1]
+    events = [bucket_event(f"b{i}", requestParameters={"bucketName": f"b{i}", "pad": "x" * n})
+              for i, n in enumerate(sizes)]
+    t = tg.Trail()
+    t.add(events[:30], tag="o1")
+    t.add(events[30:], tag="o2")
+    root = t.write_dir(str(tmp_path / "trail"))
+    con = duckdb.connect(str(tmp_path / "c.duckdb"))
+    try:
+        st = reader.ingest(con, listing.TrailSpec(root), [("s3.amazonaws.com", "CreateBucket")], workers=1)
+        assert (st.objects_read, st.records_kept, st.records_unusable) == (2, len(sizes) - 1, 1)
+        assert [u[1:] for u in st.unusable] == [(1, "1 record longer than 16 MiB")]
+        lengths = con.execute("select length(requestParameters->>'pad') from ingest.records order by 1 desc").fetchall()
+        assert [n for (n,) in lengths] == sorted(sizes[:-1], reverse=True)
+    finally:
+        con.close()
+
+
 def test_a_load_killed_with_sigkill_resumes_where_its_last_batch_committed(tmp_path, project):
     """SIGKILL right after the first batch commits; the second run reads only what was not
     committed, and the result equals an uninterrupted load."""

@@ -98,6 +98,7 @@ DDL = (
 
 BATCH_MAX_OBJECTS = 250                 # a kill loses at most two batches: one collected, one being written
 BATCH_MAX_HIT_BYTES = 32 * 2**20        # kept records buffered before a commit
+HITS_FILE_BYTES = 8 * 2**20             # kept records per read_json call (a batch's are split in files)
 # DuckDB while reading (restored after): a bounded buffer pool keeps the reader's memory flat
 # however long the trail (the blocks go to the file instead); one thread, since the worker
 # processes have the cores and each parsing thread holds a buffer for the longest record; and
@@ -105,6 +106,13 @@ BATCH_MAX_HIT_BYTES = 32 * 2**20        # kept records buffered before a commit
 # as the table grows (x10 trail: 9 CPU-s of checkpoints at 16 MB; the log itself is durable).
 INGEST_SETTINGS = {"memory_limit": "128MiB", "threads": "1", "checkpoint_threshold": "256MiB",
                    "preserve_insertion_order": "false"}
+
+
+def pool_for(nbytes: int) -> str:
+    """The buffer pool read_json needs for a file of ``nbytes`` of kept records: its 64 MiB line
+    buffer and ~12x the records (long strings cost most: measured, one 15 MiB record needs 256 MiB,
+    four of 2 MiB beside 6 MB of small ones 192 MiB); never less than the reading pool."""
+    return f"{max(128 * 2**20, 64 * 2**20 + 12 * nbytes) // 2**20}MiB"
 IN_PROCESS_BYTES = 8 * 2**20            # below this, a worker pool costs more than it saves
 LOCAL_OBJECTS_PER_TASK = 16             # several local objects per worker task saves IPC
 
@@ -249,10 +257,16 @@ class BatchWriter:
         self.batches += 1
         self.dir = os.path.join(self.tmpdir, f"batch-{self.batches}")
         os.mkdir(self.dir)
-        self.hits = open(os.path.join(self.dir, "hits.ndjson"), "wb")
+        self.hit_files = 0
+        self._next_hits_file()
         self.rows: list[dict] = []
         self.reread: list[str] = []     # objects of the batch read before: their old records go
         self.hit_bytes = 0
+
+    def _next_hits_file(self) -> None:
+        self.hit_files += 1
+        self.hits = open(os.path.join(self.dir, f"hits-{self.hit_files}.ndjson"), "wb")
+        self.file_bytes = 0
 
     def feed(self, todo):
         """``todo``'s objects, each noted as in flight as the reader takes it."""
@@ -264,8 +278,12 @@ class BatchWriter:
         obj, read_before = self.in_flight.pop(res.url)
         key = json.dumps(res.url).encode()
         for hit in res.hits:
+            if self.file_bytes >= HITS_FILE_BYTES:  # one object's records may span files
+                self.hits.close()
+                self._next_hits_file()
             self.hits.write(b'{"k":' + key + b',"r":' + hit + b"}\n")
             self.hit_bytes += len(hit)
+            self.file_bytes += len(hit)
         if res.status == "ok" and not res.fast:
             self.parsed_whole += 1
         if read_before:
@@ -316,18 +334,24 @@ class BatchWriter:
 
     def _commit(self, batch_dir: str, stale: list[str]) -> None:
         con = self.con
-        hits, status = os.path.join(batch_dir, "hits.ndjson"), os.path.join(batch_dir, "status.ndjson")
+        status = os.path.join(batch_dir, "status.ndjson")
+        hit_files = [f for f in os.listdir(batch_dir) if f.startswith("hits-")]
         con.execute("BEGIN TRANSACTION")
         try:
             if stale:
                 con.execute(f"DELETE FROM {SCHEMA}.records WHERE list_contains($keys, object_key)", {"keys": stale})
-            if os.path.getsize(hits):
+            for name in hit_files:
+                hits = os.path.join(batch_dir, name)
+                if not os.path.getsize(hits):
+                    continue
+                con.execute(f"SET memory_limit = '{pool_for(os.path.getsize(hits))}'")
                 con.execute(
                     f"""INSERT INTO {SCHEMA}.records
                         SELECT k, r.* FROM read_json($path, format = 'newline_delimited',
                             columns = {{'k': 'VARCHAR', 'r': '{RECORD_STRUCT}'}}, maximum_object_size = {2 * scan.MAX_RECORD_BYTES})""",
                     {"path": hits},
                 )
+            con.execute(f"SET memory_limit = '{INGEST_SETTINGS['memory_limit']}'")
             n = con.execute(
                 f"""INSERT OR REPLACE INTO {SCHEMA}.objects
                     SELECT object_key, object_size, object_etag, status, error, records_scanned, records_kept,
