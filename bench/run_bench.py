@@ -587,9 +587,10 @@ def start_front(trail: Path, latency_ms: float, log_dir: Path) -> tuple[subproce
     return proc, endpoint
 
 
-def front_stats(endpoint: str) -> dict:
+def front_stats(endpoint: str, reset_max: bool = False) -> dict:
+    """The front's request counts (cumulative); ``reset_max`` starts a new peak of requests in flight."""
     import urllib.request
-    with urllib.request.urlopen(f"{endpoint}/_stats", timeout=10) as r:
+    with urllib.request.urlopen(f"{endpoint}/_stats" + ("?reset" if reset_max else ""), timeout=10) as r:
         return json.loads(r.read())
 
 
@@ -792,13 +793,14 @@ def main(argv=None) -> int:
                 env.update(S3_ENV)
                 env.update({"AWS_ENDPOINT_URL": endpoint, "AWS_ENDPOINT_URL_S3": endpoint})
                 env.pop("AWS_PROFILE", None)
-                stats0 = front_stats(endpoint)
+                stats0 = front_stats(endpoint, reset_max=True)
                 r = timed(f"load (s3, {a.s3_latency_ms:g} ms latency)", argv_, env=env, extra_monitor=front.pid)
                 st = front_stats(endpoint)
                 if r.get("ok"):
                     n_req = st["requests"] - stats0["requests"]
+                    kinds = {k: n - stats0["by_kind"].get(k, 0) for k, n in st["by_kind"].items()}
                     r["note"] = (f"{len(objs) / r['wall']:.0f} objects/s, {gz_total / 1e6 / r['wall']:.1f} MB/s; "
-                                 f"{n_req} requests ({st['by_kind']}), at most {st['max_in_flight']} in flight")
+                                 f"{n_req} requests ({kinds}), at most {st['max_in_flight']} in flight")
                     if expected is not None:
                         checks[r["step"]] = compare(expected, read_result_db(str(db)))
                     latency_rows["load"] = r

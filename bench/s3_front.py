@@ -84,9 +84,13 @@ class Stats:
         with self.lock:
             self.in_flight -= 1
 
-    def snapshot(self) -> dict:
+    def snapshot(self, reset_max: bool = False) -> dict:
+        """The counts so far; ``reset_max`` starts a new peak of requests in flight (one per step)."""
         with self.lock:
-            return {"requests": self.requests, "max_in_flight": self.max_in_flight, "by_kind": dict(self.by_kind)}
+            snap = {"requests": self.requests, "max_in_flight": self.max_in_flight, "by_kind": dict(self.by_kind)}
+            if reset_max:
+                self.max_in_flight = self.in_flight
+            return snap
 
 
 def make_handler(bucket_name: str, bucket: Bucket, latency: float, stats: Stats):
@@ -116,7 +120,8 @@ def make_handler(bucket_name: str, bucket: Bucket, latency: float, stats: Stats)
         def do_GET(self, head_only: bool = False):
             url = urlparse(self.path)
             if url.path == "/_stats":
-                return self._send(200, json.dumps(stats.snapshot()).encode(), "application/json")
+                snap = stats.snapshot(reset_max="reset" in url.query)
+                return self._send(200, json.dumps(snap).encode(), "application/json")
             parts = url.path.lstrip("/").split("/", 1)
             q = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
             kind = "location" if "location" in q else ("list" if len(parts) == 1 or not parts[1] else ("head" if head_only else "get"))
