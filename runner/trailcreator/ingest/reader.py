@@ -25,7 +25,8 @@ the objects in flight are held in Python.
 
 Objects are fetched by their exact key (S3: boto3 ``GetObject`` in a pool of threads sized
 for latency; local: opened by the workers), inflated and scanned in worker processes
-(``scan.py``), and the kept records go to DuckDB as newline-delimited JSON, one file per batch.
+(``scan.py``), and the kept records go to DuckDB as newline-delimited JSON, a batch in files of
+8 MiB (each read in a buffer pool sized for it: long records need ~12x their size).
 
 Knows nothing of Click, dbt or c7n.
 """
@@ -99,12 +100,16 @@ DDL = (
 BATCH_MAX_OBJECTS = 250                 # a kill loses at most two batches: one collected, one being written
 BATCH_MAX_HIT_BYTES = 32 * 2**20        # kept records buffered before a commit
 HITS_FILE_BYTES = 8 * 2**20             # kept records per read_json call (a batch's are split in files)
+IN_PROCESS_BYTES = 8 * 2**20            # below this, a worker pool costs more than it saves
+LOCAL_OBJECTS_PER_TASK = 16             # several local objects per worker task saves IPC
+
 # DuckDB while reading (restored after): a bounded buffer pool keeps the reader's memory flat
 # however long the trail (the blocks go to the file instead); one thread, since the worker
 # processes have the cores and each parsing thread holds a buffer for the longest record; and
 # a checkpoint every 256 MiB of log rather than every 16 MiB, since each checkpoint costs more
-# as the table grows (x10 trail: 9 CPU-s of checkpoints at 16 MB; the log itself is durable).
-INGEST_SETTINGS = {"memory_limit": "128MiB", "threads": "1", "checkpoint_threshold": "256MiB",
+# as the table grows (x10 trail: 9 CPU-s of checkpoints at 16 MiB; the log itself is durable).
+READ_POOL = 128 * 2**20
+INGEST_SETTINGS = {"memory_limit": f"{READ_POOL // 2**20}MiB", "threads": "1", "checkpoint_threshold": "256MiB",
                    "preserve_insertion_order": "false"}
 
 
@@ -112,9 +117,7 @@ def pool_for(nbytes: int) -> str:
     """The buffer pool read_json needs for a file of ``nbytes`` of kept records: its 64 MiB line
     buffer and ~12x the records (long strings cost most: measured, one 15 MiB record needs 256 MiB,
     four of 2 MiB beside 6 MB of small ones 192 MiB); never less than the reading pool."""
-    return f"{max(128 * 2**20, 64 * 2**20 + 12 * nbytes) // 2**20}MiB"
-IN_PROCESS_BYTES = 8 * 2**20            # below this, a worker pool costs more than it saves
-LOCAL_OBJECTS_PER_TASK = 16             # several local objects per worker task saves IPC
+    return f"{max(READ_POOL, 64 * 2**20 + 12 * nbytes) // 2**20}MiB"
 
 
 def map_fingerprint(pairs) -> str:
