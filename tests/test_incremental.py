@@ -57,6 +57,34 @@ def test_new_day_reads_only_new_objects_and_equals_full_rebuild(cli, tmp_path):
     assert got == {"b-shared": "alice", "r1": "alice", "b-reused": "bob", "b-late": "bob", "b-new": "bob"}
 
 
+def test_a_load_with_nothing_new_keeps_the_sqlite_file_it_wrote_unless_it_changed(cli, tmp_path):
+    """Nothing new and the models as built: the SQLite file this build wrote stays as it is. Edited,
+    deleted, another --db, or another creator format: it is written again."""
+    day1, _ = two_days()
+    root = day1.write_dir(str(tmp_path / "trail"))
+    db, duck = tmp_path / "c.db", tmp_path / "c.duckdb"
+    load = ("load", "--trail", root, "--db", db, "--duckdb", duck)
+    assert cli(*load).stdout.startswith(f"wrote {db}: 3 resource_creators rows")
+    written = db.stat().st_mtime_ns
+    assert cli(*load).stdout.startswith(f"kept (nothing new) {db}: 3 resource_creators rows")
+    assert db.stat().st_mtime_ns == written
+
+    import sqlite3
+    con = sqlite3.connect(db)
+    con.execute("delete from resource_creators")
+    con.commit()
+    con.close()
+    assert cli(*load).stdout.startswith(f"wrote {db}: 3 resource_creators rows")
+    assert len(rows(db, "select * from resource_creators")) == 3
+    db.unlink()
+    assert cli(*load).stdout.startswith(f"wrote {db}: 3 resource_creators rows")
+    other = tmp_path / "other.db"
+    assert cli("load", "--trail", root, "--db", other, "--duckdb", duck).stdout.startswith(f"wrote {other}:")
+    assert cli(*load).stdout.startswith(f"wrote {db}:")  # the last export went to other.db
+    assert cli(*load, "--creator-format", "arn").stdout.startswith(f"wrote {db}:")
+    assert rows(db, "select creator from resource_creators")[0]["creator"].startswith("arn:aws:iam::")
+
+
 def test_full_refresh_reads_everything_again(cli, tmp_path):
     day1, _ = two_days()
     root = day1.write_dir(str(tmp_path / "trail"))

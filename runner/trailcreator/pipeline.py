@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import logging
 import os
 import time
@@ -41,6 +42,7 @@ class LoadSummary:
     elapsed: float = 0.0
     built: bool = True            # False: nothing new, the models were already built from this ledger
     sqlite_rows: dict[str, int] = field(default_factory=dict)
+    exported: bool = True         # False: the SQLite file already held this build, untouched since
 
     def line(self) -> str:
         r = self.run
@@ -142,9 +144,12 @@ def holding(db_path: str, duckdb_path: str | None):
 
 
 def build_and_export(duckdb_path: str, db_path: str, env: dict[str, str] | None, full_refresh: bool = False,
-                     after_build=None) -> tuple[int, dict[str, int]]:
+                     after_build=None, build: str | None = None) -> tuple[int, dict[str, int], bool]:
     """``dbt build`` with ``env`` (None: the models are up to date), ``after_build(con)`` on the
-    built file, then the SQLite file; returns (resources, SQLite row counts)."""
+    built file, then the SQLite file; returns (resources, SQLite row counts, whether it was written).
+
+    ``build`` names what the models were built from: a SQLite file written from the same build,
+    at the same path, and unchanged since (size and modification time) is kept as it is."""
     if env is not None:
         dbt_run.build(duckdb_path, env, full_refresh=full_refresh)
     con = _connect(duckdb_path)
@@ -152,9 +157,29 @@ def build_and_export(duckdb_path: str, db_path: str, env: dict[str, str] | None,
         if after_build is not None:
             after_build(con)
         resources = con.execute("select count(*) from resource_creators").fetchone()[0]
+        last = json.loads(reader.get_state(con, "exported") or "{}")
     finally:
         con.close()
-    return resources, export_sqlite(duckdb_path, db_path)
+    here = {"build": build, "db": os.path.abspath(db_path)}
+    if build is not None and env is None and last.get("file") == _stamp(db_path) and \
+            {k: last.get(k) for k in here} == here:
+        return resources, last["counts"], False
+    counts = export_sqlite(duckdb_path, db_path)
+    if build is not None:
+        con = _connect(duckdb_path)
+        try:
+            reader.set_state(con, "exported", json.dumps({**here, "file": _stamp(db_path), "counts": counts}))
+        finally:
+            con.close()
+    return resources, counts, True
+
+
+def _stamp(path: str) -> str | None:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return f"{st.st_size}-{st.st_mtime_ns}"
 
 
 # --- load: the trail's objects ----------------------------------------------------------
@@ -188,8 +213,9 @@ def run_load(
         finally:
             con.close()
         env = {**dbt_env(spec, creator_format, follow_links), "TRAILCREATOR_INGESTED": "1"} if summary.built else None
-        summary.resources, summary.sqlite_rows = build_and_export(
-            duckdb_path, db_path, env, after_build=lambda con: reader.set_state(con, "built", key) if summary.built else None)
+        summary.resources, summary.sqlite_rows, summary.exported = build_and_export(
+            duckdb_path, db_path, env, after_build=lambda con: reader.set_state(con, "built", key) if summary.built else None,
+            build=key)
     summary.elapsed = time.monotonic() - started
     return summary
 
@@ -267,7 +293,7 @@ def run_load_athena(
             if before is not None and before == row[2]:
                 log.info("result %s was read by an earlier run: nothing new to read", url)
 
-        summary.resources, summary.sqlite_rows = build_and_export(duckdb_path, db_path, env, full_refresh, count_rows)
+        summary.resources, summary.sqlite_rows, _ = build_and_export(duckdb_path, db_path, env, full_refresh, count_rows)
     summary.elapsed = time.monotonic() - started
     return summary
 
