@@ -58,15 +58,15 @@ def test_new_day_reads_only_new_objects_and_equals_full_rebuild(cli, tmp_path):
 
 
 def test_a_load_with_nothing_new_keeps_the_sqlite_file_it_wrote_unless_it_changed(cli, tmp_path):
-    """Nothing new and the models as built: the SQLite file this build wrote stays as it is. Edited,
-    deleted, another --db, or another creator format: it is written again."""
+    """The SQLite file already holds what the tables hold: it stays as it is. Edited, deleted,
+    another --db, another creator format, or the models rebuilt by dbt itself: written again."""
     day1, _ = two_days()
     root = day1.write_dir(str(tmp_path / "trail"))
     db, duck = tmp_path / "c.db", tmp_path / "c.duckdb"
     load = ("load", "--trail", root, "--db", db, "--duckdb", duck)
     assert cli(*load).stdout.startswith(f"wrote {db}: 3 resource_creators rows")
     written = db.stat().st_mtime_ns
-    assert cli(*load).stdout.startswith(f"kept (nothing new) {db}: 3 resource_creators rows")
+    assert cli(*load).stdout.startswith(f"kept (unchanged) {db}: 3 resource_creators rows")
     assert db.stat().st_mtime_ns == written
 
     import sqlite3
@@ -83,6 +83,12 @@ def test_a_load_with_nothing_new_keeps_the_sqlite_file_it_wrote_unless_it_change
     assert cli(*load).stdout.startswith(f"wrote {db}:")  # the last export went to other.db
     assert cli(*load, "--creator-format", "arn").stdout.startswith(f"wrote {db}:")
     assert rows(db, "select creator from resource_creators")[0]["creator"].startswith("arn:aws:iam::")
+    assert cli(*load, "--creator-format", "arn").stdout.startswith(f"kept (unchanged) {db}:")
+
+    # dbt run directly (the models rebuilt with the name format), then a load with nothing new
+    vars_ = json.dumps({"trail": root, "creator_format": "name"})
+    cli("dbt", "--duckdb", duck, "--", "run", "--vars", vars_)
+    assert cli(*load, "--creator-format", "arn").stdout.startswith(f"wrote {db}:")
 
 
 def test_full_refresh_reads_everything_again(cli, tmp_path):

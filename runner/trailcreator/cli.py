@@ -134,7 +134,7 @@ def _run_load(trail_root, resource_map_path, db_path, duckdb_path, accounts, reg
     if summary.run.objects_listed == 0 and summary.resources == 0:
         log.warning("no trail objects match the filters under %s: the tables are empty", spec.root)
     click.echo(f"trailcreator: {summary.line()}", err=True)
-    click.echo(f"{'wrote' if summary.exported else 'kept (nothing new)'} {db_path}: "
+    click.echo(f"{'wrote' if summary.exported else 'kept (unchanged)'} {db_path}: "
                f"{summary.sqlite_rows.get('resource_creators', 0)} resource_creators rows, "
                f"{summary.sqlite_rows.get('events', 0)} events rows")
 

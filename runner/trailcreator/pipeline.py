@@ -26,7 +26,7 @@ from . import attribution, aws
 from .athena import client, glue, query
 from .athena.sql import identifier
 from .errors import TrailcreatorError
-from .export.sqlite import export_sqlite
+from .export.sqlite import content_hash, export_sqlite
 from .ingest import athena_result, listing, reader, scan
 from .ingest.s3 import configure_s3, parse_s3_url, s3_client, s3_settings
 from .mapping import resource_map
@@ -144,12 +144,12 @@ def holding(db_path: str, duckdb_path: str | None):
 
 
 def build_and_export(duckdb_path: str, db_path: str, env: dict[str, str] | None, full_refresh: bool = False,
-                     after_build=None, build: str | None = None) -> tuple[int, dict[str, int], bool]:
+                     after_build=None) -> tuple[int, dict[str, int], bool]:
     """``dbt build`` with ``env`` (None: the models are up to date), ``after_build(con)`` on the
     built file, then the SQLite file; returns (resources, SQLite row counts, whether it was written).
 
-    ``build`` names what the models were built from: a SQLite file written from the same build,
-    at the same path, and unchanged since (size and modification time) is kept as it is."""
+    A SQLite file written here before, from the same table contents, at the same path, and
+    unchanged since (size and modification time) is kept as it is."""
     if env is not None:
         dbt_run.build(duckdb_path, env, full_refresh=full_refresh)
     con = _connect(duckdb_path)
@@ -158,19 +158,17 @@ def build_and_export(duckdb_path: str, db_path: str, env: dict[str, str] | None,
             after_build(con)
         resources = con.execute("select count(*) from resource_creators").fetchone()[0]
         last = json.loads(reader.get_state(con, "exported") or "{}")
+        here = {"content": content_hash(con), "db": os.path.abspath(db_path)}
     finally:
         con.close()
-    here = {"build": build, "db": os.path.abspath(db_path)}
-    if build is not None and env is None and last.get("file") == _stamp(db_path) and \
-            {k: last.get(k) for k in here} == here:
+    if here["content"] and last.get("file") == _stamp(db_path) and {k: last.get(k) for k in here} == here:
         return resources, last["counts"], False
     counts = export_sqlite(duckdb_path, db_path)
-    if build is not None:
-        con = _connect(duckdb_path)
-        try:
-            reader.set_state(con, "exported", json.dumps({**here, "file": _stamp(db_path), "counts": counts}))
-        finally:
-            con.close()
+    con = _connect(duckdb_path)
+    try:
+        reader.set_state(con, "exported", json.dumps({**here, "file": _stamp(db_path), "counts": counts}))
+    finally:
+        con.close()
     return resources, counts, True
 
 
@@ -214,8 +212,7 @@ def run_load(
             con.close()
         env = {**dbt_env(spec, creator_format, follow_links), "TRAILCREATOR_INGESTED": "1"} if summary.built else None
         summary.resources, summary.sqlite_rows, summary.exported = build_and_export(
-            duckdb_path, db_path, env, after_build=lambda con: reader.set_state(con, "built", key) if summary.built else None,
-            build=key)
+            duckdb_path, db_path, env, after_build=lambda con: reader.set_state(con, "built", key) if summary.built else None)
     summary.elapsed = time.monotonic() - started
     return summary
 

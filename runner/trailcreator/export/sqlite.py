@@ -51,6 +51,17 @@ def _resource_creators_sql() -> str:
     return f"select {', '.join(cols)} from resource_creators order by account_id, region, resource_type, resource_id"
 
 
+def content_hash(src) -> str | None:
+    """One hash of what ``export_sqlite`` would write from ``src`` (None when it cannot be read):
+    equal hashes, equal files, however the models were built."""
+    try:
+        return "/".join("{}:{}".format(*src.execute(
+            f"select count(*), coalesce(sum(hash(q)::hugeint), 0) from ({sql}) q").fetchone())
+            for sql in (EVENTS_SQL, _resource_creators_sql()))
+    except duckdb.Error:  # an older build lacks columns: export_sqlite says so in one line
+        return None
+
+
 def _check_columns(src, duckdb_path: str) -> None:
     """resource_creators as this trailcreator's models build it (an older build lacks columns)."""
     present = {r[0] for r in src.execute(
