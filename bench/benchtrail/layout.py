@@ -234,22 +234,21 @@ def _object_key(world: World, account: str, region: str, t: float, rng: random.R
             f"{g.tm_hour:02d}{g.tm_min:02d}Z_{alnum(rng, 16)}.json.gz")
 
 
+# How each create names its resource (p: project, e: environment, w: word, sfx: random suffix);
+# other events (sns topics) take the default.
+_NAME_FORMATS = {
+    "CreateBucket": "acme-{p}-{w}-{e}-{sfx}",
+    "CreateRole": "{p}-{w}-{e}-role-{sfx}",
+    "CreateUser": "svc-{p}-{w}-{sfx}",
+    "CreateFunction20150331": "{p}-{e}-{w}-{sfx}",
+    "PutParameter": "/{p}/{e}/{w}/{sfx}",
+}
+
+
 def _new_name(rng: random.Random, event: str, account: str, region: str) -> str:
     p, e, w = rng.choice(PROJECTS), rng.choice(ENVS), rng.choice(WORDS)
     sfx = alnum(rng, 6).lower()
-    if event == "CreateBucket":
-        return f"acme-{p}-{w}-{e}-{sfx}"
-    if event == "CreateRole":
-        return f"{p}-{w}-{e}-role-{sfx}"
-    if event == "CreateUser":
-        return f"svc-{p}-{w}-{sfx}"
-    if event == "CreateFunction20150331":
-        return f"{p}-{e}-{w}-{sfx}"
-    if event == "CreateTable":
-        return f"{p}-{w}-{e}-{sfx}"
-    if event == "PutParameter":
-        return f"/{p}/{e}/{w}/{sfx}"
-    return f"{p}-{w}-{e}-{sfx}"  # sns topic
+    return _NAME_FORMATS.get(event, "{p}-{w}-{e}-{sfx}").format(p=p, e=e, w=w, sfx=sfx)
 
 
 # --- digests ----------------------------------------------------------------------------------
