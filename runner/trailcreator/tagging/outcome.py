@@ -15,6 +15,14 @@ from ..redact import redact
 
 log = logging.getLogger("trailcreator")
 
+# what AWS services answer when a caller exceeds a request rate (each also answered with HTTP
+# 429 or 503 by some): a call still failing so after the retries is left for the next run.
+THROTTLING_CODES = frozenset({
+    "Throttling", "ThrottlingException", "ThrottledException", "Throttled", "TooManyRequestsException",
+    "RequestLimitExceeded", "Client.RequestLimitExceeded", "EC2ThrottledException", "RequestThrottled",
+    "RequestThrottledException", "SlowDown", "429",
+})
+
 _READ_OPERATION = re.compile(r"^(Get|List|Describe|Head)")
 _PARAMS_NOT_IDS = {"Tags", "TagKeys", "Tagging", "DryRun", "TagSet"}
 
