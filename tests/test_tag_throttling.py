@@ -114,7 +114,6 @@ def test_tag_org_rides_out_throttling(aws, proxy, backoff, tmp_path):
     assert set(tagged.values()) == {1}
     throttled = proxy.calls(throttled=True)
     assert {c.service for c in throttled if c.tag_write} >= {"ec2", "iam", "sns", "s3", "tagging"}
-    print(Counter((c.service, c.operation) for c in throttled if not c.tag_write))
     assert {c.service for c in throttled if not c.tag_write} >= {"ec2", "iam", "s3", "sts", "dynamodb"}
     # each throttled request was sent again and went through; each retry after a backoff delay,
     # all of them botocore's (10 attempts: c7n's own retries never had to step in)

@@ -15,8 +15,8 @@ from ..redact import redact
 
 log = logging.getLogger("trailcreator")
 
-# what AWS services answer when a caller exceeds a request rate (each also answered with HTTP
-# 429 or 503 by some): a call still failing so after the retries is left for the next run.
+# The error codes of AWS services for a caller over its request rate (sent with HTTP 400, 429
+# or 503): a resource whose call still got one after the retries is left for the next run.
 THROTTLING_CODES = frozenset({
     "Throttling", "ThrottlingException", "ThrottledException", "Throttled", "TooManyRequestsException",
     "RequestLimitExceeded", "Client.RequestLimitExceeded", "EC2ThrottledException", "RequestThrottled",

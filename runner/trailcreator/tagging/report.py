@@ -40,11 +40,12 @@ def summary_line(result: RegionResult) -> str:
     who = f"account:{result.name} id:{result.account_id}" if result.name else f"account:{result.account_id}"
     if result.error:
         return f"summary {who} region:{result.region} error:{result.error}"
+    slowed = throttled(result)
     return (
         f"summary {who} region:{result.region} tagged:{result.total('tagged')} "
         f"would-tag:{result.total('would_tag')} has-tag:{result.total('has_tag')} "
         f"no-creator:{result.total('no_creator')} excluded:{result.total('excluded')} "
-        f"failed:{result.total('failed')}" + (f" throttled:{throttled(result)}" if throttled(result) else "")
+        f"failed:{result.total('failed')}" + (f" throttled:{slowed}" if slowed else "")
     )
 
 
