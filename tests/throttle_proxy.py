@@ -43,7 +43,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 _CREDENTIAL = re.compile(r"Credential=([^/]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
 _HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection"}
-_IAM_XMLNS = {"iam": "https://iam.amazonaws.com/doc/2010-05-08/", "sts": "https://sts.amazonaws.com/doc/2011-06-15/",
+_QUERY_XMLNS = {"iam": "https://iam.amazonaws.com/doc/2010-05-08/", "sts": "https://sts.amazonaws.com/doc/2011-06-15/",
               "sns": "http://sns.amazonaws.com/doc/2010-03-31/"}
 # the tag writes of the types the tests tag: (service, operation)
 TAG_WRITES = {("ec2", "CreateTags"), ("iam", "TagRole"), ("iam", "TagUser"), ("sns", "TagResource"),
@@ -105,7 +105,7 @@ def throttle_answer(service: str) -> tuple[int, dict, bytes]:
     if service in ("iam", "sts", "sns"):
         code, status = ("Throttled", 429) if service == "sns" else ("Throttling", 400)
         return status, {"Content-Type": "text/xml"}, (
-            f'<ErrorResponse xmlns="{_IAM_XMLNS[service]}"><Error><Type>Sender</Type><Code>{code}</Code>'
+            f'<ErrorResponse xmlns="{_QUERY_XMLNS[service]}"><Error><Type>Sender</Type><Code>{code}</Code>'
             f'<Message>Rate exceeded</Message></Error><RequestId>{rid}</RequestId></ErrorResponse>').encode()
     if service == "s3":
         return 503, {"Content-Type": "application/xml"}, (
