@@ -113,7 +113,9 @@ def test_tag_org_rides_out_throttling(aws, proxy, backoff, tmp_path):
     assert set(tagged) == expected
     assert set(tagged.values()) == {1}
     throttled = proxy.calls(throttled=True)
-    assert {c.service for c in throttled if c.tag_write} >= {"ec2", "iam", "sns", "s3", "tagging"}
+    # (EC2's ids are moto's random draws, which depend on the tests run before: its tag writes
+    # may or may not be among the throttled; the other requests are the same in every session)
+    assert {c.service for c in throttled if c.tag_write} >= {"iam", "sns", "s3", "tagging"}
     assert {c.service for c in throttled if not c.tag_write} >= {"ec2", "iam", "s3", "sts", "dynamodb"}
     # each throttled request was sent again and went through; each retry after a backoff delay,
     # all of them botocore's (10 attempts: c7n's own retries never had to step in)
