@@ -60,8 +60,9 @@ def proxy(moto_endpoint):
 
 
 def seeded_world(moto_url, specs, n: int) -> aws_world.World:
-    """A world whose accounts and moto-made ids are the same on every run (moto's random source
-    seeded), so the requests, and so what the proxy throttles, are too."""
+    """A world whose accounts and names are the same on every run, and moto's random source
+    seeded: the requests, and so what the proxy throttles, are the same on every run of the
+    same tests."""
     requests.post(f"{moto_url}/moto-api/seed?a={SEED}", timeout=10)
     return aws_world.build(specs, accounts=(f"3333{n:08d}", f"4444{n:08d}", f"t{n}"))
 
