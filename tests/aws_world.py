@@ -290,9 +290,10 @@ def new_accounts() -> tuple[str, str, str]:
 SMALL = tuple(s for s in SPECS if s.account == A and s.region in ("us-east-1", "global"))
 
 
-def build(specs=SPECS) -> World:
-    """Create every resource in two fresh accounts; IAM first (the functions need their role)."""
-    a, b, n = new_accounts()
+def build(specs=SPECS, accounts: tuple[str, str, str] | None = None) -> World:
+    """Create every resource in two fresh accounts (``accounts``: given ones, as
+    ``new_accounts`` makes them); IAM first (the functions need their role)."""
+    a, b, n = accounts or new_accounts()
     concrete = [replace(s, account={A: a, B: b}[s.account], name=s.name.format(n=n)) for s in specs]
     clients = Clients()
     order = sorted(concrete, key=lambda s: (s.region != "global", s.rtype == "lambda"))

@@ -117,8 +117,11 @@ def test_throttling_that_outlasts_the_retries(world_a, tmp_path, monkeypatch):
     assert len(calls) == 3 * 8 and len(slept) >= 3 * 7
     for rtype, name in (("ec2", "a-web"), ("ebs", "a-data"), ("security-group", "a-app-sg")):
         assert actions[(a, rtype, world_a.by_name(name).id)] == "failed:RequestLimitExceeded"
-        assert f"failed 1 {rtype} resources error:RequestLimitExceeded" in result.stdout
+        assert f"failed 1 {rtype} resources error:RequestLimitExceeded ids:{world_a.by_name(name).id}\n" in result.stdout
     assert "Total resources tagged: 5" in result.stdout   # iam x3, sns, lambda went on
+    assert " failed:3 throttled:3\n" in result.stdout
+    assert error_lines(result.stderr) == ["Error: 3 resource(s) could not be tagged (3 throttled past the retries: "
+                                          "run again to tag what is left): see the failed and summary lines above"]
     assert world_a.observed(accounts=[a])[(a, "us-east-1", "sns", world_a.by_name("a-alerts").id)] == "alice"
 
 

@@ -161,3 +161,17 @@ def test_tag_batch_when_no_call_names_a_resource():
     # a journaled error with no resource named in its parameters fails the whole batch
     odd_error = call("AddTagsToThing", {"ThingHandle": "h-1"}, 400, "ValidationException")
     assert set(tag_batch(_Tagger([odd_error]), None, batch, [], keys_of).values()) == {"ValidationException"}
+
+
+def test_tagger_sessions_retry_throttling_10_times_unless_told_otherwise(monkeypatch):
+    from trailcreator.aws import AccountSessionFactory
+
+    def retries(**kw):
+        return AccountSessionFactory("us-east-1", **kw)().client("sns", endpoint_url="http://127.0.0.1:9").meta.config.retries
+
+    for var in ("AWS_RETRY_MODE", "AWS_MAX_ATTEMPTS"):
+        monkeypatch.delenv(var, raising=False)
+    assert retries(retry_throttles=True) == {"mode": "standard", "total_max_attempts": 10}
+    monkeypatch.setenv("AWS_RETRY_MODE", "adaptive")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "4")
+    assert retries(retry_throttles=True) == {"mode": "adaptive", "total_max_attempts": 4}

@@ -15,12 +15,20 @@ Region names, one rule each, both here: ``check_region`` for a region we call (b
 must know it), ``REGION_RE`` for a region folder of a trail (CloudTrail may deliver a region
 newer than the installed botocore).  Account ids: ``ACCOUNT_RE`` / ``check_accounts``.
 
+Throttling: tag and describe APIs throttle in busy accounts.  The tagger's sessions
+(``retry_throttles=True``) use botocore's standard retry mode with 10 attempts per call
+(``THROTTLE_RETRIES``; exponential backoff with jitter, at most 20 s apart), and also retry
+the throttling answers that mode leaves out (``retry_other_throttles``: SNS's ``Throttled``,
+any HTTP 429).  ``AWS_RETRY_MODE`` / ``AWS_MAX_ATTEMPTS`` or a profile's ``retry_mode`` /
+``max_attempts`` still win: these are defaults.
+
 Credentials stay inside boto3: nothing here formats them into a message.
 """
 
 from __future__ import annotations
 
 import functools
+import random
 import re
 import threading
 from dataclasses import dataclass, field
@@ -30,6 +38,7 @@ import botocore.exceptions
 import botocore.loaders
 import botocore.session
 from botocore.credentials import RefreshableCredentials
+from botocore.retries.standard import RetryContext, ThrottledRetryableChecker
 from c7n.credentials import SessionFactory
 
 from .errors import TrailcreatorError
@@ -98,19 +107,56 @@ def _shared_loader() -> botocore.loaders.Loader:
     return botocore.loaders.create_loader()
 
 
-def botocore_session() -> botocore.session.Session:
-    """A botocore session sharing one data loader with all others.
+# botocore's session variables (name: config key, environment variable, default, type) with
+# the tagger's defaults: the environment and the profile still override them.
+THROTTLE_RETRIES = {
+    "retry_mode": ("retry_mode", "AWS_RETRY_MODE", "standard", None),
+    "max_attempts": ("max_attempts", "AWS_MAX_ATTEMPTS", 10, int),
+}
+_MAX_BACKOFF = 20  # seconds, as botocore's standard mode
+_BOTOCORE_THROTTLES = ThrottledRetryableChecker()
+
+
+def retry_other_throttles(attempts, response=None, request_dict=None, operation=None, **kwargs):
+    """A ``needs-retry`` handler for throttling answers botocore's standard mode does not
+    retry (SNS answers ``Throttled`` with HTTP 429; any other 429): the delay before the next
+    attempt, as standard mode computes it, or None.  Registered on the generic event, it runs
+    after botocore's own per-service handler, whose answer wins when it has one."""
+    if response is None:
+        return None
+    http, parsed = response
+    code = (parsed or {}).get("Error", {}).get("Code")
+    if http.status_code != 429 and code != "Throttled":
+        return None
+    context = RetryContext(attempt_number=attempts, operation_model=operation, parsed_response=parsed,
+                           http_response=http)
+    if _BOTOCORE_THROTTLES.is_retryable(context):
+        return None  # botocore's handler decides (and keeps its retry quota)
+    config = ((request_dict or {}).get("context") or {}).get("client_config")
+    max_attempts = ((getattr(config, "retries", None) or {}).get("total_max_attempts")
+                    or THROTTLE_RETRIES["max_attempts"][2])
+    if attempts >= max_attempts:
+        return None
+    return random.random() * min(2 ** (attempts - 1), _MAX_BACKOFF)
+
+
+def botocore_session(retry_throttles: bool = False) -> botocore.session.Session:
+    """A botocore session sharing one data loader with all others; with ``retry_throttles``,
+    one whose clients retry throttled calls 10 times (``THROTTLE_RETRIES``).
 
     Every account x region needs fresh sessions (and every assumed role one more); sharing
     the loader means botocore parses its endpoint and service models once per process,
     not once per session.
     """
-    s = botocore.session.get_session()
+    s = botocore.session.Session(session_vars=THROTTLE_RETRIES if retry_throttles else None)
     s.register_component("data_loader", _shared_loader())
+    if retry_throttles:
+        s.register("needs-retry", retry_other_throttles, unique_id="trailcreator-other-throttles")
     return s
 
 
-def _assume(role_arn: str, session: boto3.Session, region: str, external_id: str | None) -> boto3.Session:
+def _assume(role_arn: str, session: boto3.Session, region: str, external_id: str | None,
+            retry_throttles: bool = False) -> boto3.Session:
     """A session with ``role_arn``'s credentials, renewed before they expire."""
 
     def refresh():
@@ -128,7 +174,7 @@ def _assume(role_arn: str, session: boto3.Session, region: str, external_id: str
     credentials = RefreshableCredentials.create_from_metadata(
         metadata=refresh(), refresh_using=refresh, method="sts-assume-role"
     )
-    bs = botocore_session()
+    bs = botocore_session(retry_throttles)
     bs._credentials = credentials  # botocore has no public setter for refreshable credentials
     if region:
         bs.set_config_variable("region", region)
@@ -136,20 +182,24 @@ def _assume(role_arn: str, session: boto3.Session, region: str, external_id: str
 
 
 class AccountSessionFactory(SessionFactory):
-    """Sessions for one account: a profile, then zero or more roles assumed in turn (a chain)."""
+    """Sessions for one account: a profile, then zero or more roles assumed in turn (a chain);
+    ``retry_throttles``: their clients retry throttled calls 10 times (the tagger's)."""
 
-    def __init__(self, region: str, profile: str | None = None, roles=(), external_id: str | None = None):
+    def __init__(self, region: str, profile: str | None = None, roles=(), external_id: str | None = None,
+                 retry_throttles: bool = False):
         roles = tuple(roles or ())
         super().__init__(region, profile=profile, assume_role=roles[-1] if roles else None, external_id=external_id)
         self.roles = roles
         self.session_name = SESSION_NAME
+        self.retry_throttles = retry_throttles
 
     def __call__(self, assume: bool = True, region: str | None = None) -> boto3.Session:
         region = region or self.region
-        session = boto3.Session(botocore_session=botocore_session(), profile_name=self.profile, region_name=region)
+        session = boto3.Session(botocore_session=botocore_session(self.retry_throttles), profile_name=self.profile,
+                                region_name=region)
         if assume:
             for role in self.roles:
-                session = _assume(role, session, region, self.external_id)
+                session = _assume(role, session, region, self.external_id, self.retry_throttles)
         JOURNAL.attach(session)
         return self.update(session)
 

@@ -421,7 +421,8 @@ def _identity_names(store, store_region, fallback_region, profile=None):
         raise TrailcreatorError("--identity-store: give --identity-store-region (the Identity Center home region)")
     check_region(region, "--identity-store-region")
     check_credentials(profile)
-    names = identity_center.IdentityStoreNames(AccountSessionFactory(region, profile=profile)(), store, region)
+    names = identity_center.IdentityStoreNames(AccountSessionFactory(region, profile=profile, retry_throttles=True)(),
+                                               store, region)
     names.check()
     return names
 
@@ -484,7 +485,7 @@ def tag(db, creator_tag, types, user_suffix, creator_format, dryrun, plan_path, 
     creators = _creators(db, from_plan, opts)
     check_credentials(profile)
     opts.identity_names = _identity_names(identity_store, identity_store_region, region, profile)
-    factory = AccountSessionFactory(region, profile=profile, roles=[assume] if assume else ())
+    factory = AccountSessionFactory(region, profile=profile, roles=[assume] if assume else (), retry_throttles=True)
     account_id = caller_account(factory)
     log.info("tagging account:%s region:%s db:%s layout:%s dryrun:%s",
              account_id, region, db, creators.layout, dryrun)

@@ -174,7 +174,7 @@ def plan_targets(accounts: list[dict], regions=()) -> list[tuple[dict, str, bool
 def _run_one(account: dict, region: str, with_global: bool, db: CreatorsDB, opts: TagOptions) -> RegionResult:
     log.info("processing account:%s id:%s region:%s", account["name"], account["account_id"], region)
     factory = AccountSessionFactory(region, profile=account.get("profile"), roles=account["roles"],
-                                    external_id=account.get("external_id"))
+                                    external_id=account.get("external_id"), retry_throttles=True)
     try:
         acting = caller_account(factory)
     except TrailcreatorError as e:

@@ -15,6 +15,14 @@ from ..redact import redact
 
 log = logging.getLogger("trailcreator")
 
+# The error codes of AWS services for a caller over its request rate (sent with HTTP 400, 429
+# or 503): a resource whose call still got one after the retries is left for the next run.
+THROTTLING_CODES = frozenset({
+    "Throttling", "ThrottlingException", "ThrottledException", "Throttled", "TooManyRequestsException",
+    "RequestLimitExceeded", "Client.RequestLimitExceeded", "EC2ThrottledException", "RequestThrottled",
+    "RequestThrottledException", "SlowDown", "429",
+})
+
 _READ_OPERATION = re.compile(r"^(Get|List|Describe|Head)")
 _PARAMS_NOT_IDS = {"Tags", "TagKeys", "Tagging", "DryRun", "TagSet"}
 

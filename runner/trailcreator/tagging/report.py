@@ -4,6 +4,9 @@ and the one-line failure the command exits with."""
 from __future__ import annotations
 
 from .model import RegionResult
+from .outcome import THROTTLING_CODES
+
+NAMED_PER_LINE = 20  # failed resources named on their line; the plan names every one
 
 
 def type_lines(result: RegionResult) -> list[str]:
@@ -22,8 +25,11 @@ def type_lines(result: RegionResult) -> list[str]:
             + (f" from-stack:{t.from_stack}" if t.from_stack else "")
         )
         for code, count in sorted(t.failures.items()):
+            ids = [p.resource_id for p in result.plan
+                   if p.resource_type == t.resource_type and p.action == f"failed:{code}"]
+            more = f" +{len(ids) - NAMED_PER_LINE} more (--plan lists all)" if len(ids) > NAMED_PER_LINE else ""
             lines.append(f"account:{result.account_id} region:{result.region} failed {count} "
-                         f"{t.resource_type} resources error:{code}")
+                         f"{t.resource_type} resources error:{code} ids:{','.join(ids[:NAMED_PER_LINE])}{more}")
         for rid, what in t.changed:
             lines.append(f"account:{result.account_id} region:{result.region} skip {t.resource_type} {rid} "
                          f"reason:changed-since-plan:{what}")
@@ -34,12 +40,18 @@ def summary_line(result: RegionResult) -> str:
     who = f"account:{result.name} id:{result.account_id}" if result.name else f"account:{result.account_id}"
     if result.error:
         return f"summary {who} region:{result.region} error:{result.error}"
+    slowed = throttled(result)
     return (
         f"summary {who} region:{result.region} tagged:{result.total('tagged')} "
         f"would-tag:{result.total('would_tag')} has-tag:{result.total('has_tag')} "
         f"no-creator:{result.total('no_creator')} excluded:{result.total('excluded')} "
-        f"failed:{result.total('failed')}"
+        f"failed:{result.total('failed')}" + (f" throttled:{slowed}" if slowed else "")
     )
+
+
+def throttled(result: RegionResult) -> int:
+    """Resources that failed because AWS throttled the calls past their retries."""
+    return sum(n for t in result.types for code, n in t.failures.items() if code in THROTTLING_CODES)
 
 
 def total_lines(results: list[RegionResult], dryrun: bool) -> list[str]:
@@ -61,8 +73,10 @@ def failure_message(results: list[RegionResult]) -> str | None:
     if not failed and not errors:
         return None
     parts = []
+    slowed = sum(throttled(r) for r in results)
     if failed:
-        parts.append(f"{failed} resource(s) could not be tagged")
+        parts.append(f"{failed} resource(s) could not be tagged"
+                     + (f" ({slowed} throttled past the retries: run again to tag what is left)" if slowed else ""))
     if errors:
         parts.append(f"{errors} account/region(s) could not be processed")
     return "; ".join(parts) + ": see the failed and summary lines above"
