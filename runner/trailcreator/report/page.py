@@ -21,6 +21,7 @@ from markupsafe import Markup
 
 from ..errors import TrailcreatorError
 from ..workspace import outputs
+from .duckdb_file import first_line, open_read_only
 from .plans import load_plans
 from .sql import AUDIT_SQL, PLAN_SQL, SECTIONS
 
@@ -34,11 +35,7 @@ REQUIRED_COLUMNS = ("account_id", "region", "resource_type", "resource_id", "cre
 def write_report(duckdb_path: str, out_path: str, plan_paths: tuple[str, ...] = ()) -> dict:
     """Write the page to ``out_path``; return what it counts (resources, plans, bytes)."""
     outputs.check_writable(out_path, "-o")
-    outputs.check_duckdb(duckdb_path)
-    try:
-        con = duckdb.connect(duckdb_path, read_only=True)
-    except duckdb.Error as e:
-        raise TrailcreatorError(f"--duckdb {duckdb_path}: cannot open it ({_first_line(e)})") from None
+    con = open_read_only(duckdb_path)
     try:
         tables = _tables(con, duckdb_path)
         con.execute("create temp view rc as select * from main.resource_creators")
@@ -49,17 +46,13 @@ def write_report(duckdb_path: str, out_path: str, plan_paths: tuple[str, ...] = 
             data["plans"] = {**_section(con, PLAN_SQL), "files": list(plan_paths)}
         audit = con.execute(AUDIT_SQL).fetchone()[0]
     except duckdb.Error as e:
-        raise TrailcreatorError(f"--duckdb {duckdb_path}: a report query failed ({_first_line(e)})") from None
+        raise TrailcreatorError(f"--duckdb {duckdb_path}: a report query failed ({first_line(e)})") from None
     finally:
         con.close()
     page = render(data, audit, source=duckdb_path, plans=plan_paths)
     _write_atomically(out_path, page)
     return {"resources": data["load"]["totals"][0]["resources"] if data["load"] else None,
             "plans": len(plan_paths), "bytes": len(page.encode("utf-8"))}
-
-
-def _first_line(e: Exception) -> str:
-    return (str(e).splitlines() or [type(e).__name__])[0]
 
 
 def _tables(con, duckdb_path: str) -> set[str]:

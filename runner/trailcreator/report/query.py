@@ -18,7 +18,7 @@ from typing import IO
 import duckdb
 
 from ..errors import TrailcreatorError
-from ..workspace import outputs
+from .duckdb_file import first_line, open_read_only
 
 FORMATS = ("table", "csv", "json", "ndjson")
 BATCH_ROWS = 10_000
@@ -31,11 +31,7 @@ def run_query(duckdb_path: str, sql: str, out: IO[str], fmt: str = "table", limi
               max_width: int | None = None) -> int | None:
     """Run ``sql`` read-only on the file and write its rows to ``out``; the row count, or None
     for a statement that returns no rows."""
-    outputs.check_duckdb(duckdb_path)  # a SQLite file would send DuckDB looking for an extension to download
-    try:
-        con = duckdb.connect(duckdb_path, read_only=True)
-    except duckdb.Error as e:
-        raise TrailcreatorError(f"--duckdb {duckdb_path}: cannot open it ({_first_line(e)})") from None
+    con = open_read_only(duckdb_path)
     try:
         rel = con.sql(sql)
         if rel is None:
@@ -46,13 +42,9 @@ def run_query(duckdb_path: str, sql: str, out: IO[str], fmt: str = "table", limi
             return _table(rel, out, max_width or shutil.get_terminal_size().columns)
         return _STREAMS[fmt](rel.columns, _batches(rel), out)
     except duckdb.Error as e:
-        raise TrailcreatorError(f"query failed: {_first_line(e)}") from None
+        raise TrailcreatorError(f"query failed: {first_line(e)}") from None
     finally:
         con.close()
-
-
-def _first_line(e: Exception) -> str:
-    return (str(e).splitlines() or [type(e).__name__])[0]
 
 
 def _batches(rel):
