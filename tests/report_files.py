@@ -1,16 +1,20 @@
-"""DuckDB files for the report's tests and bench.
+"""DuckDB files, tag plans and a headless browser for the report's tests and bench.
 
 ``write_report_trail`` writes a small trail with what every section of the report shows: IAM
 users and a role session followed to its person, an AWS service (excluded), two accounts and
 regions, a record without an event time (unusable), a corrupt object (skipped) and a role
 whose name is markup.  ``synthesize_resources`` writes a file of N ``resource_creators`` rows
 straight from SQL (no trail, no dbt): the scale case, shaped like a load's table; a file
-``export-athena`` writes holds the marts only, like this one.
+``export-athena`` writes holds the marts only, like this one.  ``PLAN_ROWS`` is a tag plan of
+the trail's resources.  ``chromium`` drives Debian's headless Chromium with Selenium.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import os
+import shutil
 
 import duckdb
 
@@ -96,3 +100,62 @@ def synthesize_resources(path: str, n: int) -> str:
     finally:
         con.close()
     return path
+
+
+PLAN_ROWS = [  # as trailcreator-tag --dryrun --plan writes them; iam ids are role names
+    (A, "us-east-1", "iam-role", "web-role", "alice", "has-tag"),
+    (A, "us-east-1", "iam-role", "api-role", "alice", "would-tag"),
+    (A, "us-east-1", "iam-role", MARKUP, "bob", "would-tag"),
+    (A, "us-east-1", "iam-role", "deployed-role", "alice", "failed:AccessDenied"),
+    (A, "us-east-1", "iam-role", "made-before-the-trail", "", "no-creator"),
+    (B, "eu-west-1", "iam-role", "service-made-role", "", "excluded:aws-service"),
+    (B, "eu-west-1", "s3", "data-bucket-b", "carol", "would-tag"),
+]
+
+
+def write_plan(path, rows=PLAN_ROWS):
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["account", "region", "resource_type", "resource_id", "creator", "action"])
+        w.writerows(rows)
+    return path
+
+
+# --- headless Chromium (Debian's chromium and chromium-driver: scripts/browser.sh) ---
+
+def chromium_paths() -> tuple[str, str] | None:
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver")
+    return (browser, driver) if browser and driver else None
+
+
+def chromium(width: int = 1400, height: int = 1000):
+    """A Selenium driver of headless Chromium that keeps the page's console messages."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    browser, driver = chromium_paths()
+    options = webdriver.ChromeOptions()
+    options.binary_location = browser
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                f"--window-size={width},{height}", "--disable-extensions", "--no-first-run"):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(service=Service(driver), options=options)
+
+
+def open_report(driver, path, timeout: float = 60) -> None:
+    """Open the page from its file and wait until its script has drawn every section."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.get("file://" + os.path.abspath(path))
+    WebDriverWait(driver, timeout).until(
+        lambda d: d.execute_script("return document.documentElement.getAttribute('data-rendered')"))
+
+
+def full_page_png(driver, path) -> None:
+    import base64
+
+    shot = driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True})
+    with open(path, "wb") as fh:
+        fh.write(base64.b64decode(shot["data"]))

@@ -4,7 +4,6 @@ test_report_browser.py.)"""
 
 from __future__ import annotations
 
-import csv
 import html.parser
 import json
 import os
@@ -15,26 +14,7 @@ import duckdb
 import pytest
 
 from helpers import assert_one_line_error, run
-from report_files import A, B, MARKUP
-
-PLAN_ROWS = [  # as trailcreator-tag --dryrun --plan writes them; iam ids are role names
-    (A, "us-east-1", "iam-role", "web-role", "alice", "has-tag"),
-    (A, "us-east-1", "iam-role", "api-role", "alice", "would-tag"),
-    (A, "us-east-1", "iam-role", MARKUP, "bob", "would-tag"),
-    (A, "us-east-1", "iam-role", "deployed-role", "alice", "failed:AccessDenied"),
-    (A, "us-east-1", "iam-role", "made-before-the-trail", "", "no-creator"),
-    (B, "eu-west-1", "iam-role", "service-made-role", "", "excluded:aws-service"),
-    (B, "eu-west-1", "s3", "data-bucket-b", "carol", "would-tag"),
-]
-
-
-def write_plan(path, rows=PLAN_ROWS):
-    with open(path, "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["account", "region", "resource_type", "resource_id", "creator", "action"])
-        w.writerows(rows)
-    return path
-
+from report_files import A, B, MARKUP, PLAN_ROWS, write_plan
 
 def page_data(page: str) -> dict:
     m = re.search(r'<script type="application/json" id="report-data">(.*?)</script>', page, re.S)

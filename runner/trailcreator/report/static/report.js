@@ -58,7 +58,11 @@
 
   function load() {
     var L = D.load;
-    if (!L) { document.querySelector("#load .missing").hidden = false; return; }
+    if (!L) {
+      document.querySelector("#load .missing").hidden = false;
+      document.querySelector("#load .grid").hidden = true;
+      return;
+    }
     var t = L.totals[0];
     cards("load-cards", [
       ["objects_read", "objects read", t.objects_read],
@@ -155,7 +159,8 @@
       return { label: ty, backgroundColor: PALETTE[i % PALETTE.length], data: reasons.map(function (re) {
         var hit = rows.filter(function (r) { return r.reason === re && r.resource_type === ty; })[0];
         return hit ? hit.resources : 0; }) }; }) },
-      options: { indexAxis: "y", scales: { x: { stacked: true }, y: { stacked: true } } } });
+      options: { indexAxis: "y", scales: { x: { stacked: true }, y: { stacked: true } },
+                 plugins: { legend: { display: types.length <= 12 } } } });
   }
 
   function timeline() {
