@@ -108,3 +108,13 @@ def test_a_million_rows_stream_in_bounded_memory(db, fmt):
     assert "(1000000 rows)" in done.stderr
     peak_mib = int(done.stderr.rsplit("peak_kib=", 1)[1]) / 1024
     assert peak_mib < 200, f"{fmt}: peak {peak_mib:.0f} MiB"
+
+
+def test_short_columns_stay_whole_and_long_ones_share_the_rest():
+    from trailcreator.report.query import fit_widths
+
+    assert fit_widths([12, 14, 130, 20], 80) == [12, 14, 34, 20]  # 20 is under its share: whole
+    assert fit_widths([12, 14, 130, 90], 80) == [12, 14, 27, 27]
+    narrow = fit_widths([12, 14, 13], 20)  # too narrow for the short ones: all shrink alike
+    assert sum(narrow) == 20 and max(narrow) - min(narrow) <= 1
+    assert sum(fit_widths([40] * 5, 50)) == 50

@@ -45,14 +45,14 @@ def write_report(duckdb_path: str, out_path: str, plan_paths: tuple[str, ...] = 
             load_plans(con, list(plan_paths), duckdb_path)
             data["plans"] = {**_section(con, PLAN_SQL), "files": list(plan_paths)}
         audit = con.execute(AUDIT_SQL).fetchone()[0]
+        resources = con.execute("select count(*) from rc").fetchone()[0]
     except duckdb.Error as e:
         raise TrailcreatorError(f"--duckdb {duckdb_path}: a report query failed ({first_line(e)})") from None
     finally:
         con.close()
     page = render(data, audit, source=duckdb_path, plans=plan_paths)
     _write_atomically(out_path, page)
-    return {"resources": data["load"]["totals"][0]["resources"] if data["load"] else None,
-            "plans": len(plan_paths), "bytes": len(page.encode("utf-8"))}
+    return {"resources": resources, "plans": len(plan_paths), "bytes": len(page.encode("utf-8"))}
 
 
 def _tables(con, duckdb_path: str) -> set[str]:

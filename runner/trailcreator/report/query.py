@@ -22,6 +22,7 @@ from .duckdb_file import first_line, open_read_only
 
 FORMATS = ("table", "csv", "json", "ndjson")
 BATCH_ROWS = 10_000
+SHORT_COLUMN, LONG_COLUMN_MIN = 16, 8
 COLUMN_GAP = 3  # rich's SIMPLE_HEAD box between two columns
 _NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
             "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL")
@@ -72,10 +73,17 @@ def _table(rel, out: IO[str], width: int) -> int:
 
 
 def fit_widths(widest: list[int], room: int) -> list[int]:
-    """Column widths within ``room``: a column narrower than an equal share keeps its width, the
-    wider ones split what is left equally (so one long id no longer widens every column)."""
-    widths = [0] * len(widest)
-    left = sorted(range(len(widest)), key=lambda i: widest[i])
+    """Column widths within ``room``.  Short columns (account ids, regions, types: at most
+    SHORT_COLUMN wide) stay whole when the others keep LONG_COLUMN_MIN each; the rest share what
+    is left: a column narrower than an equal share keeps its width, the wider ones split the
+    remainder equally, so one long id no longer widens every line."""
+    short = [i for i, w in enumerate(widest) if w <= SHORT_COLUMN]
+    if len(short) < len(widest) and sum(widest[i] for i in short) + LONG_COLUMN_MIN * (len(widest) - len(short)) <= room:
+        widths = {i: widest[i] for i in short}
+        left, room = [i for i in range(len(widest)) if i not in widths], room - sum(widths.values())
+    else:
+        widths, left = {}, list(range(len(widest)))
+    left.sort(key=lambda i: widest[i])
     while left:
         share = max(1, room // len(left))
         if widest[left[0]] > share:  # every column left is wider than its share: split the room
@@ -85,7 +93,7 @@ def fit_widths(widest: list[int], room: int) -> list[int]:
         i = left.pop(0)
         widths[i] = widest[i]
         room -= widest[i]
-    return widths
+    return [widths[i] for i in range(len(widest))]
 
 
 def _json_value(v):
