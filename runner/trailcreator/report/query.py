@@ -20,7 +20,6 @@ import duckdb
 from ..errors import TrailcreatorError
 from .duckdb_file import first_line, open_read_only
 
-FORMATS = ("table", "csv", "json", "ndjson")
 BATCH_ROWS = 10_000
 SHORT_COLUMN, LONG_COLUMN_MIN = 16, 8
 COLUMN_GAP = 3  # rich's SIMPLE_HEAD box between two columns
