@@ -43,7 +43,7 @@ def write_report(duckdb_path: str, out_path: str, plan_paths: tuple[str, ...] = 
                 for name, (needs, queries) in SECTIONS.items()}
         if plan_paths:
             load_plans(con, list(plan_paths), duckdb_path)
-            data["plans"] = {**_section(con, PLAN_SQL), "files": list(plan_paths)}
+            data["plans"] = _section(con, PLAN_SQL)
         audit = con.execute(AUDIT_SQL).fetchone()[0]
         resources = con.execute("select count(*) from rc").fetchone()[0]
     except duckdb.Error as e:
