@@ -206,3 +206,16 @@ def creators(db):
         (r["account_id"], r["region"], r["resource_type"], r["resource_id"]): (r["creator"], r["excluded_reason"])
         for r in rows(db, "select * from resource_creators")
     }
+
+
+@pytest.fixture(scope="session")
+def report_duckdb(tmp_path_factory):
+    """The DuckDB file of a load of ``report_files.write_report_trail`` (one load for the report's
+    tests); copy it before changing it."""
+    import helpers
+    import report_files
+
+    home = tmp_path_factory.mktemp("report")
+    trail = report_files.write_report_trail(home / "trail")
+    helpers.run("load", "--trail", trail, "--db", home / "creators.db", expect=0)
+    return home / "creators.duckdb"

@@ -84,5 +84,10 @@ def test_wheel_installed_non_editable_loads_from_an_unrelated_folder(tmp_path):
     assert load.returncode == 0, load.stderr
     n = len(rows(elsewhere / "x.db", "select * from resource_creators"))
     assert n > 0 and f"wrote x.db: {n} resource_creators rows" in load.stdout
+    # the report's template and inlined scripts ship in the wheel
+    report = subprocess.run([str(venv / "bin" / "trailcreator"), "report", "--duckdb", "x.duckdb", "-o", "r.html"],
+                            cwd=elsewhere, env=env, capture_output=True, text=True, timeout=600)
+    assert report.returncode == 0, report.stderr
+    assert "Chart.js v4" in (elsewhere / "r.html").read_text() and "audit-table" in (elsewhere / "r.html").read_text()
     assert tree_digest(site / "trailcreator") == installed  # the installed package is read only
-    assert sorted(p.name for p in elsewhere.iterdir()) == ["trail", "x.db", "x.duckdb"]
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["r.html", "trail", "x.db", "x.duckdb"]

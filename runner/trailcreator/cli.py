@@ -323,39 +323,48 @@ def dbt_cmd(duckdb_path, resource_map_path, dbt_args):
 @cli.command("query")
 @click.option("--duckdb", "duckdb_path", required=True, type=click.Path(dir_okay=False, exists=True),
               help="The DuckDB file `load` built.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "ndjson"]), default="table",
+              show_default=True, help="table for reading; csv, json, ndjson streamed for programs.")
+@click.option("--limit", type=click.IntRange(min=0), help="At most N rows.")
+@click.option("--max-width", type=click.IntRange(min=20),
+              help="Width of the table in characters (default: the terminal's); longer values are cut with ….")
 @click.argument("sql")
-def query_cmd(duckdb_path, sql):
-    """Run SQL on the DuckDB file and print the result as a table (ad hoc analysis).
+def query_cmd(duckdb_path, fmt, limit, max_width, sql):
+    """Run SQL on the DuckDB file and print the result (ad hoc analysis); the row count goes to stderr.
+
+    \b
+    Examples:
+      trailcreator query --duckdb creators.duckdb "select creator, count(*) from resource_creators group by 1"
+      trailcreator query --duckdb creators.duckdb --format ndjson "from resource_creators" > creators.ndjson
+    """
+    from .report.query import run_query
+
+    n = run_query(duckdb_path, sql, sys.stdout, fmt=fmt, limit=limit, max_width=max_width)
+    if n is not None:
+        click.echo(f"({n} rows)", err=True)
+
+
+@cli.command("report")
+@click.option("--duckdb", "duckdb_path", required=True, type=click.Path(dir_okay=False, exists=True),
+              help="The DuckDB file `load` built.")
+@click.option("--plan", "plan_paths", multiple=True, type=click.Path(dir_okay=False),
+              help="A tag plan (.csv or .json from trailcreator-tag or tag-org --plan); repeat for several.")
+@click.option("-o", "--output", "out_path", required=True, type=click.Path(dir_okay=False),
+              help="The HTML file to write (one self-contained page).")
+def report_cmd(duckdb_path, plan_paths, out_path):
+    """Write one HTML page of what the load found and what the tag plans will change.
+
+    The page holds its script, styles and data: it opens offline, from the file.
 
     \b
     Example:
-      trailcreator query --duckdb creators.duckdb "select creator, count(*) from resource_creators group by 1"
+      trailcreator report --duckdb creators.duckdb --plan plan.csv -o report.html
     """
-    import duckdb
+    from .report.page import write_report
 
-    from .workspace import outputs
-
-    outputs.check_duckdb(duckdb_path)  # a SQLite file would send DuckDB looking for an extension to download
-    try:
-        con = duckdb.connect(duckdb_path, read_only=True)
-    except duckdb.Error as e:
-        raise TrailcreatorError(f"--duckdb {duckdb_path}: cannot open it ({str(e).splitlines()[0]})") from None
-    try:
-        rel = con.sql(sql)
-        if rel is None:
-            return
-        cols = rel.columns
-        data = [["" if v is None else str(v) for v in row] for row in rel.fetchall()]
-    except duckdb.Error as e:
-        raise TrailcreatorError(f"query failed: {str(e).splitlines()[0]}") from None
-    finally:
-        con.close()
-    widths = [max([len(c)] + [len(r[i]) for r in data]) for i, c in enumerate(cols)]
-    click.echo("  ".join(c.ljust(w) for c, w in zip(cols, widths)).rstrip())
-    click.echo("  ".join("-" * w for w in widths))
-    for r in data:
-        click.echo("  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip())
-    click.echo(f"({len(data)} rows)", err=True)
+    counts = write_report(duckdb_path, out_path, tuple(plan_paths))
+    click.echo(f"wrote {out_path}: {counts['bytes']} bytes, {counts['resources']} resources, "
+               f"{counts['plans']} plan(s)")
 
 
 # --- tag commands (SQLite -> c7n -> tags) -----------------------------------------------

@@ -53,6 +53,36 @@ def write_plan(path: Path, rows: list[PlanRow], created_at: bool = False) -> Non
         raise
 
 
+def read_plan(path: str, option: str) -> tuple[list[dict], set[str]]:
+    """The rows of a plan file (.csv or .json, as ``--plan`` writes it) and its columns; a file
+    that is not one fails in one line naming ``option``."""
+    p = Path(path)
+    if p.suffix.lower() not in (".csv", ".json"):
+        raise TrailcreatorError(f"{option} {path}: name a .csv or .json plan written by --dryrun --plan")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise TrailcreatorError(f"{option} {path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise TrailcreatorError(f"{option} {path}: cannot read the plan ({e})") from None
+    try:
+        if p.suffix.lower() == ".json":
+            rows = json.loads(text)
+            if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+                raise ValueError("not a JSON array of objects")
+            columns = set().union(*(r.keys() for r in rows)) if rows else set(PLAN_FIELDS)
+        else:
+            reader = csv.DictReader(text.splitlines())
+            columns = set(reader.fieldnames or ())
+            rows = list(reader)
+    except (ValueError, csv.Error) as e:
+        raise TrailcreatorError(f"{option} {path}: not a plan file ({e})") from None
+    missing = [f for f in PLAN_FIELDS if f not in columns]
+    if missing:
+        raise TrailcreatorError(f"{option} {path}: not a plan file: no {', '.join(missing)} column(s)")
+    return rows, columns
+
+
 class PlanCreators:
     """The ``would-tag`` rows of a plan written by ``--dryrun --plan``, served like a creators
     database: each account and region gets exactly its rows, with the plan's creator (and
@@ -68,30 +98,7 @@ class PlanCreators:
 
     @classmethod
     def open(cls, path: str) -> "PlanCreators":
-        p = Path(path)
-        if p.suffix.lower() not in (".csv", ".json"):
-            raise TrailcreatorError(f"--from-plan {path}: name a .csv or .json plan written by --dryrun --plan")
-        try:
-            text = p.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise TrailcreatorError(f"--from-plan {path}: no such file") from None
-        except (OSError, UnicodeDecodeError) as e:
-            raise TrailcreatorError(f"--from-plan {path}: cannot read the plan ({e})") from None
-        try:
-            if p.suffix.lower() == ".json":
-                rows = json.loads(text)
-                if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-                    raise ValueError("not a JSON array of objects")
-                columns = set().union(*(r.keys() for r in rows)) if rows else set(PLAN_FIELDS)
-            else:
-                reader = csv.DictReader(text.splitlines())
-                columns = set(reader.fieldnames or ())
-                rows = list(reader)
-        except (ValueError, csv.Error) as e:
-            raise TrailcreatorError(f"--from-plan {path}: not a plan file ({e})") from None
-        missing = [f for f in PLAN_FIELDS if f not in columns]
-        if missing:
-            raise TrailcreatorError(f"--from-plan {path}: not a plan file: no {', '.join(missing)} column(s)")
+        rows, columns = read_plan(path, "--from-plan")
         wanted = []
         for n, r in enumerate(rows, 1):
             if r.get("action") != "would-tag":
@@ -103,7 +110,7 @@ class PlanCreators:
             wanted.append(r)
         if not wanted:
             raise TrailcreatorError(f"--from-plan {path}: the plan has no would-tag rows; nothing to apply")
-        return cls(p, wanted, "created_at" in columns)
+        return cls(Path(path), wanted, "created_at" in columns)
 
     def records(self, account_id: str, region: str, **_ignored) -> dict[str, dict[str, CreatorRecord]]:
         self.served.add((account_id, region))
