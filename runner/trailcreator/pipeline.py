@@ -20,6 +20,7 @@ import os
 import re
 import shutil
 import sqlite3
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -387,10 +388,15 @@ def _no_space(db_path: str, duckdb_path: str):
     except (duckdb.Error, sqlite3.Error, OSError) as e:
         if not (isinstance(e, OSError) and e.errno == errno.ENOSPC) and not _FULL.search(str(e)):
             raise
-        path = getattr(e, "filename", None) or next(iter(_QUOTED_PATH.findall(str(e))), None) or (
-            db_path if isinstance(e, sqlite3.Error) else duckdb_path)
+        if isinstance(e, sqlite3.Error):  # the export: a new file beside the old one, about as large
+            path = db_path
+            need = f", about {os.path.getsize(db_path) / 2**20:.1f} MiB needed" if os.path.exists(db_path) else ""
+        else:  # DuckDB names its file; a bare OSError is a batch file in the temporary folder
+            path = next(iter(_QUOTED_PATH.findall(str(e))), None) or getattr(e, "filename", None) or (
+                tempfile.gettempdir() if isinstance(e, OSError) else duckdb_path)
+            need = ""
         try:
-            free = f"{shutil.disk_usage(os.path.dirname(os.path.abspath(path))).free / 2**20:.1f} MiB free there"
+            free = f"{shutil.disk_usage(os.path.dirname(os.path.abspath(path))).free / 2**20:.1f} MiB free there{need}"
         except OSError:
             free = "its file system is full"
         raise TrailcreatorError(
