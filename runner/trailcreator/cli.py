@@ -48,7 +48,7 @@ def setup_logging(verbose: bool = False) -> None:
     logging.getLogger("custodian").setLevel(logging.WARNING if verbose else logging.CRITICAL)
 
 
-def _one_line(ctx, invoke):
+def _one_line(invoke):
     """``invoke()``, with TrailcreatorError as one line and exit 1; any other failure too (its
     type and first line), unless -v asked for the traceback."""
     try:
@@ -68,7 +68,7 @@ class Command(click.Command):
     """A command that reports errors as one line and exits 1, in a group or alone."""
 
     def invoke(self, ctx):
-        return _one_line(ctx, lambda: super(Command, self).invoke(ctx))
+        return _one_line(lambda: super(Command, self).invoke(ctx))
 
 
 class Group(click.Group):
@@ -77,7 +77,7 @@ class Group(click.Group):
     command_class = Command
 
     def invoke(self, ctx):
-        return _one_line(ctx, lambda: super(Group, self).invoke(ctx))
+        return _one_line(lambda: super(Group, self).invoke(ctx))
 
 
 @click.group(cls=Group)

@@ -395,8 +395,9 @@ def _no_space(db_path: str, duckdb_path: str):
             path = next(iter(_QUOTED_PATH.findall(str(e))), None) or getattr(e, "filename", None) or (
                 tempfile.gettempdir() if isinstance(e, OSError) else duckdb_path)
             need = ""
+        folder = path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
         try:
-            free = f"{shutil.disk_usage(os.path.dirname(os.path.abspath(path))).free / 2**20:.1f} MiB free there{need}"
+            free = f"{shutil.disk_usage(folder).free / 2**20:.1f} MiB free there{need}"
         except OSError:
             free = "its file system is full"
         raise TrailcreatorError(

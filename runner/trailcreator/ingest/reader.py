@@ -507,7 +507,7 @@ def _stopped(con, fault: s3.RunFault, run_id: str, n_todo: int, principal) -> Tr
                        [run_id]).fetchone()[0]
     who = principal() if principal else "the session's credentials"
     return TrailcreatorError(
-        f"the load stopped: S3 refused the credentials of {who} ({fault}) at {fault.where}; "
+        f"the load stopped: S3 refused {who} ({fault}) at {fault.where}; "
         f"{n_todo - done} of the {n_todo} objects to read are still unread (the {done} read are kept) and "
         f"nothing was built or exported; renew the credentials or grant the access, then run again: "
         f"the next run reads only what is left")
@@ -626,7 +626,7 @@ def ingest(
                                            stream)
         except s3.RunFault as fault:
             raise TrailcreatorError(
-                f"listing the trail stopped: S3 refused the credentials of {s3.describe_principal(session)} ({fault}) "
+                f"listing the trail stopped: S3 refused {s3.describe_principal(session)} ({fault}) "
                 f"at {fault.where}; nothing was read, built or exported; renew the credentials or grant the access, "
                 "then run again") from None
         todo_path = os.path.join(tmp, "todo.ndjson")
