@@ -7,8 +7,8 @@ an expired one.  The loader reaches it through ``AWS_ENDPOINT_URL_S3`` (STS and 
 on the moto server).
 
 Every fault is decided by a seeded hash of (kind, key, attempt), where ``attempt`` counts the
-GETs of that key since the faults were set (``server.faults = Faults(...)``): the same faults hit the same objects in every run, whatever the timing or
-the order of the threads.  The faults (``Faults``):
+GETs of that key since the faults were set (``server.faults = Faults(...)``): the same faults
+hit the same objects in every run, whatever the timing or the order of the threads.  The faults (``Faults``):
 
 - ``slowdown`` / ``error500``: the fraction of keys whose first 1-4 GETs answer 503 SlowDown / 500
   InternalError (botocore's old 3 attempts lose the keys with 3 or 4; S3's guidance does not);
@@ -24,17 +24,19 @@ the order of the threads.  The faults (``Faults``):
 
 from __future__ import annotations
 
-import bisect
 import hashlib
+import importlib.util
 import os
 import re
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
-from xml.sax.saxutils import escape
 
-NS = "http://s3.amazonaws.com/doc/2006-03-01/"
+_spec = importlib.util.spec_from_file_location("s3_front", Path(__file__).resolve().parents[1] / "bench" / "s3_front.py")
+s3_front = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(s3_front)
 _KEY_ID = re.compile(r"Credential=([^/]+)/")
 
 
@@ -86,8 +88,8 @@ class FaultyS3:
         self.root, self.bucket = root, bucket
         self.injected = Injected()
         self.faults = faults or Faults()
-        self.keys = sorted(os.path.relpath(os.path.join(d, n), root).replace(os.sep, "/")
-                           for d, _, names in os.walk(root) for n in names)
+        self.listing = s3_front.Bucket(root)      # bench's read-only S3 over a folder: its listing
+        self.keys = self.listing.keys
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self.server.daemon_threads = True
         self.server.request_queue_size = 256
@@ -139,25 +141,6 @@ class FaultyS3:
                 return kind
         return None
 
-    def list_objects(self, prefix: str, delimiter: str, after: str, max_keys: int):
-        """(contents, common prefixes, next token or None), as ListObjectsV2 pages them."""
-        keys = self.keys
-        i = bisect.bisect_right(keys, after) if after else bisect.bisect_left(keys, prefix)
-        contents, prefixes, last = [], [], after
-        while i < len(keys) and keys[i].startswith(prefix) and len(contents) + len(prefixes) < max_keys:
-            rest = keys[i][len(prefix):]
-            if delimiter and delimiter in rest:
-                common = prefix + rest[: rest.index(delimiter) + 1]
-                prefixes.append(common)
-                last = common + "\U0010ffff"
-                i = bisect.bisect_left(keys, last)
-                continue
-            contents.append(keys[i])
-            last = keys[i]
-            i += 1
-        more = i < len(keys) and keys[i].startswith(prefix)
-        return contents, prefixes, (last if more else None)
-
 
 def _handler(s3: FaultyS3):
     class Handler(BaseHTTPRequestHandler):
@@ -195,7 +178,7 @@ def _handler(s3: FaultyS3):
             if parts[0] != s3.bucket:
                 return self._error(404, "NoSuchBucket")
             if "location" in q:
-                return self._send(200, f'<?xml version="1.0" encoding="UTF-8"?><LocationConstraint xmlns="{NS}"/>'.encode())
+                return self._send(200, f'<?xml version="1.0" encoding="UTF-8"?><LocationConstraint xmlns="{s3_front.NS}"/>'.encode())
             if len(parts) == 1 or not parts[1]:
                 return self._list(q)
             self._get(unquote(parts[1]))
@@ -241,24 +224,6 @@ def _handler(s3: FaultyS3):
                         s3.injected.add("list")
                 if n <= failing[1]:
                     return self._error(*s3.faults.list_error)
-            after = q.get("continuation-token") or q.get("start-after") or ""
-            max_keys = int(q.get("max-keys", 1000))
-            contents, prefixes, token = s3.list_objects(prefix, delimiter, after, max_keys)
-            out = [f'<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="{NS}">',
-                   f"<Name>{escape(s3.bucket)}</Name><Prefix>{escape(prefix)}</Prefix>",
-                   f"<KeyCount>{len(contents) + len(prefixes)}</KeyCount><MaxKeys>{max_keys}</MaxKeys>",
-                   f"<Delimiter>{escape(delimiter)}</Delimiter>" if delimiter else "",
-                   f"<IsTruncated>{'true' if token else 'false'}</IsTruncated>"]
-            if token:
-                out.append(f"<NextContinuationToken>{escape(token)}</NextContinuationToken>")
-            for key in contents:
-                size = os.path.getsize(os.path.join(s3.root, key))
-                etag = hashlib.md5(f"{key}{size}".encode()).hexdigest()
-                out.append(f"<Contents><Key>{escape(key)}</Key><LastModified>2026-01-01T00:00:00.000Z</LastModified>"
-                           f"<ETag>&quot;{etag}&quot;</ETag><Size>{size}</Size><StorageClass>STANDARD</StorageClass></Contents>")
-            for p in prefixes:
-                out.append(f"<CommonPrefixes><Prefix>{escape(p)}</Prefix></CommonPrefixes>")
-            out.append("</ListBucketResult>")
-            self._send(200, "".join(out).encode())
+            self._send(200, s3_front.list_result(s3.bucket, s3.listing, q))
 
     return Handler

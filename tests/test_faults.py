@@ -63,7 +63,7 @@ def faulty(trail, aws_env, monkeypatch):
 
     from trailcreator.ingest import s3
 
-    monkeypatch.setattr(standard.ExponentialBackoff, "delay_amount", lambda self, context: 0.001)
+    monkeypatch.setattr(standard.ExponentialBackoff, "delay_amount", lambda self, context: 0.001)  # the listing's
     monkeypatch.setattr(s3, "FETCH_BACKOFF", 0.001)
     with FaultyS3(trail, BUCKET) as server:
         monkeypatch.setenv("AWS_ENDPOINT_URL_S3", server.url)
@@ -126,7 +126,7 @@ def test_objects_still_failing_are_named_the_db_is_kept_and_the_rerun_reads_only
     for key in bad:
         line = next(l for l in first.stderr.splitlines() if key in l)
         assert "skipped object:" in line and "could not be fetched after" in line and "SlowDown" in line, line
-    assert faulty.injected.gets[bad[0]] - gets_before == s3.FETCH_ATTEMPTS * s3.FETCH_RETRIES["total_max_attempts"]
+    assert faulty.injected.gets[bad[0]] - gets_before == s3.FETCH_ATTEMPTS
     assert db.read_bytes() == before
 
     faulty.heal()

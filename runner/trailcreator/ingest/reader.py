@@ -616,8 +616,8 @@ def ingest(
     if spec.is_s3:
         session = session or aws.default_session()
         region = s3.check_bucket(spec.bucket, session)  # one line for a wrong bucket or missing credentials
-        client = s3.s3_fetch_client(session, threads, region)
-        fetch = s3.S3Fetcher(client, spec.bucket)
+        client = s3.s3_list_client(session, min(threads, 32), region)
+        fetch = s3.S3Fetcher(s3.s3_fetch_client(session, threads, region), spec.bucket)
     _remove_stale_batch_dirs()
     tmp = tempfile.mkdtemp(prefix=f"{BATCH_DIR_PREFIX}{os.getpid()}-")
     try:

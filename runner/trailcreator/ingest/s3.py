@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import re
 import threading
 from dataclasses import dataclass
@@ -146,11 +147,15 @@ CREDENTIAL_CODES = frozenset({
     "AccessDeniedException", "AllAccessDisabled", "AccountProblem", "InvalidSecurity", "RequestTimeTooSkewed",
     "RequestExpired", "403", "401",
 })
-# After botocore's own attempts (``FETCH_RETRIES``), a fetch is tried again whole this many
-# times: botocore retries a request whose answer failed, never a body cut off while it streamed.
-FETCH_ATTEMPTS = 3
-FETCH_BACKOFF = 0.5                   # seconds before the 2nd whole attempt; doubled after each
-FETCH_RETRIES = {"mode": "standard", "total_max_attempts": 10}   # S3's guidance: back off, try again
+# S3's guidance for SlowDown, 5xx and throttling: back off exponentially and try again.  A GET
+# is tried whole (the request and the reading of its body: botocore never retries a body cut off
+# mid-stream) up to FETCH_ATTEMPTS times, with full jitter, each wait at most FETCH_BACKOFF_MAX.
+# The fetcher does it, not botocore: botocore's retry quota (a client-wide budget) runs dry under
+# a sustained 20 % of SlowDown across 64 requests in flight, and then nothing is retried at all.
+FETCH_ATTEMPTS = 10
+FETCH_BACKOFF = 0.2                   # seconds: the first wait is up to this, doubling after each
+FETCH_BACKOFF_MAX = 20.0
+LIST_RETRIES = {"mode": "standard", "total_max_attempts": 10}   # a few listing pages: botocore's own
 
 
 class RunFault(TrailcreatorError):
@@ -235,16 +240,16 @@ def listing_error(e, where: str) -> TrailcreatorError:
         why = f"{code} {message}".strip()
     else:
         why = str(e)
-    return TrailcreatorError(f"listing {where} failed after {FETCH_RETRIES['total_max_attempts']} attempts ({why}): "
+    return TrailcreatorError(f"listing {where} failed after {LIST_RETRIES['total_max_attempts']} attempts ({why}): "
                              "nothing was read, built or exported; run again when S3 answers")
 
 
 class S3Fetcher:
     """GetObject by exact key (no glob, no HEAD: the listing gave the size), many in flight.
 
-    Returns (bytes, None) or (None, why): an object S3 would not give after the retries is
-    ``unreadable`` (read again next run) when a rerun can fix it, ``skipped`` when not (gone
-    since the listing, archived).  A credential failure raises RunFault and stops every fetch
+    An object S3 would not give after FETCH_ATTEMPTS is ``unreadable`` (read again next run):
+    a rerun can fix it; one refused for what it is (gone since the listing, archived) is
+    ``skipped``.  A credential failure raises RunFault and stops every fetch
     of the run (``stop``)."""
 
     def __init__(self, client, bucket: str):
@@ -276,12 +281,20 @@ class S3Fetcher:
                     return None, why, "skipped"
                 if attempt < FETCH_ATTEMPTS:
                     log.debug("fetch %s failed (%s): attempt %d of %d", url, why, attempt, FETCH_ATTEMPTS)
-                    self.stop.wait(FETCH_BACKOFF * 2 ** (attempt - 1))
+                    self.stop.wait(random.random() * min(FETCH_BACKOFF_MAX, FETCH_BACKOFF * 2 ** (attempt - 1)))
         return None, f"could not be fetched after {FETCH_ATTEMPTS} attempts: {why}", "unreadable"
 
 
 def s3_fetch_client(session, threads: int, region: str):
-    """An S3 client in the bucket's region whose connection pool holds ``threads`` connections."""
+    """An S3 client in the bucket's region whose connection pool holds ``threads`` connections,
+    one attempt per call (``S3Fetcher`` retries)."""
     from botocore.config import Config
 
-    return s3_client(session, region, Config(max_pool_connections=threads, retries=dict(FETCH_RETRIES)))
+    return s3_client(session, region, Config(max_pool_connections=threads, retries={"total_max_attempts": 1}))
+
+
+def s3_list_client(session, threads: int, region: str):
+    """An S3 client for the listing: botocore's standard retries, ``LIST_RETRIES``."""
+    from botocore.config import Config
+
+    return s3_client(session, region, Config(max_pool_connections=threads, retries=dict(LIST_RETRIES)))
