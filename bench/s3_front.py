@@ -93,6 +93,29 @@ class Stats:
             return snap
 
 
+def list_result(bucket_name: str, bucket: Bucket, q: dict) -> bytes:
+    """The ListObjectsV2 answer for the query parameters ``q`` (also used by tests/s3_faults.py)."""
+    prefix, delimiter = q.get("prefix", ""), q.get("delimiter", "")
+    after = q.get("continuation-token") or q.get("start-after") or ""
+    max_keys = int(q.get("max-keys", 1000))
+    contents, prefixes, token = bucket.list(prefix, delimiter, after, max_keys)
+    out = [f'<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="{NS}">',
+           f"<Name>{escape(bucket_name)}</Name><Prefix>{escape(prefix)}</Prefix>",
+           f"<KeyCount>{len(contents) + len(prefixes)}</KeyCount><MaxKeys>{max_keys}</MaxKeys>",
+           f"<Delimiter>{escape(delimiter)}</Delimiter>" if delimiter else "",
+           f"<IsTruncated>{'true' if token else 'false'}</IsTruncated>"]
+    if token:
+        out.append(f"<NextContinuationToken>{escape(token)}</NextContinuationToken>")
+    for key in contents:
+        size, etag = bucket.meta[key]
+        out.append(f"<Contents><Key>{escape(key)}</Key><LastModified>2026-01-01T00:00:00.000Z</LastModified>"
+                   f"<ETag>&quot;{etag}&quot;</ETag><Size>{size}</Size><StorageClass>STANDARD</StorageClass></Contents>")
+    for p in prefixes:
+        out.append(f"<CommonPrefixes><Prefix>{escape(p)}</Prefix></CommonPrefixes>")
+    out.append("</ListBucketResult>")
+    return "".join(out).encode()
+
+
 def make_handler(bucket_name: str, bucket: Bucket, latency: float, stats: Stats):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -152,25 +175,7 @@ def make_handler(bucket_name: str, bucket: Bucket, latency: float, stats: Stats)
                 stats.leave()
 
         def _list(self, q: dict):
-            prefix, delimiter = q.get("prefix", ""), q.get("delimiter", "")
-            after = q.get("continuation-token") or q.get("start-after") or ""
-            max_keys = int(q.get("max-keys", 1000))
-            contents, prefixes, token = bucket.list(prefix, delimiter, after, max_keys)
-            out = [f'<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="{NS}">',
-                   f"<Name>{escape(bucket_name)}</Name><Prefix>{escape(prefix)}</Prefix>",
-                   f"<KeyCount>{len(contents) + len(prefixes)}</KeyCount><MaxKeys>{max_keys}</MaxKeys>",
-                   f"<Delimiter>{escape(delimiter)}</Delimiter>" if delimiter else "",
-                   f"<IsTruncated>{'true' if token else 'false'}</IsTruncated>"]
-            if token:
-                out.append(f"<NextContinuationToken>{escape(token)}</NextContinuationToken>")
-            for key in contents:
-                size, etag = bucket.meta[key]
-                out.append(f"<Contents><Key>{escape(key)}</Key><LastModified>2026-01-01T00:00:00.000Z</LastModified>"
-                           f"<ETag>&quot;{etag}&quot;</ETag><Size>{size}</Size><StorageClass>STANDARD</StorageClass></Contents>")
-            for p in prefixes:
-                out.append(f"<CommonPrefixes><Prefix>{escape(p)}</Prefix></CommonPrefixes>")
-            out.append("</ListBucketResult>")
-            self._send(200, "".join(out).encode())
+            self._send(200, list_result(bucket_name, bucket, q))
 
     return Handler
 

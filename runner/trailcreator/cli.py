@@ -6,6 +6,7 @@ Nothing below this module imports it.  Progress and logs go to stderr, data to s
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 import click
@@ -47,26 +48,36 @@ def setup_logging(verbose: bool = False) -> None:
     logging.getLogger("custodian").setLevel(logging.WARNING if verbose else logging.CRITICAL)
 
 
+def _one_line(invoke):
+    """``invoke()``, with TrailcreatorError as one line and exit 1; any other failure too (its
+    type and first line), unless -v asked for the traceback."""
+    try:
+        return invoke()
+    except TrailcreatorError as e:
+        raise click.ClickException(redact(str(e))) from None
+    except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+        raise
+    except Exception as e:
+        if log.isEnabledFor(logging.DEBUG):
+            raise
+        first = (str(e).strip().splitlines() or [""])[0]
+        raise click.ClickException(redact(f"{type(e).__name__}: {first} (run with -v for the traceback)")) from None
+
+
 class Command(click.Command):
-    """A command that reports TrailcreatorError as one line and exits 1, in a group or alone."""
+    """A command that reports errors as one line and exits 1, in a group or alone."""
 
     def invoke(self, ctx):
-        try:
-            return super().invoke(ctx)
-        except TrailcreatorError as e:
-            raise click.ClickException(redact(str(e))) from None
+        return _one_line(lambda: super(Command, self).invoke(ctx))
 
 
 class Group(click.Group):
-    """A click group whose commands report TrailcreatorError as one line and exit 1."""
+    """A click group whose commands report errors as one line and exit 1."""
 
     command_class = Command
 
     def invoke(self, ctx):
-        try:
-            return super().invoke(ctx)
-        except TrailcreatorError as e:
-            raise click.ClickException(redact(str(e))) from None
+        return _one_line(lambda: super(Group, self).invoke(ctx))
 
 
 @click.group(cls=Group)
@@ -134,6 +145,12 @@ def _run_load(trail_root, resource_map_path, db_path, duckdb_path, accounts, reg
     if summary.run.objects_listed == 0 and summary.resources == 0:
         log.warning("no trail objects match the filters under %s: the tables are empty", spec.root)
     click.echo(f"trailcreator: {summary.line()}", err=True)
+    if not summary.complete:
+        n = summary.run.objects_unfetched
+        raise TrailcreatorError(
+            f"{n} object{'s' if n != 1 else ''} could not be fetched (throttling, S3 errors or the network, after the "
+            f"retries; named above): {db_path} {'was not replaced' if os.path.exists(db_path) else 'was not written'}, "
+            "so that it never holds a partial load; run again: the next run reads only those")
     click.echo(f"{'wrote' if summary.exported else 'kept (unchanged)'} {db_path}: "
                f"{summary.sqlite_rows.get('resource_creators', 0)} resource_creators rows, "
                f"{summary.sqlite_rows.get('events', 0)} events rows")

@@ -12,10 +12,15 @@ Knows nothing of Click; the command layer calls one function per command.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import logging
 import os
+import re
+import shutil
+import sqlite3
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +48,11 @@ class LoadSummary:
     built: bool = True            # False: nothing new, the models were already built from this ledger
     sqlite_rows: dict[str, int] = field(default_factory=dict)
     exported: bool = True         # False: the SQLite file already held this build, untouched since
+
+    @property
+    def complete(self) -> bool:
+        """Every object listed was read (or skipped for its content): the SQLite file may be replaced."""
+        return not self.run.objects_unfetched
 
     def line(self) -> str:
         r = self.run
@@ -144,9 +154,10 @@ def holding(db_path: str, duckdb_path: str | None):
 
 
 def build_and_export(duckdb_path: str, db_path: str, env: dict[str, str] | None, full_refresh: bool = False,
-                     after_build=None) -> tuple[int, dict[str, int], bool]:
+                     after_build=None, export: bool = True) -> tuple[int, dict[str, int], bool]:
     """``dbt build`` with ``env`` (None: the models are up to date), ``after_build(con)`` on the
-    built file, then the SQLite file; returns (resources, SQLite row counts, whether it was written).
+    built file, then the SQLite file unless not ``export``; returns (resources, SQLite row counts,
+    whether it was written).
 
     A SQLite file written here before, from the same table contents, at the same path, and
     unchanged since (size and modification time) is kept as it is."""
@@ -161,6 +172,8 @@ def build_and_export(duckdb_path: str, db_path: str, env: dict[str, str] | None,
         here = {"content": content_hash(con), "db": os.path.abspath(db_path)}
     finally:
         con.close()
+    if not export:
+        return resources, {}, False
     if here["content"] and last.get("file") == _stamp(db_path) and {k: last.get(k) for k in here} == here:
         return resources, last["counts"], False
     counts = export_sqlite(duckdb_path, db_path)
@@ -194,10 +207,11 @@ def run_load(
     max_object_size: int | None = None,
     follow_links: bool = True,
 ) -> LoadSummary:
-    """Read the new trail objects, build the models when anything changed, write the SQLite file."""
+    """Read the new trail objects, build the models when anything changed, write the SQLite file
+    (not while objects S3 would not give are missing: ``summary.complete``)."""
     started = time.monotonic()
     summary = LoadSummary()
-    with holding(db_path, duckdb_path) as duckdb_path:
+    with holding(db_path, duckdb_path) as duckdb_path, _no_space(db_path, duckdb_path):
         rmap = compile_map(map_path, duckdb_path)
         con = _connect(duckdb_path)
         try:
@@ -212,7 +226,8 @@ def run_load(
             con.close()
         env = {**dbt_env(spec, creator_format, follow_links), "TRAILCREATOR_INGESTED": "1"} if summary.built else None
         summary.resources, summary.sqlite_rows, summary.exported = build_and_export(
-            duckdb_path, db_path, env, after_build=lambda con: reader.set_state(con, "built", key) if summary.built else None)
+            duckdb_path, db_path, env, after_build=lambda con: reader.set_state(con, "built", key) if summary.built else None,
+            export=summary.complete)
     summary.elapsed = time.monotonic() - started
     return summary
 
@@ -358,6 +373,36 @@ def run_export_athena(
     finally:
         con.close()
     return export_sqlite(duckdb_path, db_path)
+
+
+_FULL = re.compile(r"no space left on device|database or disk is full|disk is full|database has been invalidated", re.I)
+_QUOTED_PATH = re.compile(r"""["'](/[^"']+)["']""")
+
+
+@contextlib.contextmanager
+def _no_space(db_path: str, duckdb_path: str):
+    """A full disk, wherever it strikes (DuckDB's log, a batch file, the SQLite export), as one
+    line naming the file and the space left there; what was committed stays, ``--db`` is as it was."""
+    try:
+        yield
+    except (duckdb.Error, sqlite3.Error, OSError) as e:
+        if not (isinstance(e, OSError) and e.errno == errno.ENOSPC) and not _FULL.search(str(e)):
+            raise
+        if isinstance(e, sqlite3.Error):  # the export: a new file beside the old one, about as large
+            path = db_path
+            need = f", about {os.path.getsize(db_path) / 2**20:.1f} MiB needed" if os.path.exists(db_path) else ""
+        else:  # DuckDB names its file; a bare OSError is a batch file in the temporary folder
+            path = next(iter(_QUOTED_PATH.findall(str(e))), None) or getattr(e, "filename", None) or (
+                tempfile.gettempdir() if isinstance(e, OSError) else duckdb_path)
+            need = ""
+        folder = path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
+        try:
+            free = f"{shutil.disk_usage(folder).free / 2**20:.1f} MiB free there{need}"
+        except OSError:
+            free = "its file system is full"
+        raise TrailcreatorError(
+            f"no space left on the device for {path} ({free}): free some space and run again (the next run continues "
+            f"from what was committed); {db_path} is as it was") from None
 
 
 def _connect(duckdb_path: str) -> duckdb.DuckDBPyConnection:

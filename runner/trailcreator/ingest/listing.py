@@ -20,6 +20,7 @@ from typing import Iterable
 
 from ..aws import ACCOUNT_RE, REGION_RE, check_accounts
 from ..errors import TrailcreatorError
+from . import s3
 from .s3 import BUCKET_RE
 
 ORG_RE = re.compile(r"^o-[a-z0-9]{10,32}$")
@@ -221,12 +222,17 @@ class _S3Lister(_Lister):
         return f"s3://{self.bucket}/{self._key(prefix)}"
 
     def _list(self, prefix: str, **kw) -> tuple[list[str], list[TrailObject]]:
+        import botocore.exceptions
+
         key = self._key(prefix)
         folders, objects = [], []
-        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=key, **kw):
-            folders += [cp["Prefix"][len(key):].strip("/") for cp in page.get("CommonPrefixes", [])]
-            objects += [TrailObject(f"s3://{self.bucket}/{o['Key']}", o["Size"], o.get("ETag", "").strip('"'))
-                        for o in page.get("Contents", [])]
+        try:
+            for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=key, **kw):
+                folders += [cp["Prefix"][len(key):].strip("/") for cp in page.get("CommonPrefixes", [])]
+                objects += [TrailObject(f"s3://{self.bucket}/{o['Key']}", o["Size"], o.get("ETag", "").strip('"'))
+                            for o in page.get("Contents", [])]
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+            raise s3.listing_error(e, self.where(prefix)) from None
         return sorted(folders), objects
 
     def entries(self, prefix: str) -> tuple[list[str], list[TrailObject]]:

@@ -34,6 +34,7 @@ Knows nothing of Click, dbt or c7n.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import datetime as dt
 import hashlib
 import itertools
@@ -54,6 +55,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from .. import aws
+from ..errors import TrailcreatorError
 from . import listing, s3, scan
 
 log = logging.getLogger("trailcreator")
@@ -180,6 +182,7 @@ class RunStats:
     objects_listed: int = 0
     objects_read: int = 0
     objects_skipped: int = 0
+    objects_unfetched: int = 0          # of the skipped: S3 would not give them (read again next run)
     bytes_read: int = 0
     records_scanned: int = 0
     records_kept: int = 0
@@ -194,12 +197,12 @@ def run_stats(con, run_id: str) -> RunStats:
     st = RunStats(run_id=run_id)
     row = con.execute(
         f"""SELECT count(*) FILTER (WHERE status = 'ok'), count(*) FILTER (WHERE status <> 'ok'),
-                   coalesce(sum(object_size), 0), coalesce(sum(records_scanned), 0),
+                   count(*) FILTER (WHERE status = 'unreadable'), coalesce(sum(object_size), 0), coalesce(sum(records_scanned), 0),
                    coalesce(sum(records_kept), 0), coalesce(sum(records_unusable), 0)
             FROM {SCHEMA}.objects WHERE run_id = ?""",
         [run_id],
     ).fetchone()
-    (st.objects_read, st.objects_skipped, st.bytes_read, st.records_scanned, st.records_kept,
+    (st.objects_read, st.objects_skipped, st.objects_unfetched, st.bytes_read, st.records_scanned, st.records_kept,
      st.records_unusable) = map(int, row)
     st.skipped = con.execute(
         f"SELECT object_key, error FROM {SCHEMA}.objects WHERE run_id = ? AND status <> 'ok' ORDER BY 1", [run_id]
@@ -279,6 +282,8 @@ class BatchWriter:
 
     def add(self, res: scan.ScanResult) -> listing.TrailObject:
         obj, read_before = self.in_flight.pop(res.url)
+        if res.status == "stopped":  # never fetched: no ledger row, so the next run reads it
+            return obj
         key = json.dumps(res.url).encode()
         for hit in res.hits:
             if self.file_bytes >= HITS_FILE_BYTES:  # one object's records may span files
@@ -368,7 +373,10 @@ class BatchWriter:
             set_state(con, "generation", str(generation(con) + 1))
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            try:  # after a failed write (a full disk) there may be no transaction left to roll back
+                con.execute("ROLLBACK")
+            except duckdb.Error:
+                pass
             raise
         self.committed += n
         log.debug("committed objects:%d of this run", self.committed)
@@ -386,8 +394,9 @@ class Reader:
     objects are in memory at once."""
 
     def __init__(self, wanted: scan.Wanted, *, fetch=None, workers: int | None = None, threads: int = 64,
-                 max_inflated: int = scan.DEFAULT_MAX_INFLATED):
+                 max_inflated: int = scan.DEFAULT_MAX_INFLATED, principal=None):
         self.wanted, self.fetch, self.threads, self.max_inflated = wanted, fetch, threads, max_inflated
+        self.principal = principal      # who the credentials are, asked only when they fail
         self.workers = workers or os.cpu_count() or 2
 
     def results(self, objects, total_bytes: int):
@@ -397,7 +406,8 @@ class Reader:
             return
         ctx = multiprocessing.get_context("spawn")
         with concurrent.futures.ProcessPoolExecutor(
-            self.workers, mp_context=ctx, initializer=scan.init_worker, initargs=(self.wanted, self.max_inflated)
+            self.workers, mp_context=ctx, initializer=scan.init_worker,
+            initargs=(self.wanted, self.max_inflated, os.getpid()),
         ) as pool:
             if self.fetch is None:
                 tasks = (
@@ -408,21 +418,24 @@ class Reader:
             else:
                 with concurrent.futures.ThreadPoolExecutor(self.threads) as fetchers:
                     def fetch_and_scan(url: str) -> list[scan.ScanResult]:
-                        data, err = self.fetch(url)
+                        data, err, status = self.fetch(url)
                         if err:
-                            return [scan.ScanResult(url, "unreadable", err)]
+                            return [scan.ScanResult(url, status, err)]
                         return pool.submit(scan.scan_many_in_worker, [url], [data]).result()
 
                     tasks = ((lambda o=o: fetchers.submit(fetch_and_scan, o.url)) for o in objects)
-                    yield from _bounded(tasks, 2 * self.threads)
+                    try:
+                        yield from _bounded(tasks, 2 * self.threads)
+                    finally:  # the workers end before the fetcher threads that spawned them (see scan.die_with_parent)
+                        pool.shutdown(wait=True, cancel_futures=True)
 
     def _in_process(self, objects):
         for o in objects:
             if self.fetch is None:
                 yield scan.scan(o.url, None, self.wanted, self.max_inflated)
                 continue
-            data, err = self.fetch(o.url)
-            yield (scan.ScanResult(o.url, "unreadable", err) if err
+            data, err, status = self.fetch(o.url)
+            yield (scan.ScanResult(o.url, status, err) if err
                    else scan.scan(o.url, data, self.wanted, self.max_inflated))
 
 
@@ -434,18 +447,23 @@ def _chunks(items, n: int):
 
 def _bounded(tasks, limit: int):
     """Start tasks (callables returning futures of result lists) with at most ``limit`` pending;
-    yield each result as its future completes."""
+    yield each result as its future completes.  When one fails (or the consumer stops), the
+    tasks not started are cancelled: nothing more is fetched."""
     pending: set = set()
-    for start in tasks:
-        pending.add(start())
-        if len(pending) >= limit:
+    try:
+        for start in tasks:
+            pending.add(start())
+            if len(pending) >= limit:
+                done, pending = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
+                for f in done:
+                    yield from f.result()
+        while pending:
             done, pending = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
             for f in done:
                 yield from f.result()
-    while pending:
-        done, pending = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
-        for f in done:
-            yield from f.result()
+    finally:
+        for f in pending:
+            f.cancel()
 
 
 BATCH_DIR_PREFIX = "trailcreator-batch-"
@@ -463,16 +481,36 @@ def _read(con, reader: Reader, todo, n_todo: int, todo_bytes: int, run_id: str, 
     try:
         for res in reader.results(writer.feed(todo), todo_bytes):
             progress.add(1, writer.add(res).size)
+    except s3.RunFault as fault:
+        writer.close()  # what was read whole before the fault is kept
+        _restore(con, before)
+        raise _stopped(con, fault, run_id, n_todo, reader.principal) from None
     except BaseException:
         writer.close(wait=False)
+        with contextlib.suppress(duckdb.Error):  # a failed write may have invalidated the database:
+            _restore(con, before)                # the error that did it is the one to report
         raise
-    else:
-        writer.close()
-        con.execute("CHECKPOINT")  # within the bounds above, not at the next connection's close
-    finally:
-        for k, v in before.items():
-            con.execute(f"SET {k} = '{v}'")
+    writer.close()
+    con.execute("CHECKPOINT")  # within the bounds above, not at the next connection's close
+    _restore(con, before)
     return writer.parsed_whole
+
+
+def _restore(con, settings: dict) -> None:
+    for k, v in settings.items():
+        con.execute(f"SET {k} = '{v}'")
+
+
+def _stopped(con, fault: s3.RunFault, run_id: str, n_todo: int, principal) -> TrailcreatorError:
+    """The one line for a load stopped by its credentials: the error, who, what is left."""
+    done = con.execute(f"SELECT count(*) FROM {SCHEMA}.objects WHERE run_id = ? AND status <> 'unreadable'",
+                       [run_id]).fetchone()[0]
+    who = principal() if principal else "the session's credentials"
+    return TrailcreatorError(
+        f"the load stopped: S3 refused {who} ({fault}) at {fault.where}; "
+        f"{n_todo - done} of the {n_todo} objects to read are still unread (the {done} read are kept) and "
+        f"nothing was built or exported; renew the credentials or grant the access, then run again: "
+        f"the next run reads only what is left")
 
 
 def _list_into(con, spec: listing.TrailSpec, client, threads: int, path: str, stream) -> tuple[int, list]:
@@ -494,15 +532,21 @@ def _list_into(con, spec: listing.TrailSpec, client, threads: int, path: str, st
     return n, ignored
 
 
-def _todo(con, fingerprint: str, path: str) -> tuple[int, int, int]:
+def _todo(con, fingerprint: str, path: str, root: str) -> tuple[int, int, int]:
     """The listed objects to read (never read, changed, unreadable last time, or read for
-    another map) written to ``path`` in key order; (objects, bytes, read for another map)."""
+    another map), and the objects of the trail at ``root`` that could not be fetched by an
+    earlier run with another date window, written to ``path`` in key order; (objects, bytes,
+    read for another map)."""
     con.execute(f"""CREATE OR REPLACE TEMP TABLE todo AS
         SELECT l.url, l.size, l.etag, o.object_key IS NOT NULL AS read_before,
                coalesce(o.map_fingerprint <> $fp, false) AS stale
         FROM listed l LEFT JOIN {SCHEMA}.objects o ON o.object_key = l.url
         WHERE o.object_key IS NULL OR o.status = 'unreadable'
-           OR o.object_etag IS DISTINCT FROM l.etag OR o.map_fingerprint IS DISTINCT FROM $fp""", {"fp": fingerprint})
+           OR o.object_etag IS DISTINCT FROM l.etag OR o.map_fingerprint IS DISTINCT FROM $fp
+        UNION ALL
+        SELECT object_key, object_size, object_etag, true, false FROM {SCHEMA}.objects
+        WHERE status = 'unreadable' AND starts_with(object_key, $root)
+          AND object_key NOT IN (SELECT url FROM listed)""", {"fp": fingerprint, "root": root.rstrip("/") + "/"})
     con.execute("COPY (SELECT url, size, etag, read_before FROM todo ORDER BY url) TO $path (FORMAT json)",
                 {"path": path})
     n, nbytes, stale = con.execute("SELECT count(*), coalesce(sum(size), 0), count(*) FILTER (stale) FROM todo").fetchone()
@@ -572,14 +616,21 @@ def ingest(
     if spec.is_s3:
         session = session or aws.default_session()
         region = s3.check_bucket(spec.bucket, session)  # one line for a wrong bucket or missing credentials
-        client = s3.s3_fetch_client(session, threads, region)
-        fetch = s3.S3Fetcher(client, spec.bucket)
+        client = s3.s3_list_client(session, min(threads, 32), region)
+        fetch = s3.S3Fetcher(s3.s3_fetch_client(session, threads, region), spec.bucket)
     _remove_stale_batch_dirs()
     tmp = tempfile.mkdtemp(prefix=f"{BATCH_DIR_PREFIX}{os.getpid()}-")
     try:
-        n_listed, ignored = _list_into(con, spec, client, min(threads, 32), os.path.join(tmp, "listed.ndjson"), stream)
+        try:
+            n_listed, ignored = _list_into(con, spec, client, min(threads, 32), os.path.join(tmp, "listed.ndjson"),
+                                           stream)
+        except s3.RunFault as fault:
+            raise TrailcreatorError(
+                f"listing the trail stopped: S3 refused {s3.describe_principal(session)} ({fault}) "
+                f"at {fault.where}; nothing was read, built or exported; renew the credentials or grant the access, "
+                "then run again") from None
         todo_path = os.path.join(tmp, "todo.ndjson")
-        n_todo, todo_bytes, stale = _todo(con, fingerprint, todo_path)
+        n_todo, todo_bytes, stale = _todo(con, fingerprint, todo_path, spec.root)
         if stale:
             print(f"trailcreator: the resource map's event types changed since {stale} objects were read: "
                   "reading them again", file=stream)
@@ -591,7 +642,8 @@ def ingest(
         parsed_whole = 0
         if n_todo:
             wanted = scan.Wanted(frozenset(pairs), frozenset(map(tuple, slim)))
-            reader = Reader(wanted, fetch=fetch, workers=workers, threads=threads, max_inflated=max_inflated)
+            reader = Reader(wanted, fetch=fetch, workers=workers, threads=threads, max_inflated=max_inflated,
+                            principal=session and (lambda: s3.describe_principal(session)))
             parsed_whole = _read(con, reader, _todo_objects(todo_path), n_todo, todo_bytes, run_id, fingerprint, tmp,
                                  stream)
     finally:

@@ -22,7 +22,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
+import signal
+import sys
+import threading
+import time
 import zlib
 from dataclasses import dataclass, field
 
@@ -255,8 +260,36 @@ def scan(url: str, data: bytes | None, wanted: Wanted, max_inflated: int = DEFAU
 _worker_state: dict = {}
 
 
-def init_worker(wanted: Wanted, max_inflated: int) -> None:
+PR_SET_PDEATHSIG = 1                  # linux/prctl.h
+PARENT_POLL = 0.5                     # seconds between the watchdog's looks at the parent
+
+
+def init_worker(wanted: Wanted, max_inflated: int, parent: int | None = None) -> None:
     _worker_state.update(wanted=wanted, max_inflated=max_inflated)
+    if parent is not None:
+        die_with_parent(parent)
+
+
+def die_with_parent(parent: int) -> None:
+    """Exit when the load that started this worker is gone, even when it was killed (SIGKILL
+    runs no clean-up): on Linux the kernel signals the worker (PR_SET_PDEATHSIG; it fires when
+    the thread that spawned the worker ends, so the reader shuts the pool before its threads);
+    everywhere, a thread watches the parent's pid, which also covers a parent that died before
+    the signal was armed."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # no libc to call: the watchdog alone
+            pass
+    threading.Thread(target=_watch_parent, args=(parent,), name="trailcreator-parent-watch", daemon=True).start()
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(PARENT_POLL)
+    os._exit(1)
 
 
 def scan_many_in_worker(urls: list[str], datas: list[bytes | None] | None = None) -> list[ScanResult]:
