@@ -256,3 +256,30 @@ def test_no_traceback_for_an_unexpected_error_without_v(monkeypatch, tmp_path, t
     with pytest.raises(ValueError):
         run("-v", "load", "--trail", trail, "--db", tmp_path / "c.db", expect=None)
     assert not os.path.exists(tmp_path / "c.db")
+
+
+def test_a_dbt_build_with_objects_missing_fails_and_keeps_the_models(faulty, clean, tmp_path):
+    """The pass-through's `dbt build` reads the trail in its first model: an object that could
+    not be fetched fails that model (exit 1), the later models keep what they held, and the
+    next build reads only that object."""
+    from helpers import run
+
+    duck = tmp_path / "c.duckdb"
+    build = ("dbt", "--duckdb", duck, "--", "build", "--vars", f"{{trail: 's3://{BUCKET}'}}")
+    bad = sorted(k for k in faulty.keys if "/CloudTrail/" in k)[:1]
+    faulty.faults = Faults(always=frozenset(bad))
+    first = run(*build, expect=None)
+    assert first.exit_code == 1
+    assert "1 object(s) could not be fetched" in first.stdout + first.stderr
+    import duckdb
+
+    with duckdb.connect(str(duck)) as con:
+        assert not con.execute("select count(*) from information_schema.tables "
+                               "where table_name = 'resource_creators'").fetchone()[0]
+        assert con.execute("select count(*) from ingest.objects where status = 'ok'").fetchone()[0] == N_OBJECTS - 1
+    faulty.heal()
+    second = run(*build, expect=0)
+    assert "objects read:1 " in second.stderr
+    with duckdb.connect(str(duck)) as con:
+        got = con.execute(ROWS).fetchall()
+    assert len(got) == len(clean)

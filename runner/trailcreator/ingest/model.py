@@ -1,7 +1,8 @@
 """The body of the dbt Python model ``stg_cloudtrail__objects``: read what is new, return the ledger.
 
 Under ``trailcreator load`` the runner has read the trail already (``ingested``); under a
-plain ``dbt build`` the model reads it; under ``load-athena`` it reads the query's result.
+plain ``dbt build`` the model reads it, and fails (after committing what it read) when an
+object could not be fetched; under ``load-athena`` it reads the query's result.
 """
 
 from __future__ import annotations
@@ -47,4 +48,11 @@ def run_model(dbt, session, config: dict, pairs, slim=()):
         print(f"trailcreator: objects read:{st.objects_read} skipped:{st.objects_skipped} "
               f"records scanned:{st.records_scanned} create events kept:{st.records_kept} "
               f"unusable:{st.records_unusable}", file=sys.stderr, flush=True)
+        if st.objects_unfetched:
+            # What was read is committed; failing here keeps every later model as it was, so a
+            # plain `dbt build` is not a success with objects missing (as `trailcreator load`).
+            raise RuntimeError(
+                f"{st.objects_unfetched} object(s) could not be fetched (throttling, S3 errors or the "
+                f"network, after the retries; named above): the models were not rebuilt; run again: "
+                f"the next run reads only those")
     return session.sql(f"select * from {SCHEMA}.objects")
