@@ -103,6 +103,8 @@ CAMEL_CASE = {
     "ec2": "CreateTags: requestParameters.resourcesSet (grycap-cloudtrail-tracker/sample-cloudtrail-event.json, real)",
     "ecr": "InitiateLayerUpload: requestParameters.registryId (panther-analysis/panther_rule_test_events.ndjson)",
     "ecs": "CreateCluster: requestParameters.clusterName (awsdocs/amazon-ecs-developer-guide.ndjson)",
+    "eks": "CreateCluster: responseElements.cluster.clusterName (awsdocs/amazon-eks-user-guide, "
+           "eks.CreateCluster.published.json; the API reference's cluster.name is read first)",
     "elasticache": "DescribeCacheClusters: requestParameters.showCacheNodeInfo (awsdocs/amazon-elasticache-docs.ndjson)",
     "elasticfilesystem": "CreateTags: requestParameters.fileSystemId (awsdocs/amazon-efs-user-guide.ndjson)",
     "elasticloadbalancing": "DescribeInstanceHealth: requestParameters.loadBalancerName (grycap-cloudtrail-tracker/sample-cloudtrail-event.json, real)",
@@ -174,6 +176,13 @@ def defended(ids, service):
     if parts:
         return "[" + ", ".join(f"{p} || {recase_ids(p, upper=(how == 'both'))}" for p in parts) + "]"
     return f"{ids} || {other}"
+
+
+def shipped(ids, service):
+    """The expression the map ships for an entry that has ``ids``: a confirmed service's entry
+    is kept as it is (it may name the confirmed member besides the reference's), any other
+    reads both spellings of its base expression."""
+    return ids if spelling(service) == "camel" else defended(base_of(ids), service)
 
 
 def base_of(ids):
@@ -1705,7 +1714,7 @@ def apply_spelling(doc):
     for res in doc["resources"]:
         for ev in res["events"]:
             service = ev["service"].removesuffix(".amazonaws.com")
-            ev["ids"] = defended(base_of(ev["ids"]), service)
+            ev["ids"] = shipped(ev["ids"], service)
             how = spelling(service)
             if how == "camel" or ev["ids"] == base_of(ev["ids"]):
                 continue
