@@ -88,14 +88,18 @@ SPECS: list[dict] = []
 
 CAMEL_CASE = {
     "acm": "ListCertificates: responseElements.certificateSummaryList (umccr-cloudtrail-parquet-lambda/811596193553_CloudTrail_us-east-1-20200930T2200.json, real)",
+    "amazonmq": "CreateBroker: responseElements.brokerId (awsdocs/amazon-mq-developer-guide, message-broker.CreateBroker.published.json)",
     "athena": "ListWorkGroups: responseElements.workGroups (umccr-cloudtrail-parquet-lambda/811596193553_CloudTrail_us-east-1-20200930T2300.json, real)",
     "autoscaling": "CreateAutoScalingGroup: requestParameters.loadBalancerNames (grycap-cloudtrail-tracker/sample-cloudtrail-event.json, real)",
+    "batch": "CreateComputeEnvironment: responseElements.computeEnvironmentName (awsdocs/aws-batch-user-guide, batch-compute.CreateComputeEnvironment.published.json)",
     "bedrock": "DeleteGuardrail: requestParameters.guardrailIdentifier (panther-analysis/panther_rule_test_events.ndjson)",
     "cloudtrail": "StartLogging: requestParameters.name (umccr-cloudtrail-parquet-lambda/1_09.json, real)",
     "codebuild": "UpdateProjectVisibility: requestParameters.projectVisibility (panther-analysis/panther_rule_test_events.ndjson)",
     "codecommit": "CreateRepository: requestParameters.repositoryDescription (awsdocs/aws-codecommit-user-guide.ndjson)",
     "cognito-identity": "CreateIdentityPool: requestParameters.identityPoolName (awsdocs/amazon-cognito-developer-guide.ndjson)",
+    "comprehend": "CreateDocumentClassifier: responseElements.documentClassifierArn (awsdocs/amazon-comprehend-developer-guide, comprehend-document-classifier.CreateDocumentClassifier.published.json)",
     "config": "DeleteDeliveryChannel: requestParameters.configurationRecorderName (panther-analysis/panther_rule_test_events.ndjson)",
+    "datasync": "CreateTask: responseElements.taskArn (awsdocs/aws-datasync-user-guide, datasync-task.CreateTask.published.json)",
     "dax": "CreateCluster: requestParameters.sSESpecification (awsdocs/amazon-dynamodb-developer-guide.ndjson)",
     "directconnect": "DescribeDirectConnectGateways: responseElements.directConnectGateways (umccr-cloudtrail-parquet-lambda/811596193553_CloudTrail_us-east-1-20200930T2200.json, real)",
     "dynamodb": "BatchExecuteStatement: requestParameters.requestItems (awsdocs/amazon-dynamodb-developer-guide.ndjson)",
@@ -109,27 +113,34 @@ CAMEL_CASE = {
     "elasticfilesystem": "CreateTags: requestParameters.fileSystemId (awsdocs/amazon-efs-user-guide.ndjson)",
     "elasticloadbalancing": "DescribeInstanceHealth: requestParameters.loadBalancerName (grycap-cloudtrail-tracker/sample-cloudtrail-event.json, real)",
     "es": "DescribeReservedElasticsearchInstances: requestParameters.maxResults (umccr-cloudtrail-parquet-lambda/811596193553_CloudTrail_us-east-1-20200930T2200.json, real)",
+    "firehose": "CreateDeliveryStream: requestParameters.deliveryStreamName (awsdocs/amazon-kinesis-data-firehose-developer-guide, firehose.CreateDeliveryStream.published.json)",
     "glacier": "SetVaultAccessPolicy: requestParameters.accountId (airbnb-streamalert/cloudtrail_public_resources.json)",
+    "globalaccelerator": "CreateAccelerator: responseElements.accelerator.acceleratorArn (awsdocs/aws-global-accelerator-dev-guide, globalaccelerator.CreateAccelerator.published.json)",
     "glue": "CreateConnection: requestParameters.connectionInput (awsdocs/aws-glue-developer-guide.ndjson)",
     "guardduty": "DeleteDetector: requestParameters.detectorId (airbnb-streamalert/cloudtrail_critical_api_calls.json)",
     "iam": "CreateRole: requestParameters.roleName (umccr-cloudtrail-parquet-lambda/1_01.json, real)",
     "iot": "ListStreams: requestParameters.ascendingOrder (umccr-cloudtrail-parquet-lambda/811596193553_CloudTrail_us-east-1-20200930T2300.json, real)",
+    "kinesis": "CreateStream: requestParameters.streamName (awsdocs/amazon-kinesis-data-streams-developer-guide, kinesis.CreateStream.published.json)",
     "kms": "CreateKey: requestParameters.description (umccr-cloudtrail-parquet-lambda/1_07.json, real)",
     "lambda": "AddPermission20150331: requestParameters.functionName (panther-analysis/panther_rule_test_events.ndjson)",
     "logs": "CreateLogStream: requestParameters.logGroupName (opensearch-catalog/raw-large-samples.json, real)",
     "monitoring": "DescribeAlarms: requestParameters.actionPrefix (grycap-cloudtrail-tracker/sample-cloudtrail-event.json, real)",
     "organizations": "DescribeAccount: requestParameters.accountId (panther-analysis/panther_rule_test_events.ndjson)",
+    "ram": "CreateResourceShare: responseElements.resourceShare.resourceShareArn (awsdocs/aws-resource-access-manager-user-guide, resource-share-self.CreateResourceShare.published.json)",
     "rds": "CreateDBInstance: requestParameters.allocatedStorage (panther-analysis/panther_rule_test_events.ndjson)",
     "redshift": "DescribeAccountAttributes: responseElements.accountAttributes (umccr-cloudtrail-parquet-lambda/811596193553_CloudTrail_us-east-1-20200930T2200.json, real)",
+    "route53": "CreateHealthCheck: responseElements.healthCheck.id (awsdocs/amazon-route53-docs, healthcheck.CreateHealthCheck.published.json)",
     "route53resolver": "DeleteResolverQueryLogConfig: requestParameters.originSequenceNumber (panther-analysis/panther_rule_test_events.ndjson)",
     "s3": "GetAccelerateConfiguration: requestParameters.bucketName (opensearch-catalog/raw-large-samples.json, real)",
     "sagemaker": "ListLabelingJobs: responseElements.labelingJobSummaryList (umccr-cloudtrail-parquet-lambda/811596193553_CloudTrail_us-east-1-20200930T2200.json, real)",
     "secretsmanager": "DescribeSecret: requestParameters.secretId (panther-analysis/panther_rule_test_events.ndjson)",
+    "servicediscovery": "CreatePublicDnsNamespace: requestParameters.name (awsdocs/aws-cloud-map-developer-guide, servicediscovery-namespace.CreatePublicDnsNamespace.published.json)",
     "ses": "GetIdentityVerificationAttributes: requestParameters.identities (panther-analysis/panther_rule_test_events.ndjson)",
     "sns": "GetTopicAttributes: requestParameters.topicArn (opensearch-catalog/raw-large-samples.json, real)",
     "sqs": "CreateQueue: requestParameters.queueName (awsdocs/amazon-sqs-developer-guide.ndjson)",
     "ssm": "SendCommand: requestParameters.instanceIds (opensearch-catalog/raw-large-samples.json, real)",
     "states": "CreateActivity: requestParameters.name (awsdocs/aws-step-functions-developer-guide.ndjson)",
+    "storagegateway": "ActivateGateway: responseElements.gatewayARN (awsdocs/aws-storagegateway-user-guide, storage-gateway.ActivateGateway.published.json)",
     "wafv2": "DisassociateWebACL: requestParameters.resourceArn (panther-analysis/panther_rule_test_events.ndjson)",
 }
 PASCAL_CASE = {
@@ -166,7 +177,10 @@ def _parts(ids):
 
 def defended(ids, service):
     """The ids expression the map ships for an entry whose base expression is ``ids``."""
-    how = spelling(service)
+    return _defend(ids, spelling(service))
+
+
+def _defend(ids, how):
     if how == "camel":
         return ids
     other = recase_ids(ids, upper=(how == "both"))
@@ -182,7 +196,10 @@ def shipped(ids, service):
     """The expression the map ships for an entry that has ``ids``: a confirmed service's entry
     is kept as it is (it may name the confirmed member besides the reference's), any other
     reads both spellings of its base expression."""
-    return ids if spelling(service) == "camel" else defended(base_of(ids), service)
+    base = base_of(ids)
+    if spelling(service) == "camel":  # read both until a record showed the spelling: the base again
+        return base if ids == _defend(base, "both") else ids
+    return defended(base, service)
 
 
 def base_of(ids):
