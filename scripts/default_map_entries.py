@@ -89,10 +89,13 @@ SPECS: list[dict] = []
 CAMEL_CASE = {
     "acm": "ListCertificates: responseElements.certificateSummaryList (umccr-cloudtrail-parquet-lambda/811596193553_CloudTrail_us-east-1-20200930T2200.json, real)",
     "amazonmq": "CreateBroker: responseElements.brokerId (awsdocs/amazon-mq-developer-guide, message-broker.CreateBroker.published.json)",
+    "aoss": "CreateCollection: requestParameters.accountId (awsdocs/amazon-opensearch-service-developer-guide @ 64e6e7a79492, doc_source/logging-using-cloudtrail.md, code block 1)",
+    "appstream": "AssociateFleet: requestParameters.fleetName (awsdocs/amazon-appstream2-developer-guide @ 5a76f3fa5f89, doc_source/logging-using-cloudtrail.md, code block 1)",
     "athena": "ListWorkGroups: responseElements.workGroups (umccr-cloudtrail-parquet-lambda/811596193553_CloudTrail_us-east-1-20200930T2300.json, real)",
     "autoscaling": "CreateAutoScalingGroup: requestParameters.loadBalancerNames (grycap-cloudtrail-tracker/sample-cloudtrail-event.json, real)",
     "batch": "CreateComputeEnvironment: responseElements.computeEnvironmentName (awsdocs/aws-batch-user-guide, batch-compute.CreateComputeEnvironment.published.json)",
     "bedrock": "DeleteGuardrail: requestParameters.guardrailIdentifier (panther-analysis/panther_rule_test_events.ndjson)",
+    "cloudhsm": "CreateHsm: requestParameters.availabilityZone (awsdocs/aws-cloudhsm-user-guide @ 30443dad077f, doc_source/get-api-logs-using-cloudtrail.md, code block 1)",
     "cloudtrail": "StartLogging: requestParameters.name (umccr-cloudtrail-parquet-lambda/1_09.json, real)",
     "codebuild": "UpdateProjectVisibility: requestParameters.projectVisibility (panther-analysis/panther_rule_test_events.ndjson)",
     "codecommit": "CreateRepository: requestParameters.repositoryDescription (awsdocs/aws-codecommit-user-guide.ndjson)",
@@ -102,6 +105,7 @@ CAMEL_CASE = {
     "datasync": "CreateTask: responseElements.taskArn (awsdocs/aws-datasync-user-guide, datasync-task.CreateTask.published.json)",
     "dax": "CreateCluster: requestParameters.sSESpecification (awsdocs/amazon-dynamodb-developer-guide.ndjson)",
     "directconnect": "DescribeDirectConnectGateways: responseElements.directConnectGateways (umccr-cloudtrail-parquet-lambda/811596193553_CloudTrail_us-east-1-20200930T2200.json, real)",
+    "dms": "RebootReplicationInstance: requestParameters.forceFailover (awsdocs/aws-dms-user-guide @ 81be26a04169, doc_source/CHAP_Monitoring.md, code block 5)",
     "dynamodb": "BatchExecuteStatement: requestParameters.requestItems (awsdocs/amazon-dynamodb-developer-guide.ndjson)",
     "ebs": "CompleteSnapshot: requestParameters.snapshotId (awsdocs/amazon-ec2-user-guide.ndjson)",
     "ec2": "CreateTags: requestParameters.resourcesSet (grycap-cloudtrail-tracker/sample-cloudtrail-event.json, real)",
@@ -110,8 +114,10 @@ CAMEL_CASE = {
     "eks": "CreateCluster: responseElements.cluster.clusterName (awsdocs/amazon-eks-user-guide, "
            "eks.CreateCluster.published.json; the API reference's cluster.name is read first)",
     "elasticache": "DescribeCacheClusters: requestParameters.showCacheNodeInfo (awsdocs/amazon-elasticache-docs.ndjson)",
+    "elasticbeanstalk": "UpdateEnvironment: requestParameters.applicationName (awsdocs/aws-elastic-beanstalk-developer-guide @ 5d7c96f8e9aa, doc_source/AWSHowTo.cloudtrail.md, code block 1)",
     "elasticfilesystem": "CreateTags: requestParameters.fileSystemId (awsdocs/amazon-efs-user-guide.ndjson)",
     "elasticloadbalancing": "DescribeInstanceHealth: requestParameters.loadBalancerName (grycap-cloudtrail-tracker/sample-cloudtrail-event.json, real)",
+    "elasticmapreduce": "DescribeStudio: requestParameters.studioId (awsdocs/amazon-emr-management-guide @ 551e34b4cd56, doc_source/emr-studio-manage-studio.md, code block 4)",
     "es": "DescribeReservedElasticsearchInstances: requestParameters.maxResults (umccr-cloudtrail-parquet-lambda/811596193553_CloudTrail_us-east-1-20200930T2200.json, real)",
     "firehose": "CreateDeliveryStream: requestParameters.deliveryStreamName (awsdocs/amazon-kinesis-data-firehose-developer-guide, firehose.CreateDeliveryStream.published.json)",
     "glacier": "SetVaultAccessPolicy: requestParameters.accountId (airbnb-streamalert/cloudtrail_public_resources.json)",
@@ -121,6 +127,7 @@ CAMEL_CASE = {
     "iam": "CreateRole: requestParameters.roleName (umccr-cloudtrail-parquet-lambda/1_01.json, real)",
     "iot": "ListStreams: requestParameters.ascendingOrder (umccr-cloudtrail-parquet-lambda/811596193553_CloudTrail_us-east-1-20200930T2300.json, real)",
     "kinesis": "CreateStream: requestParameters.streamName (awsdocs/amazon-kinesis-data-streams-developer-guide, kinesis.CreateStream.published.json)",
+    "kinesisanalytics": "AddApplicationCloudWatchLoggingOption: requestParameters.applicationName (awsdocs/amazon-kinesis-data-analytics-developer-guide @ d32ce9803b33, doc_source/logging-using-cloudtrail.md, code block 1)",
     "kms": "CreateKey: requestParameters.description (umccr-cloudtrail-parquet-lambda/1_07.json, real)",
     "lambda": "AddPermission20150331: requestParameters.functionName (panther-analysis/panther_rule_test_events.ndjson)",
     "logs": "CreateLogStream: requestParameters.logGroupName (opensearch-catalog/raw-large-samples.json, real)",
@@ -130,6 +137,7 @@ CAMEL_CASE = {
     "rds": "CreateDBInstance: requestParameters.allocatedStorage (panther-analysis/panther_rule_test_events.ndjson)",
     "redshift": "DescribeAccountAttributes: responseElements.accountAttributes (umccr-cloudtrail-parquet-lambda/811596193553_CloudTrail_us-east-1-20200930T2200.json, real)",
     "route53": "CreateHealthCheck: responseElements.healthCheck.id (awsdocs/amazon-route53-docs, healthcheck.CreateHealthCheck.published.json)",
+    "route53domains": "updateDomainContact: requestParameters.domainName (awsdocs/amazon-route53-docs @ b5a28eb358f9, doc_source/logging-using-cloudtrail.md, code block 1)",
     "route53resolver": "DeleteResolverQueryLogConfig: requestParameters.originSequenceNumber (panther-analysis/panther_rule_test_events.ndjson)",
     "s3": "GetAccelerateConfiguration: requestParameters.bucketName (opensearch-catalog/raw-large-samples.json, real)",
     "sagemaker": "ListLabelingJobs: responseElements.labelingJobSummaryList (umccr-cloudtrail-parquet-lambda/811596193553_CloudTrail_us-east-1-20200930T2200.json, real)",
@@ -1789,9 +1797,11 @@ entries (`no id:N`), and the default map avoids them by this rule.
 The rule, applied to every entry of the default map by `scripts/default_map_entries.py`
 (`CAMEL_CASE`, `PASCAL_CASE`, `defended`), which writes this file:
 
-- a service whose spelling a published or captured record shows reads that spelling
-  (the evidence column names the record; the folders are those of `../shared/data/cloudtrail-samples`,
-  "real" marks a capture from a real account);
+- a service whose spelling a published or captured record shows reads that spelling. The
+  evidence column names one such record, of any call of the service: a file of
+  `../shared/data/cloudtrail-samples` ("real" marks a capture from a real account), a fixture
+  (`*.published.json`, its record in `tests/fixtures/cloudtrail-found`), or a page of an
+  `awsdocs` repository at a commit;
 - every other service reads both, the API reference's member in camelCase first, then in
   PascalCase: `requestParameters.name || requestParameters.Name`. The two are spellings of one
   member, so whichever the record has is the value and neither can be another member's; JMESPath's
