@@ -95,6 +95,7 @@ CAMEL_CASE = {
     "autoscaling": "CreateAutoScalingGroup: requestParameters.loadBalancerNames (grycap-cloudtrail-tracker/sample-cloudtrail-event.json, real)",
     "batch": "CreateComputeEnvironment: responseElements.computeEnvironmentName (awsdocs/aws-batch-user-guide, batch-compute.CreateComputeEnvironment.published.json)",
     "bedrock": "DeleteGuardrail: requestParameters.guardrailIdentifier (panther-analysis/panther_rule_test_events.ndjson)",
+    "cloudformation": "CreateStack: requestParameters.stackName (awsdocs/aws-cloudformation-user-guide, cfn.CreateStack.published.json)",
     "cloudhsm": "CreateHsm: requestParameters.availabilityZone (awsdocs/aws-cloudhsm-user-guide @ 30443dad077f, doc_source/get-api-logs-using-cloudtrail.md, code block 1)",
     "cloudtrail": "StartLogging: requestParameters.name (umccr-cloudtrail-parquet-lambda/1_09.json, real)",
     "codebuild": "UpdateProjectVisibility: requestParameters.projectVisibility (panther-analysis/panther_rule_test_events.ndjson)",
@@ -119,6 +120,7 @@ CAMEL_CASE = {
     "elasticloadbalancing": "DescribeInstanceHealth: requestParameters.loadBalancerName (grycap-cloudtrail-tracker/sample-cloudtrail-event.json, real)",
     "elasticmapreduce": "DescribeStudio: requestParameters.studioId (awsdocs/amazon-emr-management-guide @ 551e34b4cd56, doc_source/emr-studio-manage-studio.md, code block 4)",
     "es": "DescribeReservedElasticsearchInstances: requestParameters.maxResults (umccr-cloudtrail-parquet-lambda/811596193553_CloudTrail_us-east-1-20200930T2200.json, real)",
+    "events": "PutRule: requestParameters.name (awsdocs/amazon-eventbridge-user-guide, event-rule.PutRule.published.json)",
     "firehose": "CreateDeliveryStream: requestParameters.deliveryStreamName (awsdocs/amazon-kinesis-data-firehose-developer-guide, firehose.CreateDeliveryStream.published.json)",
     "glacier": "SetVaultAccessPolicy: requestParameters.accountId (airbnb-streamalert/cloudtrail_public_resources.json)",
     "globalaccelerator": "CreateAccelerator: responseElements.accelerator.acceleratorArn (awsdocs/aws-global-accelerator-dev-guide, globalaccelerator.CreateAccelerator.published.json)",
@@ -126,6 +128,7 @@ CAMEL_CASE = {
     "guardduty": "DeleteDetector: requestParameters.detectorId (airbnb-streamalert/cloudtrail_critical_api_calls.json)",
     "iam": "CreateRole: requestParameters.roleName (umccr-cloudtrail-parquet-lambda/1_01.json, real)",
     "iot": "ListStreams: requestParameters.ascendingOrder (umccr-cloudtrail-parquet-lambda/811596193553_CloudTrail_us-east-1-20200930T2300.json, real)",
+    "kafka": "DescribeCluster: requestParameters.clusterArn (awsdocs/amazon-msk-developer-guide @ 6815a58fe40e, doc_source/msk-logging.md, code block 3)",
     "kinesis": "CreateStream: requestParameters.streamName (awsdocs/amazon-kinesis-data-streams-developer-guide, kinesis.CreateStream.published.json)",
     "kinesisanalytics": "AddApplicationCloudWatchLoggingOption: requestParameters.applicationName (awsdocs/amazon-kinesis-data-analytics-developer-guide @ d32ce9803b33, doc_source/logging-using-cloudtrail.md, code block 1)",
     "kms": "CreateKey: requestParameters.description (umccr-cloudtrail-parquet-lambda/1_07.json, real)",
@@ -144,12 +147,13 @@ CAMEL_CASE = {
     "secretsmanager": "DescribeSecret: requestParameters.secretId (panther-analysis/panther_rule_test_events.ndjson)",
     "servicediscovery": "CreatePublicDnsNamespace: requestParameters.name (awsdocs/aws-cloud-map-developer-guide, servicediscovery-namespace.CreatePublicDnsNamespace.published.json)",
     "ses": "GetIdentityVerificationAttributes: requestParameters.identities (panther-analysis/panther_rule_test_events.ndjson)",
+    "shield": "DeleteProtection: requestParameters.protectionId (awsdocs/aws-waf-and-shield-advanced-developer-guide @ 022a43318f3b, doc_source/logging-using-cloudtrail.md, code block 6)",
     "sns": "GetTopicAttributes: requestParameters.topicArn (opensearch-catalog/raw-large-samples.json, real)",
     "sqs": "CreateQueue: requestParameters.queueName (awsdocs/amazon-sqs-developer-guide.ndjson)",
     "ssm": "SendCommand: requestParameters.instanceIds (opensearch-catalog/raw-large-samples.json, real)",
     "states": "CreateActivity: requestParameters.name (awsdocs/aws-step-functions-developer-guide.ndjson)",
     "storagegateway": "ActivateGateway: responseElements.gatewayARN (awsdocs/aws-storagegateway-user-guide, storage-gateway.ActivateGateway.published.json)",
-    "wafv2": "DisassociateWebACL: requestParameters.resourceArn (panther-analysis/panther_rule_test_events.ndjson)",
+    "wafv2": "CreateWebACL: responseElements.summary.id (awsdocs/aws-waf-and-shield-advanced-developer-guide, wafv2.CreateWebACL.published.json)",
 }
 PASCAL_CASE = {
     "airflow": "CreateEnvironment: requestParameters.Name (awsdocs/amazon-mwaa-user-guide, "
