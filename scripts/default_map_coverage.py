@@ -213,6 +213,8 @@ LIMITS = """## Known limits and doubtful points
   `memorydb-acl` (`aCL` / `acl`), `lambda-event-source-mapping` (`uUID` / `uuid`), `rds-proxy` (nested
   `dBProxy` / flattened), `ec2-capacity-reservation` and `ec2-spot-fleet-request` (wrapped / unwrapped EC2
   layout). A capture from a real account should replace these fixtures when one is published.
+  Besides, every entry of a service whose spelling no record shows reads the API's PascalCase member
+  after the camelCase one (`docs/cloudtrail-spelling.md`), with a `*.PascalCase.json` fixture.
 - **EC2's wrapped XML layout.** Newer EC2 calls (CreateSnapshots, CreateNatGateway, CreateVpcEndpoint,
   CreateTransitGateway and its attachments, CreateLaunchTemplate, CreateTrafficMirrorTarget/Session,
   CreateFlowLogs, CreateManagedPrefixList, CreateClientVpnEndpoint, CreateVpcEndpointServiceConfiguration,

@@ -160,6 +160,11 @@ PASCAL_CASE = {
                "airflow.CreateEnvironment.published.json)",
     "securityhub": "CreateInsight: requestParameters.Filters (panther-analysis/panther_rule_test_events.ndjson)",
 }
+# Services a record shows in both spellings: they read both, as an unconfirmed service does.
+MIXED_CASE = {
+    "synthetics": "mixed: UpdateCanary has requestParameters.name (a URI member) beside Schedule and Code "
+                  "(awsdocs/amazon-cloudwatch-user-guide @ cc40332fd9cd, doc_source/logging_cw_api_calls.md, code block 7)",
+}
 ROOT_MEMBERS = {"requestParameters", "responseElements", "additionalEventData", "serviceEventDetails", "resources"}
 VARIANT = {"camel": "PascalCase", "pascal": "camelCase"}  # the other spelling's fixture suffix
 
@@ -1783,7 +1788,8 @@ def spelling_doc(doc) -> str:
         entries = sum(1 for r in doc["resources"] for e in r["events"] if e["service"] == f"{svc}.amazonaws.com")
         how = spelling(svc)
         n[how] += entries
-        evidence = CAMEL_CASE.get(svc) or PASCAL_CASE.get(svc) or "none: no published record of this service"
+        evidence = (CAMEL_CASE.get(svc) or PASCAL_CASE.get(svc) or MIXED_CASE.get(svc)
+                    or "none: no published record of this service")
         read = {"camel": "camelCase only", "pascal": "PascalCase, then camelCase",
                 "both": "camelCase, then PascalCase"}[how]
         rows.append(f"| {svc} | {entries} | {read} | {evidence} |")
