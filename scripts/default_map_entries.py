@@ -122,6 +122,8 @@ CAMEL_CASE = {
     "es": "DescribeReservedElasticsearchInstances: requestParameters.maxResults (umccr-cloudtrail-parquet-lambda/811596193553_CloudTrail_us-east-1-20200930T2200.json, real)",
     "events": "PutRule: requestParameters.name (awsdocs/amazon-eventbridge-user-guide, event-rule.PutRule.published.json)",
     "firehose": "CreateDeliveryStream: requestParameters.deliveryStreamName (awsdocs/amazon-kinesis-data-firehose-developer-guide, firehose.CreateDeliveryStream.published.json)",
+    "fsx": "TagResource: requestParameters.resourceARN (awsdocs/amazon-fsx-lustre-user-guide @ c55836ffea62, "
+           "doc_source/logging-using-cloudtrail.md, code block 1)",
     "glacier": "SetVaultAccessPolicy: requestParameters.accountId (airbnb-streamalert/cloudtrail_public_resources.json)",
     "globalaccelerator": "CreateAccelerator: responseElements.accelerator.acceleratorArn (awsdocs/aws-global-accelerator-dev-guide, globalaccelerator.CreateAccelerator.published.json)",
     "glue": "CreateConnection: requestParameters.connectionInput (awsdocs/aws-glue-developer-guide.ndjson)",
