@@ -21,6 +21,7 @@ FIXTURE_DIR = ROOT / "tests" / "fixtures" / "default_map"
 COVERAGE_PATH = FIXTURE_DIR / "COVERAGE.md"
 
 DOC_SOURCE = "AWS documentation: "
+FOUND_SOURCE = "cloudtrail-found/"
 REAL_SOURCES = ("grycap-cloudtrail-tracker/", "umccr-cloudtrail-parquet-lambda/",
                 "opensearch-catalog/raw-large-samples")
 
@@ -71,18 +72,20 @@ HEADER = """# Default resource map: coverage
 
 {ncov} of the {ntag} types c7n can tag (c7n {c7n_version}, types with a `tag` action), {nentries} map entries, {nfix} fixtures ({kinds}). {nnot} types are not covered; the second table says why.
 
+Map entries by what confirms them (column *confirmed*): {nreal} by a real record, {nsample} by a published sample, {ndoc} written from the API reference only ({nboth} of them read both spellings, camelCase and PascalCase, and have a fixture in each; {ncamel} are of a service whose spelling other records of it confirm). The spelling rule, by service: `docs/cloudtrail-spelling.md`.
+
 Sample kinds:
 
 - **real**: a record captured from a real account, copied from `../shared/data/cloudtrail-samples` (grycap-cloudtrail-tracker, umccr delivery files, opensearch-catalog large sample).
-- **sample**: a published example record (AWS documentation code blocks, Panther/StreamAlert rule tests) copied from the same folder; real structure, often hand-edited values.
+- **sample**: a published example record (AWS documentation code blocks, Panther/StreamAlert rule tests) copied from the same folder, or from `tests/fixtures/cloudtrail-found` (records found beyond it, provenance there); real structure, often hand-edited values.
 - **doc**: no published record exists in the samples; the record was written here following the AWS API reference for the call (the operation's input and output shapes; the fixture's `source` names the page). EC2 calls that CloudTrail records in the wrapped `<Action>Response` layout are written in that layout.
 
 id form: `id` is an AWS-generated identifier (or the SQS queue URL), `name` a name the creator chose, `arn` an ARN. In every covered type the chosen field holds exactly c7n's form.
 
 ## Covered
 
-| type | c7n id (form) | event (eventSource) | ids | sample |
-|---|---|---|---|---|
+| type | c7n id (form) | event (eventSource) | ids | sample | confirmed |
+|---|---|---|---|---|---|
 """
 
 NOT_COVERED_HEADER = """
@@ -96,7 +99,25 @@ NOT_COVERED_HEADER = """
 def kind(source: str) -> str:
     if source.startswith(DOC_SOURCE):
         return "doc"
+    if source.startswith(FOUND_SOURCE):
+        return "real" if "captured from a real account" in source else "sample"
     return "real" if source.startswith(REAL_SOURCES) else "sample"
+
+
+def cell(text: str) -> str:
+    """A table cell's text: JMESPath's ``||`` would end the cell."""
+    return text.replace("|", "\\|")
+
+
+CONFIRMED = {"real": "real record", "sample": "published sample", "doc": "API reference only"}
+
+
+def confirmed(entry_kinds: set[str], ids: str) -> str:
+    """How an entry is confirmed: by its best fixture; an API-reference entry says which spelling it reads."""
+    best = next(k for k in ("real", "sample", "doc") if k in entry_kinds)
+    if best != "doc":
+        return CONFIRMED[best]
+    return CONFIRMED["doc"] + (" (both spellings)" if " || " in ids else " (service's spelling confirmed)")
 
 
 def taggable_types():
@@ -132,6 +153,7 @@ def render() -> str:
     assert not stale, f"types both covered and given a reason: {sorted(stale)}"
 
     rows = []
+    by_entry = {"real": 0, "sample": 0, "doc": 0, "both": 0, "camel": 0}
     kinds = {"real": 0, "sample": 0, "doc": 0}
     for _, fx in fixtures:
         kinds[kind(fx["source"])] += 1
@@ -145,19 +167,26 @@ def render() -> str:
             hits = [(n, fx) for n, fx in mine
                     if (fx["event"]["eventSource"], fx["event"]["eventName"]) == (ev["service"], ev["event"])]
             hits.sort(key=lambda h: (h[0] not in (f"{rtype}.json", f"{rtype}.{ev['event']}.json"), h[0]))
+            status = confirmed({kind(fx["source"]) for _, fx in hits}, ev["ids"])
+            best = next(k for k, v in CONFIRMED.items() if status.startswith(v))
+            by_entry[best] += 1
+            if best == "doc":
+                by_entry["both" if " || " in ev["ids"] else "camel"] += 1
             for i, (name, fx) in enumerate(hits):
                 label = f"{ev['event']} ({svc})"
                 if i:
                     extra = name.removesuffix(".json").removeprefix(f"{rtype}.").removeprefix(f"{ev['event']}.")
                     label += f" *extra sample: {extra}*"
                 head = f"**{rtype}** | `{types[rtype]}` ({form})" if first else " | "
-                rows.append(f"| {head} | {label} | `{ev['ids']}` | {kind(fx['source'])}: `{name}` |")
+                rows.append(f"| {head} | {label} | `{cell(ev['ids'])}` | {kind(fx['source'])}: `{name}` | {'' if i else status} |")
                 first = False
     not_rows = [f"| **{t}** | `{types[t]}` | {NOT_COVERED[t]} |" for t in sorted(NOT_COVERED)]
     nentries = sum(len(r["events"]) for r in doc["resources"])
     text = HEADER.format(ncov=len(covered), ntag=len(types), c7n_version=c7n.version.version,
                          nentries=nentries, nfix=len(fixtures),
-                         kinds=", ".join(f"{v} {k}" for k, v in kinds.items()), nnot=len(NOT_COVERED))
+                         kinds=", ".join(f"{v} {k}" for k, v in kinds.items()), nnot=len(NOT_COVERED),
+                         nreal=by_entry["real"], nsample=by_entry["sample"], ndoc=by_entry["doc"],
+                         nboth=by_entry["both"], ncamel=by_entry["camel"])
     text += "\n".join(rows) + "\n" + NOT_COVERED_HEADER + "\n".join(not_rows) + "\n\n" + LIMITS
     return text
 
@@ -184,6 +213,8 @@ LIMITS = """## Known limits and doubtful points
   `memorydb-acl` (`aCL` / `acl`), `lambda-event-source-mapping` (`uUID` / `uuid`), `rds-proxy` (nested
   `dBProxy` / flattened), `ec2-capacity-reservation` and `ec2-spot-fleet-request` (wrapped / unwrapped EC2
   layout). A capture from a real account should replace these fixtures when one is published.
+  Besides, every entry of a service whose spelling no record shows reads the API's PascalCase member
+  after the camelCase one (`docs/cloudtrail-spelling.md`), with a `*.PascalCase.json` fixture.
 - **EC2's wrapped XML layout.** Newer EC2 calls (CreateSnapshots, CreateNatGateway, CreateVpcEndpoint,
   CreateTransitGateway and its attachments, CreateLaunchTemplate, CreateTrafficMirrorTarget/Session,
   CreateFlowLogs, CreateManagedPrefixList, CreateClientVpnEndpoint, CreateVpcEndpointServiceConfiguration,

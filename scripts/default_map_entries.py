@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -70,6 +71,172 @@ IDENTITIES = [
 ]
 
 SPECS: list[dict] = []
+
+# ---------------------------------------------------------------------------------------------
+# How CloudTrail spells request and response members, by service: the rule every entry follows.
+#
+# Most services' records give the API's members with a lower-case first letter (KMS's KeyId is
+# keyId); a few keep the API's PascalCase (MWAA: requestParameters.Name).  A service is listed
+# here only when a published or captured record shows its spelling (the evidence: a record in
+# ../shared/data/cloudtrail-samples or tests/fixtures/cloudtrail-found).  An entry of a listed
+# service reads that spelling; an entry of any other service reads both, the reference's
+# camelCase first, then the PascalCase member (`a.b || A.B`): two spellings of one member, so
+# whichever the record has is the value, and neither can be another member's.  Each such entry
+# gets a second fixture in the other spelling.  docs/cloudtrail-spelling.md is written from
+# this table (python scripts/default_map_entries.py).
+# ---------------------------------------------------------------------------------------------
+
+CAMEL_CASE = {
+    "acm": "ListCertificates: responseElements.certificateSummaryList (umccr-cloudtrail-parquet-lambda/811596193553_CloudTrail_us-east-1-20200930T2200.json, real)",
+    "amazonmq": "CreateBroker: responseElements.brokerId (awsdocs/amazon-mq-developer-guide, message-broker.CreateBroker.published.json)",
+    "aoss": "CreateCollection: requestParameters.accountId (awsdocs/amazon-opensearch-service-developer-guide @ 64e6e7a79492, doc_source/logging-using-cloudtrail.md, code block 1)",
+    "appstream": "AssociateFleet: requestParameters.fleetName (awsdocs/amazon-appstream2-developer-guide @ 5a76f3fa5f89, doc_source/logging-using-cloudtrail.md, code block 1)",
+    "athena": "ListWorkGroups: responseElements.workGroups (umccr-cloudtrail-parquet-lambda/811596193553_CloudTrail_us-east-1-20200930T2300.json, real)",
+    "autoscaling": "CreateAutoScalingGroup: requestParameters.loadBalancerNames (grycap-cloudtrail-tracker/sample-cloudtrail-event.json, real)",
+    "batch": "CreateComputeEnvironment: responseElements.computeEnvironmentName (awsdocs/aws-batch-user-guide, batch-compute.CreateComputeEnvironment.published.json)",
+    "bedrock": "DeleteGuardrail: requestParameters.guardrailIdentifier (panther-analysis/panther_rule_test_events.ndjson)",
+    "cloudformation": "CreateStack: requestParameters.stackName (awsdocs/aws-cloudformation-user-guide, cfn.CreateStack.published.json)",
+    "cloudhsm": "CreateHsm: requestParameters.availabilityZone (awsdocs/aws-cloudhsm-user-guide @ 30443dad077f, doc_source/get-api-logs-using-cloudtrail.md, code block 1)",
+    "cloudtrail": "StartLogging: requestParameters.name (umccr-cloudtrail-parquet-lambda/1_09.json, real)",
+    "codebuild": "UpdateProjectVisibility: requestParameters.projectVisibility (panther-analysis/panther_rule_test_events.ndjson)",
+    "codecommit": "CreateRepository: requestParameters.repositoryDescription (awsdocs/aws-codecommit-user-guide.ndjson)",
+    "cognito-identity": "CreateIdentityPool: requestParameters.identityPoolName (awsdocs/amazon-cognito-developer-guide.ndjson)",
+    "comprehend": "CreateDocumentClassifier: responseElements.documentClassifierArn (awsdocs/amazon-comprehend-developer-guide, comprehend-document-classifier.CreateDocumentClassifier.published.json)",
+    "config": "DeleteDeliveryChannel: requestParameters.configurationRecorderName (panther-analysis/panther_rule_test_events.ndjson)",
+    "datasync": "CreateTask: responseElements.taskArn (awsdocs/aws-datasync-user-guide, datasync-task.CreateTask.published.json)",
+    "dax": "CreateCluster: requestParameters.sSESpecification (awsdocs/amazon-dynamodb-developer-guide.ndjson)",
+    "directconnect": "DescribeDirectConnectGateways: responseElements.directConnectGateways (umccr-cloudtrail-parquet-lambda/811596193553_CloudTrail_us-east-1-20200930T2200.json, real)",
+    "dms": "RebootReplicationInstance: requestParameters.forceFailover (awsdocs/aws-dms-user-guide @ 81be26a04169, doc_source/CHAP_Monitoring.md, code block 5)",
+    "dynamodb": "BatchExecuteStatement: requestParameters.requestItems (awsdocs/amazon-dynamodb-developer-guide.ndjson)",
+    "ebs": "CompleteSnapshot: requestParameters.snapshotId (awsdocs/amazon-ec2-user-guide.ndjson)",
+    "ec2": "CreateTags: requestParameters.resourcesSet (grycap-cloudtrail-tracker/sample-cloudtrail-event.json, real)",
+    "ecr": "InitiateLayerUpload: requestParameters.registryId (panther-analysis/panther_rule_test_events.ndjson)",
+    "ecs": "CreateCluster: requestParameters.clusterName (awsdocs/amazon-ecs-developer-guide.ndjson)",
+    "eks": "CreateCluster: responseElements.cluster.clusterName (awsdocs/amazon-eks-user-guide, "
+           "eks.CreateCluster.published.json; the API reference's cluster.name is read first)",
+    "elasticache": "DescribeCacheClusters: requestParameters.showCacheNodeInfo (awsdocs/amazon-elasticache-docs.ndjson)",
+    "elasticbeanstalk": "UpdateEnvironment: requestParameters.applicationName (awsdocs/aws-elastic-beanstalk-developer-guide @ 5d7c96f8e9aa, doc_source/AWSHowTo.cloudtrail.md, code block 1)",
+    "elasticfilesystem": "CreateTags: requestParameters.fileSystemId (awsdocs/amazon-efs-user-guide.ndjson)",
+    "elasticloadbalancing": "DescribeInstanceHealth: requestParameters.loadBalancerName (grycap-cloudtrail-tracker/sample-cloudtrail-event.json, real)",
+    "elasticmapreduce": "DescribeStudio: requestParameters.studioId (awsdocs/amazon-emr-management-guide @ 551e34b4cd56, doc_source/emr-studio-manage-studio.md, code block 4)",
+    "es": "DescribeReservedElasticsearchInstances: requestParameters.maxResults (umccr-cloudtrail-parquet-lambda/811596193553_CloudTrail_us-east-1-20200930T2200.json, real)",
+    "events": "PutRule: requestParameters.name (awsdocs/amazon-eventbridge-user-guide, event-rule.PutRule.published.json)",
+    "firehose": "CreateDeliveryStream: requestParameters.deliveryStreamName (awsdocs/amazon-kinesis-data-firehose-developer-guide, firehose.CreateDeliveryStream.published.json)",
+    "fsx": "TagResource: requestParameters.resourceARN (awsdocs/amazon-fsx-lustre-user-guide @ c55836ffea62, "
+           "doc_source/logging-using-cloudtrail.md, code block 1)",
+    "glacier": "SetVaultAccessPolicy: requestParameters.accountId (airbnb-streamalert/cloudtrail_public_resources.json)",
+    "globalaccelerator": "CreateAccelerator: responseElements.accelerator.acceleratorArn (awsdocs/aws-global-accelerator-dev-guide, globalaccelerator.CreateAccelerator.published.json)",
+    "glue": "CreateConnection: requestParameters.connectionInput (awsdocs/aws-glue-developer-guide.ndjson)",
+    "guardduty": "DeleteDetector: requestParameters.detectorId (airbnb-streamalert/cloudtrail_critical_api_calls.json)",
+    "iam": "CreateRole: requestParameters.roleName (umccr-cloudtrail-parquet-lambda/1_01.json, real)",
+    "iot": "ListStreams: requestParameters.ascendingOrder (umccr-cloudtrail-parquet-lambda/811596193553_CloudTrail_us-east-1-20200930T2300.json, real)",
+    "kafka": "DescribeCluster: requestParameters.clusterArn (awsdocs/amazon-msk-developer-guide @ 6815a58fe40e, doc_source/msk-logging.md, code block 3)",
+    "kinesis": "CreateStream: requestParameters.streamName (awsdocs/amazon-kinesis-data-streams-developer-guide, kinesis.CreateStream.published.json)",
+    "kinesisanalytics": "AddApplicationCloudWatchLoggingOption: requestParameters.applicationName (awsdocs/amazon-kinesis-data-analytics-developer-guide @ d32ce9803b33, doc_source/logging-using-cloudtrail.md, code block 1)",
+    "kms": "CreateKey: requestParameters.description (umccr-cloudtrail-parquet-lambda/1_07.json, real)",
+    "lambda": "AddPermission20150331: requestParameters.functionName (panther-analysis/panther_rule_test_events.ndjson)",
+    "logs": "CreateLogStream: requestParameters.logGroupName (opensearch-catalog/raw-large-samples.json, real)",
+    "monitoring": "DescribeAlarms: requestParameters.actionPrefix (grycap-cloudtrail-tracker/sample-cloudtrail-event.json, real)",
+    "organizations": "DescribeAccount: requestParameters.accountId (panther-analysis/panther_rule_test_events.ndjson)",
+    "ram": "CreateResourceShare: responseElements.resourceShare.resourceShareArn (awsdocs/aws-resource-access-manager-user-guide, resource-share-self.CreateResourceShare.published.json)",
+    "rds": "CreateDBInstance: requestParameters.allocatedStorage (panther-analysis/panther_rule_test_events.ndjson)",
+    "redshift": "DescribeAccountAttributes: responseElements.accountAttributes (umccr-cloudtrail-parquet-lambda/811596193553_CloudTrail_us-east-1-20200930T2200.json, real)",
+    "route53": "CreateHealthCheck: responseElements.healthCheck.id (awsdocs/amazon-route53-docs, healthcheck.CreateHealthCheck.published.json)",
+    "route53domains": "updateDomainContact: requestParameters.domainName (awsdocs/amazon-route53-docs @ b5a28eb358f9, doc_source/logging-using-cloudtrail.md, code block 1)",
+    "route53resolver": "DeleteResolverQueryLogConfig: requestParameters.originSequenceNumber (panther-analysis/panther_rule_test_events.ndjson)",
+    "s3": "GetAccelerateConfiguration: requestParameters.bucketName (opensearch-catalog/raw-large-samples.json, real)",
+    "sagemaker": "ListLabelingJobs: responseElements.labelingJobSummaryList (umccr-cloudtrail-parquet-lambda/811596193553_CloudTrail_us-east-1-20200930T2200.json, real)",
+    "secretsmanager": "DescribeSecret: requestParameters.secretId (panther-analysis/panther_rule_test_events.ndjson)",
+    "servicediscovery": "CreatePublicDnsNamespace: requestParameters.name (awsdocs/aws-cloud-map-developer-guide, servicediscovery-namespace.CreatePublicDnsNamespace.published.json)",
+    "ses": "GetIdentityVerificationAttributes: requestParameters.identities (panther-analysis/panther_rule_test_events.ndjson)",
+    "shield": "DeleteProtection: requestParameters.protectionId (awsdocs/aws-waf-and-shield-advanced-developer-guide @ 022a43318f3b, doc_source/logging-using-cloudtrail.md, code block 6)",
+    "sns": "GetTopicAttributes: requestParameters.topicArn (opensearch-catalog/raw-large-samples.json, real)",
+    "sqs": "CreateQueue: requestParameters.queueName (awsdocs/amazon-sqs-developer-guide.ndjson)",
+    "ssm": "SendCommand: requestParameters.instanceIds (opensearch-catalog/raw-large-samples.json, real)",
+    "states": "CreateActivity: requestParameters.name (awsdocs/aws-step-functions-developer-guide.ndjson)",
+    "storagegateway": "ActivateGateway: responseElements.gatewayARN (awsdocs/aws-storagegateway-user-guide, storage-gateway.ActivateGateway.published.json)",
+    "wafv2": "CreateWebACL: responseElements.summary.id (awsdocs/aws-waf-and-shield-advanced-developer-guide, wafv2.CreateWebACL.published.json)",
+}
+PASCAL_CASE = {
+    "airflow": "CreateEnvironment: requestParameters.Name (awsdocs/amazon-mwaa-user-guide, "
+               "airflow.CreateEnvironment.published.json)",
+    "securityhub": "CreateInsight: requestParameters.Filters (panther-analysis/panther_rule_test_events.ndjson)",
+}
+# Services a record shows in both spellings: they read both, as an unconfirmed service does.
+MIXED_CASE = {
+    "synthetics": "mixed: UpdateCanary has requestParameters.name (a URI member) beside Schedule and Code "
+                  "(awsdocs/amazon-cloudwatch-user-guide @ cc40332fd9cd, doc_source/logging_cw_api_calls.md, code block 7)",
+}
+ROOT_MEMBERS = {"requestParameters", "responseElements", "additionalEventData", "serviceEventDetails", "resources"}
+VARIANT = {"camel": "PascalCase", "pascal": "camelCase"}  # the other spelling's fixture suffix
+
+
+def spelling(service):
+    """camel | pascal | both (not confirmed by a record)."""
+    return "camel" if service in CAMEL_CASE else "pascal" if service in PASCAL_CASE else "both"
+
+
+def _recase_name(name, upper):
+    if name in ROOT_MEMBERS or not name:
+        return name
+    return (name[0].upper() if upper else name[0].lower()) + name[1:]
+
+
+def recase_ids(ids, upper=True):
+    """The expression with every member name below the record's root spelled the other way."""
+    return re.sub(r"(?<![A-Za-z0-9_'`])([A-Za-z_][A-Za-z0-9_]*)", lambda m: _recase_name(m.group(1), upper), ids)
+
+
+def _parts(ids):
+    """The items of a top-level multiselect list ``[a, b]``, else None."""
+    if ids.startswith("[") and ids.endswith("]") and not ids.startswith("[]") and "[" not in ids[1:-1].replace("[]", ""):
+        return [p.strip() for p in ids[1:-1].split(",")]
+    return None
+
+
+def defended(ids, service):
+    """The ids expression the map ships for an entry whose base expression is ``ids``."""
+    return _defend(ids, spelling(service))
+
+
+def _defend(ids, how):
+    if how == "camel":
+        return ids
+    other = recase_ids(ids, upper=(how == "both"))
+    if other == ids:
+        return ids
+    parts = _parts(ids)
+    if parts:
+        return "[" + ", ".join(f"{p} || {recase_ids(p, upper=(how == 'both'))}" for p in parts) + "]"
+    return f"{ids} || {other}"
+
+
+def shipped(ids, service):
+    """The expression the map ships for an entry that has ``ids``: a confirmed service's entry
+    is kept as it is (it may name the confirmed member besides the reference's), any other
+    reads both spellings of its base expression."""
+    base = base_of(ids)
+    if spelling(service) == "camel":  # read both until a record showed the spelling: the base again
+        return base if ids == _defend(base, "both") else ids
+    return defended(base, service)
+
+
+def base_of(ids):
+    """The base expression of a shipped one (the inverse of ``defended``)."""
+    if " || " not in ids:
+        return ids
+    parts = _parts(ids)
+    if parts:
+        return "[" + ", ".join(p.split(" || ")[0] for p in parts) + "]"
+    return ids.split(" || ")[0]
+
+
+def recase_record(value, upper=True):
+    if isinstance(value, dict):
+        return {_recase_name(k, upper): recase_record(v, upper) for k, v in value.items()}
+    if isinstance(value, list):
+        return [recase_record(v, upper) for v in value]
+    return value
 
 
 def E(resource, service, event, ids, req, resp, expected, doc, form=None, region=REGION,
@@ -1372,12 +1539,13 @@ E("xray-rule", "xray", "CreateSamplingRule", "requestParameters.samplingRule.rul
                                            "ruleARN": arn("xray", "sampling-rule/orders-checkout"), "priority": 100}}},
   ["orders-checkout"], "AWS X-Ray API Reference, CreateSamplingRule (request: SamplingRule.RuleName; response: "
   "SamplingRuleRecord)", form="name")
-E("airflow", "airflow", "CreateEnvironment", "requestParameters.name",
-  {"name": "data-platform", "executionRoleArn": f"arn:aws:iam::{ACCOUNT}:role/mwaa-exec",
-   "sourceBucketArn": "arn:aws:s3:::acme-mwaa-dags", "dagS3Path": "dags", "airflowVersion": "2.8.1",
-   "networkConfiguration": {"subnetIds": ["subnet-0a2c4e6b8d1f35791", "subnet-0b3d5f7a9c2e46802"]}},
-  {"arn": arn("airflow", "environment/data-platform")}, ["data-platform"],
-  "Amazon MWAA API Reference, CreateEnvironment (request: Name; response: Arn)", form="name")
+E("airflow", "airflow", "CreateEnvironment", "requestParameters.Name",
+  {"Name": "data-platform", "ExecutionRoleArn": f"arn:aws:iam::{ACCOUNT}:role/mwaa-exec",
+   "SourceBucketArn": "arn:aws:s3:::acme-mwaa-dags", "DagS3Path": "dags", "AirflowVersion": "2.8.1",
+   "NetworkConfiguration": {"SubnetIds": ["subnet-0a2c4e6b8d1f35791", "subnet-0b3d5f7a9c2e46802"]}},
+  {"Arn": arn("airflow", "environment/data-platform")}, ["data-platform"],
+  "Amazon MWAA API Reference, CreateEnvironment (request: Name; response: Arn), in the PascalCase members "
+  "the published MWAA record shows (airflow.CreateEnvironment.published.json)", form="name")
 E("apigw-domain-name", "apigateway", "CreateDomainName", "responseElements.domainName",
   {"domainName": "api.example.com", "regionalCertificateArn": arn("acm", "certificate/4c2e8a1b-6d3f-4e9a-b0c7-1f5d9e3a7b20"),
    "endpointConfiguration": {"types": ["REGIONAL"]}, "securityPolicy": "TLS_1_2"},
@@ -1532,6 +1700,7 @@ def build():
     by_type = {r["resource"]: r for r in doc["resources"]}
     seen_types = set()
     written = []
+    bases = {}
     for spec in SPECS:
         res, event = spec["resource"], spec["event"]
         source = f"{spec['service']}.amazonaws.com"
@@ -1541,8 +1710,8 @@ def build():
             doc["resources"].append(entry)
             by_type[res] = entry
         hits = [e for e in entry["events"] if (e["service"], e["event"]) == (source, event)]
+        assert bases.setdefault((res, source, event), spec["ids"]) == spec["ids"], (res, event, "two expressions")
         if hits:
-            assert hits[0]["ids"] == spec["ids"] or spec["file"], (res, event, "two expressions")
             hits[0]["ids"] = spec["ids"]
         else:
             entry["events"].append({"event": event, "service": source, "ids": spec["ids"]})
@@ -1563,10 +1732,104 @@ def build():
             fh.write("\n")
         written.append(name)
     assert len(written) == len(set(written)), "two specs write the same fixture"
+    written += apply_spelling(doc)
     with open(MAP_PATH, "w") as fh:
         json.dump(doc, fh, indent=2)
         fh.write("\n")
     return written
+
+
+def apply_spelling(doc):
+    """The spelling rule on every entry of the map (these specs' and the others'): its ids
+    expression, and for each record written from the API reference a second fixture in the
+    other spelling.  Returns the fixtures written."""
+    for old in [*FIXTURE_DIR.glob(f"*.{VARIANT['camel']}.json"), *FIXTURE_DIR.glob(f"*.{VARIANT['pascal']}.json")]:
+        old.unlink()
+    fixtures = {p.name: json.loads(p.read_text()) for p in sorted(FIXTURE_DIR.glob("*.json"))}
+    written = []
+    for res in doc["resources"]:
+        for ev in res["events"]:
+            service = ev["service"].removesuffix(".amazonaws.com")
+            ev["ids"] = shipped(ev["ids"], service)
+            how = spelling(service)
+            if how == "camel" or ev["ids"] == base_of(ev["ids"]):
+                continue
+            mine = [(n, fx) for n, fx in fixtures.items() if fx["resource"] == res["resource"]
+                    and (fx["event"]["eventSource"], fx["event"]["eventName"]) == (ev["service"], ev["event"])
+                    and fx["source"].startswith("AWS documentation: ")]
+            for name, fx in mine:
+                variant = VARIANT[how if how == "pascal" else "camel"]
+                out = name.removesuffix(".json") + f".{variant}.json"
+                upper = how == "both"
+                event = dict(fx["event"], eventID=str(uuid.uuid5(NS, out + "/event")),
+                             requestParameters=recase_record(fx["event"]["requestParameters"], upper),
+                             responseElements=recase_record(fx["event"]["responseElements"], upper))
+                note = ("the API's PascalCase member names, in case CloudTrail keeps them for this service "
+                        "(no published record shows its spelling)" if upper else
+                        "camelCase member names, in case CloudTrail lower-cases them in some records")
+                variant_fx = dict(fx, event=event,
+                                  source=fx["source"].removesuffix(")") + f"; {out}: the same record with {note})")
+                with open(FIXTURE_DIR / out, "w") as fh:
+                    json.dump(variant_fx, fh, indent=2, ensure_ascii=False)
+                    fh.write("\n")
+                written.append(out)
+    write_spelling_doc(doc)
+    return written
+
+
+SPELLING_DOC = ROOT / "docs" / "cloudtrail-spelling.md"
+
+
+def spelling_doc(doc) -> str:
+    """docs/cloudtrail-spelling.md: the rule, by service (what apply_spelling does)."""
+    services = sorted({e["service"].removesuffix(".amazonaws.com") for r in doc["resources"] for e in r["events"]}
+                      | set(CAMEL_CASE) | set(PASCAL_CASE))
+    n = {k: 0 for k in ("camel", "pascal", "both")}
+    rows = []
+    for svc in services:
+        entries = sum(1 for r in doc["resources"] for e in r["events"] if e["service"] == f"{svc}.amazonaws.com")
+        how = spelling(svc)
+        n[how] += entries
+        evidence = (CAMEL_CASE.get(svc) or PASCAL_CASE.get(svc) or MIXED_CASE.get(svc)
+                    or "none: no published record of this service")
+        read = {"camel": "camelCase only", "pascal": "PascalCase, then camelCase",
+                "both": "camelCase, then PascalCase"}[how]
+        rows.append(f"| {svc} | {entries} | {read} | {evidence} |")
+    return f"""# How CloudTrail spells request and response members, by service
+
+CloudTrail writes a call's request parameters and response elements from the API's shapes, but
+not always in the API reference's spelling. Most services give every member with a lower-case
+first letter (KMS's `KeyId` becomes `keyId`, RDS's `DBInstanceIdentifier` becomes
+`dBInstanceIdentifier`); a few keep the API's PascalCase (Amazon MWAA: `requestParameters.Name`).
+EC2's older calls flatten lists into `...Set.items[]`, its newer ones wrap the response in an
+`<Action>Response` document (see `tests/fixtures/default_map/COVERAGE.md`). A map entry whose
+field is spelled differently from the record finds nothing: the load counts and names such
+entries (`no id:N`), and the default map avoids them by this rule.
+
+The rule, applied to every entry of the default map by `scripts/default_map_entries.py`
+(`CAMEL_CASE`, `PASCAL_CASE`, `defended`), which writes this file:
+
+- a service whose spelling a published or captured record shows reads that spelling. The
+  evidence column names one such record, of any call of the service: a file of
+  `../shared/data/cloudtrail-samples` ("real" marks a capture from a real account), a fixture
+  (`*.published.json`, its record in `tests/fixtures/cloudtrail-found`), or a page of an
+  `awsdocs` repository at a commit;
+- every other service reads both, the API reference's member in camelCase first, then in
+  PascalCase: `requestParameters.name || requestParameters.Name`. The two are spellings of one
+  member, so whichever the record has is the value and neither can be another member's; JMESPath's
+  `||` takes the right side only when the left is null, empty or false. Each such entry has a
+  second fixture, the same record in the other spelling (`<type>[.<event>].PascalCase.json`).
+
+{n['camel']} map entries read a confirmed camelCase spelling, {n['pascal']} a confirmed PascalCase
+one (then camelCase), {n['both']} both spellings (no record confirms their service).
+
+| service (eventSource without .amazonaws.com) | map entries | reads | evidence |
+|---|---|---|---|
+""" + "\n".join(rows) + "\n"
+
+
+def write_spelling_doc(doc):
+    SPELLING_DOC.write_text(spelling_doc(doc))
 
 
 def _owned(path, res, event):

@@ -26,6 +26,8 @@ SHARED = ROOT.parent / "shared" / "data" / "cloudtrail-samples"
 SHIPPED = ROOT / "tests" / "fixtures" / "cloudtrail-samples"
 FIXTURE_DIR = ROOT / "tests" / "fixtures" / "default_map"
 DOC_SOURCE = "AWS documentation: "
+FOUND = ROOT / "tests" / "fixtures" / "cloudtrail-found"  # records found beyond the shared samples
+FOUND_SOURCE = "cloudtrail-found/"
 
 
 def is_record(obj) -> bool:
@@ -75,7 +77,7 @@ def sample_record(source: str, root: Path = SHIPPED) -> dict:
 def cited_sources(fixture_dir: Path = FIXTURE_DIR) -> list[str]:
     """The ``source`` of every default-map fixture copied from the samples."""
     sources = (json.loads(p.read_text())["source"] for p in sorted(fixture_dir.glob("*.json")))
-    return [s for s in sources if not s.startswith(DOC_SOURCE)]
+    return [s for s in sources if not s.startswith((DOC_SOURCE, FOUND_SOURCE))]
 
 
 def _keep_cited(obj, cited: set[str], loc=""):

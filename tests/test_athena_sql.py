@@ -145,7 +145,7 @@ def test_generated_athena_macro_parses_and_fits_athena():
     sql = text.replace("{{ events }}", "events")
     tree = sqlglot.parse_one(sql, read="trino")
     assert isinstance(tree, sqlglot.exp.Select)
-    assert len(sql.encode()) < ATHENA_QUERY_LIMIT / 4
+    assert len(sql.encode()) < ATHENA_QUERY_LIMIT / 2  # room for the model around it and a larger map
     macros = resource_map.render_macros(rmap)
     assert "{% macro athena__extract_resource_ids(events) %}" in macros
     assert "{% macro duckdb__extract_resource_ids(events) %}" in macros

@@ -12,6 +12,7 @@ import collections
 import importlib.util
 import json
 import os
+import re
 from pathlib import Path
 
 import jmespath
@@ -39,7 +40,7 @@ FULL_FIELDS = CORE_FIELDS + ("sourceIPAddress", "userAgent", "requestID", "event
 
 # The subset of JMESPath the SQL compiler translates (see the map's contract).
 ALLOWED_NODES = {"field", "subexpression", "flatten", "projection", "value_projection",
-                 "index_expression", "index", "multi_select_list", "pipe", "filter_projection",
+                 "index_expression", "index", "multi_select_list", "pipe", "filter_projection", "or_expression",
                  "identity"}
 
 
@@ -185,7 +186,8 @@ def test_fixture_shape(name, fixture):
     event = fixture["event"]
     for k in CORE_FIELDS:
         assert k in event, f"{name}: record has no {k}"
-    assert "errorCode" not in event, f"{name}: a failed call creates nothing"
+    if "errorCode" in event:  # a failed call creates nothing: kept only to show a service's spelling
+        assert "a denied call: it shows how CloudTrail spells" in fixture["source"], name
     assert event["eventSource"].endswith(".amazonaws.com")
     if fixture["source"].startswith(DOC_SOURCE):
         for k in FULL_FIELDS:
@@ -224,7 +226,17 @@ SAMPLE_FIXTURES = [(n, fx) for n, fx in FIXTURES if not fx["source"].startswith(
 @pytest.mark.parametrize("name,fixture", SAMPLE_FIXTURES, ids=[n for n, _ in SAMPLE_FIXTURES])
 def test_sample_fixture_is_the_published_record(name, fixture):
     """Read from the copy the repository ships (tests/fixtures/cloudtrail-samples), which the
-    next test holds to the published samples."""
+    next test holds to the published samples, or from a record found beyond them
+    (tests/fixtures/cloudtrail-found, its provenance in PROVENANCE.tsv there)."""
+    if fixture["source"].startswith(cloudtrail_samples.FOUND_SOURCE):
+        cited = fixture["source"].removeprefix(cloudtrail_samples.FOUND_SOURCE)
+        path = cited.split(", eventID ", 1)[0].split(" at ", 1)[0]
+        assert f"{path}\t" in (cloudtrail_samples.FOUND / "PROVENANCE.tsv").read_text(), name
+        if " at " in cited.split(", eventID ", 1)[0]:  # one record of a published block of several
+            assert fixture["event"] == cloudtrail_samples.sample_record(cited, cloudtrail_samples.FOUND), name
+        else:
+            assert fixture["event"] == json.loads((cloudtrail_samples.FOUND / path).read_text()), name
+        return
     record = dict(cloudtrail_samples.sample_record(fixture["source"]))
     if "fields p_* dropped" in fixture["source"]:
         record = {k: v for k, v in record.items() if not k.startswith("p_")}
@@ -254,9 +266,9 @@ def test_coverage_lists_every_taggable_type_exactly_once(registry):
     assert set(named) == _taggable(registry)
     covered = {r["resource"] for r in load_map()["resources"]}
     for line in rows:
-        rtype, cells = line.split("**")[1], [c.strip() for c in line.strip("|").split("|")]
+        rtype, cells = line.split("**")[1], [c.strip() for c in re.split(r"(?<!\\)\|", line.strip("|"))]
         if rtype in covered:
-            assert len(cells) == 5 and cells[4], line
+            assert len(cells) == 6 and cells[4], line
         else:
             assert len(cells) == 3 and cells[2], f"{rtype}: not covered without a reason"
 
@@ -266,3 +278,36 @@ def test_coverage_file_is_what_the_script_writes(registry):
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     assert COVERAGE_PATH.read_text() == mod.render(), "run python scripts/default_map_coverage.py"
+
+
+# the spelling rule (scripts/default_map_entries.py, docs/cloudtrail-spelling.md)
+
+def _entries_script():
+    spec = importlib.util.spec_from_file_location("default_map_entries", ROOT / "scripts" / "default_map_entries.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_every_entry_follows_the_spelling_rule_and_the_doc_says_it():
+    rule = _entries_script()
+    for rtype, service, event, ids in ENTRIES:
+        assert ids == rule.shipped(ids, service.removesuffix(".amazonaws.com")), (rtype, event)
+    assert (ROOT / "docs" / "cloudtrail-spelling.md").read_text() == rule.spelling_doc(load_map()), \
+        "run python scripts/default_map_entries.py"
+
+
+def test_an_entry_reading_both_spellings_has_a_fixture_in_each():
+    rule = _entries_script()
+    have = {(fx["resource"], fx["event"]["eventSource"], fx["event"]["eventName"], n.endswith(".PascalCase.json"))
+            for n, fx in FIXTURES}
+    for rtype, service, event, ids in ENTRIES:
+        if rule.spelling(service.removesuffix(".amazonaws.com")) == "both" and " || " in ids:
+            assert (rtype, service, event, True) in have and (rtype, service, event, False) in have, (rtype, event)
+
+
+def test_mwaa_reads_the_name_where_the_published_record_has_it():
+    """The published MWAA record spells the request in PascalCase (requestParameters.Name)."""
+    (fx,) = [fx for n, fx in FIXTURES if n == "airflow.CreateEnvironment.published.json"]
+    assert fx["event"]["requestParameters"]["Name"] == "test-cloudtrail" and "name" not in fx["event"]["requestParameters"]
+    assert normalise(jmespath.search(entry_for(fx), fx["event"])) == ["test-cloudtrail"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sqlite3
 
 import duckdb
@@ -148,3 +149,45 @@ def test_load_s3_with_profile_and_assumed_role(cli, s3, tmp_path, monkeypatch):
     assert creators(db) == expected
     bad = cli("load", "--trail", "s3://assume-trail", "--db", db, "--profile", "nobody", expect=None)
     assert bad.exit_code == 1 and "--profile 'nobody'" in bad.stderr
+
+
+def test_a_create_event_whose_ids_expression_finds_nothing_is_counted_and_named(cli, tmp_path):
+    """MWAA's CreateEnvironment carries the name in requestParameters.Name: an entry reading
+    requestParameters.name finds nothing in it.  The miss is counted per entry and named once,
+    with the entry and one event to look at, instead of leaving the environment silently without
+    a creator."""
+    rmap = tmp_path / "map.json"
+    rmap.write_text(json.dumps({"resources": [
+        {"resource": "airflow", "events": [
+            {"event": "CreateEnvironment", "service": "airflow.amazonaws.com", "ids": "requestParameters.name"}]},
+        {"resource": "s3", "events": [
+            {"event": "CreateBucket", "service": "s3.amazonaws.com", "ids": "requestParameters.bucketName"}]},
+    ]}))
+    alice = tg.identity_iam_user(A, "alice")
+    e = tg.event
+    trail = tg.Trail()
+    trail.add([
+        e(A, "us-east-1", "airflow.amazonaws.com", "CreateEnvironment", alice, T0, {"Name": "spelled-pascal"},
+          {"Arn": f"arn:aws:airflow:us-east-1:{A}:environment/spelled-pascal"}, event_id="mwaa-pascal"),
+        e(A, "us-east-1", "airflow.amazonaws.com", "CreateEnvironment", alice, T0, {"name": "spelled-camel"}, None,
+          event_id="mwaa-camel"),
+        e(A, "us-east-1", "s3.amazonaws.com", "CreateBucket", alice, T0, {"bucketName": "found"}, None),
+    ])
+    root = trail.write_dir(str(tmp_path / "trail"))
+    db = tmp_path / "c.db"
+    result = cli("load", "--trail", root, "--db", db, "--resource-map", rmap)
+
+    assert " unusable:0 no id:1 resources:2 " in result.stderr
+    named = [line for line in result.stderr.splitlines() if "no id: " in line]
+    assert named == ["WARNING:trailcreator:no id: airflow airflow.amazonaws.com CreateEnvironment: ids "
+                     "requestParameters.name found nothing in 1 of 2 create events (e.g. eventID mwaa-pascal)"]
+    assert sorted(r["resource_id"] for r in rows(db, "select resource_id from resource_creators")) == ["found", "spelled-camel"]
+    con = duckdb.connect(str(tmp_path / "c.duckdb"))
+    try:
+        assert con.execute("select * from int_events_without_id").fetchall() == [
+            ("airflow", "airflow.amazonaws.com", "CreateEnvironment", "requestParameters.name", 2, 1, "mwaa-pascal")]
+    finally:
+        con.close()
+
+    again = cli("load", "--trail", root, "--db", db, "--resource-map", rmap)  # nothing new: still said
+    assert " no id:1 " in again.stderr and "no id: airflow" in again.stderr

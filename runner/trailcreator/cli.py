@@ -142,6 +142,8 @@ def _run_load(trail_root, resource_map_path, db_path, duckdb_path, accounts, reg
         log.warning("skipped object:%s reason:%s", key, reason)
     for key, n, reasons in summary.run.unusable:
         log.warning("unusable records:%d object:%s reason:%s", n, key, reasons)
+    for missed in summary.no_id:
+        log.warning(missed.line())
     if summary.run.objects_listed == 0 and summary.resources == 0:
         log.warning("no trail objects match the filters under %s: the tables are empty", spec.root)
     click.echo(f"trailcreator: {summary.line()}", err=True)
@@ -232,6 +234,8 @@ def load_athena_cmd(region, table, athena_db, workgroup, athena_output, query_id
     )
     if summary.rows == 0:
         log.warning("the Athena result holds no create events")
+    for missed in summary.no_id:
+        log.warning(missed.line())
     click.echo(f"trailcreator: {summary.line()}", err=True)
     click.echo(f"wrote {db_path}: {summary.sqlite_rows.get('resource_creators', 0)} resource_creators rows, "
                f"{summary.sqlite_rows.get('events', 0)} events rows")

@@ -40,6 +40,23 @@ from .workspace import dbt_run, outputs, workspace
 log = logging.getLogger("trailcreator")
 
 
+@dataclass(frozen=True)
+class MissedEntry:
+    """A map entry whose ids expression found nothing in some of its create events
+    (int_events_without_id): a wrong entry shows itself instead of failing silently."""
+    resource_type: str
+    event_source: str
+    event_name: str
+    ids: str
+    events: int                 # create events without an id
+    of: int                     # create events of the pair
+    example_event_id: str
+
+    def line(self) -> str:
+        return (f"no id: {self.resource_type} {self.event_source} {self.event_name}: ids {self.ids} found nothing "
+                f"in {self.events} of {self.of} create events (e.g. eventID {self.example_event_id})")
+
+
 @dataclass
 class LoadSummary:
     run: reader.RunStats = field(default_factory=reader.RunStats)
@@ -48,6 +65,7 @@ class LoadSummary:
     built: bool = True            # False: nothing new, the models were already built from this ledger
     sqlite_rows: dict[str, int] = field(default_factory=dict)
     exported: bool = True         # False: the SQLite file already held this build, untouched since
+    no_id: list[MissedEntry] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
@@ -59,7 +77,8 @@ class LoadSummary:
         return (
             f"objects read:{r.objects_read} skipped:{r.objects_skipped} "
             f"records scanned:{r.records_scanned} create events kept:{r.records_kept} "
-            f"unusable:{r.records_unusable} resources:{self.resources} elapsed:{self.elapsed:.1f}s"
+            f"unusable:{r.records_unusable} no id:{sum(m.events for m in self.no_id)} "
+            f"resources:{self.resources} elapsed:{self.elapsed:.1f}s"
         )
 
 
@@ -72,10 +91,11 @@ class AthenaSummary:
     resources: int = 0
     elapsed: float = 0.0
     sqlite_rows: dict = field(default_factory=dict)
+    no_id: list[MissedEntry] = field(default_factory=list)
 
     def line(self) -> str:
         return (f"athena query:{self.query_id} result rows:{self.rows} create events kept:{self.events_kept} "
-                f"resources:{self.resources} elapsed:{self.elapsed:.1f}s")
+                f"no id:{sum(m.events for m in self.no_id)} resources:{self.resources} elapsed:{self.elapsed:.1f}s")
 
 
 # --- the shared steps -----------------------------------------------------------------------
@@ -185,6 +205,19 @@ def build_and_export(duckdb_path: str, db_path: str, env: dict[str, str] | None,
     return resources, counts, True
 
 
+def entries_without_id(duckdb_path: str) -> list[MissedEntry]:
+    """The rows of int_events_without_id in the built file."""
+    con = _connect(duckdb_path)
+    try:
+        if not _has_table(con, "int_events_without_id"):
+            return []
+        return [MissedEntry(*row) for row in con.execute(
+            "select resource_type, event_source, event_name, ids_expression, events_without_id, create_events, "
+            "example_event_id from int_events_without_id order by resource_type, event_source, event_name").fetchall()]
+    finally:
+        con.close()
+
+
 def _stamp(path: str) -> str | None:
     try:
         st = os.stat(path)
@@ -228,6 +261,7 @@ def run_load(
         summary.resources, summary.sqlite_rows, summary.exported = build_and_export(
             duckdb_path, db_path, env, after_build=lambda con: reader.set_state(con, "built", key) if summary.built else None,
             export=summary.complete)
+        summary.no_id = entries_without_id(duckdb_path)
     summary.elapsed = time.monotonic() - started
     return summary
 
@@ -306,6 +340,7 @@ def run_load_athena(
                 log.info("result %s was read by an earlier run: nothing new to read", url)
 
         summary.resources, summary.sqlite_rows, _ = build_and_export(duckdb_path, db_path, env, full_refresh, count_rows)
+        summary.no_id = entries_without_id(duckdb_path)
     summary.elapsed = time.monotonic() - started
     return summary
 
