@@ -21,6 +21,8 @@ USERIDENTITY = (
     "sessionissuer:struct<type:string,principalid:string,arn:string,accountid:string,username:string>,"
     "ec2roledelivery:string,webidfederationdata:struct<federatedprovider:string,attributes:map<string,string>>>>"
 )
+# The field the source-identity link reads, which users add to the guide's table (README).
+USERIDENTITY_WITH_SOURCE = USERIDENTITY.replace("sessioncontext:struct<", "sessioncontext:struct<sourceidentity:string,")
 COLUMNS = [
     ("eventversion", "string"), ("useridentity", USERIDENTITY), ("eventtime", "string"), ("eventsource", "string"),
     ("eventname", "string"), ("awsregion", "string"), ("sourceipaddress", "string"), ("useragent", "string"),
@@ -39,13 +41,15 @@ RESULT_HEADER = [
     "useragent", "sourceipaddress", "errorcode",
     "identity_type", "identity_principalid", "identity_arn", "identity_accountid", "identity_invokedby",
     "identity_accesskeyid", "identity_username", "identity_issuer_arn", "identity_issuer_username",
-    "identity_onbehalfof_userid",
+    "identity_onbehalfof_userid", "identity_sourceidentity",
     "requestparameters", "responseelements", "additionaleventdata", "serviceeventdetails", "resources",
 ]
 
 
-def create_table(glue, database: str, table: str, partitions: str = "projection", location: str = "s3://trail/AWSLogs/"):
+def create_table(glue, database: str, table: str, partitions: str = "projection", location: str = "s3://trail/AWSLogs/",
+                 source_identity: bool = False):
     """partitions: 'projection' (timestamp yyyy/MM/dd), 'ymd' (region/year/month/day), or 'none'."""
+    columns = [(n, USERIDENTITY_WITH_SOURCE if n == "useridentity" and source_identity else t) for n, t in COLUMNS]
     try:
         glue.create_database(DatabaseInput={"Name": database})
     except glue.exceptions.AlreadyExistsException:
@@ -73,7 +77,7 @@ def create_table(glue, database: str, table: str, partitions: str = "projection"
         "Name": table,
         "TableType": "EXTERNAL_TABLE",
         "StorageDescriptor": {
-            "Columns": [{"Name": n, "Type": t} for n, t in COLUMNS],
+            "Columns": [{"Name": n, "Type": t} for n, t in columns],
             "Location": location,
             "InputFormat": "com.amazon.emr.cloudtrail.CloudTrailInputFormat",
             "SerdeInfo": {"SerializationLibrary": "org.apache.hive.hcatalog.data.JsonSerDe"},
@@ -104,7 +108,7 @@ def result_row(rec: dict) -> list[str | None]:
         rec.get("errorCode"),
         ident.get("type"), ident.get("principalId"), ident.get("arn"), ident.get("accountId"), ident.get("invokedBy"),
         ident.get("accessKeyId"), ident.get("userName"), issuer.get("arn"), issuer.get("userName"),
-        (ident.get("onBehalfOf") or {}).get("userId"),
+        (ident.get("onBehalfOf") or {}).get("userId"), (ident.get("sessionContext") or {}).get("sourceIdentity"),
         rec.get("requestParameters"), rec.get("responseElements"), rec.get("additionalEventData"),
         rec.get("serviceEventDetails"), resources,
     )]
