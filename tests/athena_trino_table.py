@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 from trailcreator.athena.sql import parse_hive_type
@@ -50,6 +51,18 @@ def shaped(value, tree):
     return {str(k): shaped(v, tree[2]) for k, v in value.items()} if isinstance(value, dict) else None
 
 
+def trail_of(records: list[dict]):
+    """A ``trailgen.Trail`` delivering ``records`` in order, one file per account, region and day."""
+    import trailgen
+
+    trail, files = trailgen.Trail(), {}
+    for rec in records:
+        files.setdefault((rec["recipientAccountId"], rec["awsRegion"], rec["eventTime"][:10]), []).append(rec)
+    for i, recs in enumerate(files.values()):
+        trail.add(recs, tag=f"file-{i}")
+    return trail
+
+
 def partition_values(keys: list[str], region: str, y: str, m: str, d: str) -> list[str]:
     values = {"timestamp": f"{y}/{m}/{d}", "region": region, "year": y, "month": m, "day": d}
     return [values[k] for k in keys]
@@ -62,6 +75,7 @@ def create(trino, glue, database: str, table: str, trail) -> dict[tuple[str, ...
     cols = [(c["Name"].lower(), parse_hive_type(c["Type"])) for c in t["StorageDescriptor"]["Columns"]]
     keys = [k["Name"].lower() for k in t.get("PartitionKeys", [])]
     root = Path(trino.warehouse) / database / table
+    shutil.rmtree(root, ignore_errors=True)  # a table made again holds only this trail
     counts: dict[tuple[str, ...], int] = {}
     for key, records in trail.files.items():
         m = KEY_RE.search(key)
