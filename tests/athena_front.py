@@ -82,8 +82,7 @@ class Execution:
             status["CompletionDateTime"] = self.completed
         if self.reason:
             status["StateChangeReason"] = self.reason
-            status["AthenaError"] = {"ErrorCategory": 2, "ErrorType": 1006, "Retryable": False,
-                                     "ErrorMessage": self.reason}
+            status["AthenaError"] = {"ErrorCategory": 2, "ErrorMessage": self.reason}  # 2: the query's fault
         ms = int(((self.completed or time.time()) - self.submitted) * 1000)
         ctx = dict(self.request.get("QueryExecutionContext") or {})
         ctx.setdefault("Catalog", "AwsDataCatalog")
