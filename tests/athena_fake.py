@@ -1,9 +1,11 @@
-"""What Athena would hold and write, for tests: the CloudTrail table's Glue definition (as the
-Athena user guide creates it) and query results as CSV in Athena's format.
+"""What Athena would hold, for tests: the CloudTrail table's Glue definition (as the Athena
+user guide creates it), and a hand-written result for the few tests a real engine cannot serve.
 
-moto accepts a query and reports its output location but does not execute SQL, so a test
-plays the engine: it writes the rows the query would return to ``<OutputLocation>`` as Athena
-does (header row, every value double-quoted with inner quotes doubled, NULL an empty field).
+``load-athena``'s query runs on the test Trino (``athena_front``, ``athena_trino_table``).
+``engine`` remains for what an engine does not do on cue: a query moto's state manager keeps
+QUEUED then RUNNING for a set number of looks, and the Athena target's tables that
+``export-athena`` reads (built by dbt on Athena, not here).  It writes the given rows to the
+query's output location in Athena's CSV format (``athena_front.csv_text``).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import os
 
 import pytest
 
+from athena_front import csv_text
+
 # The documented CloudTrail table (Athena user guide, partition projection), as Glue stores it.
 USERIDENTITY = (
     "struct<type:string,principalid:string,arn:string,accountid:string,invokedby:string,accesskeyid:string,"
@@ -21,6 +25,8 @@ USERIDENTITY = (
     "sessionissuer:struct<type:string,principalid:string,arn:string,accountid:string,username:string>,"
     "ec2roledelivery:string,webidfederationdata:struct<federatedprovider:string,attributes:map<string,string>>>>"
 )
+# The field the source-identity link reads, which users add to the guide's table (README).
+USERIDENTITY_WITH_SOURCE = USERIDENTITY.replace("sessioncontext:struct<", "sessioncontext:struct<sourceidentity:string,")
 COLUMNS = [
     ("eventversion", "string"), ("useridentity", USERIDENTITY), ("eventtime", "string"), ("eventsource", "string"),
     ("eventname", "string"), ("awsregion", "string"), ("sourceipaddress", "string"), ("useragent", "string"),
@@ -39,13 +45,15 @@ RESULT_HEADER = [
     "useragent", "sourceipaddress", "errorcode",
     "identity_type", "identity_principalid", "identity_arn", "identity_accountid", "identity_invokedby",
     "identity_accesskeyid", "identity_username", "identity_issuer_arn", "identity_issuer_username",
-    "identity_onbehalfof_userid",
+    "identity_onbehalfof_userid", "identity_sourceidentity",
     "requestparameters", "responseelements", "additionaleventdata", "serviceeventdetails", "resources",
 ]
 
 
-def create_table(glue, database: str, table: str, partitions: str = "projection", location: str = "s3://trail/AWSLogs/"):
+def create_table(glue, database: str, table: str, partitions: str = "projection", location: str = "s3://trail/AWSLogs/",
+                 source_identity: bool = False):
     """partitions: 'projection' (timestamp yyyy/MM/dd), 'ymd' (region/year/month/day), or 'none'."""
+    columns = [(n, USERIDENTITY_WITH_SOURCE if n == "useridentity" and source_identity else t) for n, t in COLUMNS]
     try:
         glue.create_database(DatabaseInput={"Name": database})
     except glue.exceptions.AlreadyExistsException:
@@ -73,7 +81,7 @@ def create_table(glue, database: str, table: str, partitions: str = "projection"
         "Name": table,
         "TableType": "EXTERNAL_TABLE",
         "StorageDescriptor": {
-            "Columns": [{"Name": n, "Type": t} for n, t in COLUMNS],
+            "Columns": [{"Name": n, "Type": t} for n, t in columns],
             "Location": location,
             "InputFormat": "com.amazon.emr.cloudtrail.CloudTrailInputFormat",
             "SerdeInfo": {"SerializationLibrary": "org.apache.hive.hcatalog.data.JsonSerDe"},
@@ -81,41 +89,6 @@ def create_table(glue, database: str, table: str, partitions: str = "projection"
         "PartitionKeys": keys,
         "Parameters": params,
     })
-
-
-def _text(value) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, separators=(",", ":"))
-    return str(value)
-
-
-def result_row(rec: dict) -> list[str | None]:
-    """One CloudTrail record as the row trailcreator's query returns for it."""
-    ident = rec.get("userIdentity") or {}
-    issuer = (ident.get("sessionContext") or {}).get("sessionIssuer") or {}
-    resources = rec.get("resources")
-    if resources is not None:  # the query rebuilds it from array<struct<arn,accountid,type>>
-        resources = [{"ARN": r.get("ARN"), "accountId": r.get("accountId"), "type": r.get("type")} for r in resources]
-    return [_text(v) for v in (
-        rec.get("eventVersion"), rec.get("eventID"), rec.get("eventTime"), rec.get("eventSource"), rec.get("eventName"),
-        rec.get("awsRegion"), rec.get("recipientAccountId"), rec.get("userAgent"), rec.get("sourceIPAddress"),
-        rec.get("errorCode"),
-        ident.get("type"), ident.get("principalId"), ident.get("arn"), ident.get("accountId"), ident.get("invokedBy"),
-        ident.get("accessKeyId"), ident.get("userName"), issuer.get("arn"), issuer.get("userName"),
-        (ident.get("onBehalfOf") or {}).get("userId"),
-        rec.get("requestParameters"), rec.get("responseElements"), rec.get("additionalEventData"),
-        rec.get("serviceEventDetails"), resources,
-    )]
-
-
-def csv_text(header: list[str], rows: list[list[str | None]]) -> str:
-    """Athena's CSV: every value double-quoted (inner quotes doubled), NULL as an empty field."""
-    def cell(v):
-        return "" if v is None else '"' + v.replace('"', '""') + '"'
-
-    return "".join(",".join(cell(v) for v in row) + "\n" for row in [header] + rows)
 
 
 def write_result(s3, output_location: str, rows: list[list[str | None]], header: list[str] | None = None) -> str:

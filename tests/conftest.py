@@ -1,5 +1,6 @@
 """Shared fixtures: one moto server on loopback for the session, the AWS environment pointing
-at it, workspaces in a session folder, the CLI.
+at it, one Trino server (started by the first test that needs it), workspaces in a session
+folder, the CLI.
 
 The tests talk HTTP to moto as the product talks to AWS (``AWS_ENDPOINT_URL``); nothing
 reaches the network.  ``world`` resets moto and creates the two-account, two-region
@@ -56,6 +57,25 @@ def moto_server(tmp_path_factory):
     host, port = server.get_host_and_port()
     yield f"http://{host}:{port}"
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def trino_server(tmp_path_factory):
+    """One real Trino coordinator on 127.0.0.1 for the session (tests/trino_server.py): its
+    ``host``, ``port``, ``catalogs`` (memory, hive), ``warehouse``, ``query(sql)``.  Without
+    Java >= 24 or the fetched server the test skips with one line saying what is missing;
+    under CI=true that is a failure, so CI cannot pass without the engine."""
+    import trino_server as ts
+
+    reason = ts.missing()
+    if reason:
+        (pytest.fail if os.environ.get("CI") else pytest.skip)(f"Trino: {reason}")
+    server = ts.TrinoServer(tmp_path_factory.mktemp("trino")).start()
+    print(f"\nTrino {server.version} started on {server.url} in {server.start_seconds:.1f} s")
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,7 @@
 """load-athena against a moto server: Glue holds the CloudTrail table, Athena takes the query,
-the test writes the result CSV where Athena would, and the runner reads it with DuckDB."""
+and the runner reads the result CSV with DuckDB.  The query runs on the test Trino
+(``athena_trino``); where a test needs what a real engine does not do on cue (a query that stays
+QUEUED, the Athena target's tables) it writes the result by hand (``engine``)."""
 
 from __future__ import annotations
 
@@ -9,8 +11,10 @@ import pytest
 import requests
 
 import athena_fake as af
+import athena_trino_table
 import trailgen as tg
 from athena_fake import bucket, engine, glue, small_map  # noqa: F401  (fixtures)
+from athena_front import athena_trino  # noqa: F401  (fixture)
 from conftest import creators, rows
 
 A, B = "111111111111", "222222222222"
@@ -51,20 +55,22 @@ def scenario():
     return records, expected
 
 
-def test_load_athena_end_to_end_with_day_and_projection(cli, engine, glue, s3, tmp_path):
+def test_load_athena_end_to_end_with_day_and_projection(cli, athena_trino, trino_server, glue, s3, tmp_path):
+    """The query runs on the test Trino (tests/athena_front.py) over the records in the table."""
     af.create_table(glue, "default", "cloudtrail_logs", partitions="projection")
     bucket(s3, DEFAULT_OUTPUT[5:-1])
     records, expected = scenario()
-    engine.rows = [af.result_row(r) for r in records]
+    athena_trino_table.create(trino_server, glue, "default", "cloudtrail_logs", athena_trino_table.trail_of(records))
     db = tmp_path / "creators.db"
 
     result = cli("load-athena", "--region", "us-east-1", "--table", "cloudtrail_logs", "--db", db, "--day", "2024/05/01")
 
     assert creators(db) == expected
-    (q,) = engine.queries
+    (q,) = athena_trino.executions.values()
     # The default output location is upstream's, and the result was read from there.
-    assert q["sent_output"] == f"{DEFAULT_OUTPUT}{q['id']}.csv" and q["database"] == "default" and q["workgroup"] == "primary"
-    sql = q["sql"]
+    assert q.request["ResultConfiguration"] == {"OutputLocation": DEFAULT_OUTPUT}
+    assert q.output == f"{DEFAULT_OUTPUT}{q.id}.csv" and q.database == "default" and q.request["WorkGroup"] == "primary"
+    sql = q.sql
     assert 'FROM "default"."cloudtrail_logs"' in sql
     assert "errorcode IS NULL" in sql
     assert "(eventsource = 's3.amazonaws.com' AND eventname IN ('CreateBucket'))" in sql
@@ -73,8 +79,8 @@ def test_load_athena_end_to_end_with_day_and_projection(cli, engine, glue, s3, t
     assert "eventtime >= '2024-05-01T00:00:00Z' AND eventtime < '2024-05-02T00:00:00Z'" in sql
     assert '"useridentity"."sessioncontext"."sessionissuer"."username" AS identity_issuer_username' in sql
     err = result.stderr
-    assert f"athena query:{q['id']} state:SUCCEEDED" in err and "scanned:" in err and "elapsed:" in err
-    assert f"trailcreator: athena query:{q['id']} result rows:7 create events kept:7 no id:2 resources:6" in err
+    assert f"athena query:{q.id} state:SUCCEEDED" in err and "scanned:" in err and "elapsed:" in err
+    assert f"trailcreator: athena query:{q.id} result rows:7 create events kept:7 no id:2 resources:6" in err
     # the test's RunInstances has no network interface, its CreateTopic no response: both named
     assert "no id: sns sns.amazonaws.com CreateTopic: ids responseElements.topicArn found nothing in 1 of 1" in err
     assert "no id: eni ec2.amazonaws.com RunInstances: " in err
@@ -87,10 +93,9 @@ def test_load_athena_end_to_end_with_day_and_projection(cli, engine, glue, s3, t
     # --query-id reprocesses the earlier result without a new query, into another file;
     # --account keeps that account only.
     db2 = tmp_path / "b.db"
-    before = len(engine.athena.list_query_executions()["QueryExecutionIds"])
-    cli("load-athena", "--region", "us-east-1", "--table", "cloudtrail_logs", "--db", db2, "--query-id", q["id"],
+    cli("load-athena", "--region", "us-east-1", "--table", "cloudtrail_logs", "--db", db2, "--query-id", q.id,
         "--account", B)
-    assert len(engine.athena.list_query_executions()["QueryExecutionIds"]) == before and len(engine.queries) == 1
+    assert list(athena_trino.executions) == [q.id]
     assert creators(db2) == {k: v for k, v in expected.items() if k[0] == B}
 
 
@@ -196,27 +201,27 @@ def test_export_from_the_athena_target(cli, engine, s3, tmp_path):
         {"event_time": "2024-05-01T09:00:00Z", "is_global": 0}]
 
 
-def test_load_athena_follows_a_role_chain_to_the_person(cli, engine, glue, s3, tmp_path):
+def test_load_athena_follows_a_role_chain_to_the_person(cli, athena_trino, trino_server, glue, s3, tmp_path):
     """The query also asks for the AssumeRole calls, so a create by a role session is followed
     to the person who assumed the role; --no-follow asks for the map's events only."""
     af.create_table(glue, "default", "cloudtrail_logs", partitions="projection")
     bucket(s3, DEFAULT_OUTPUT[5:-1])
     alice = tg.identity_iam_user(A, "alice")
     deploy = tg.identity_assumed_role(A, "deploy", "ci-run-7", access_key_id="ASIAEXAMPLEDEPLOY001")
-    engine.rows = [af.result_row(r) for r in (
+    athena_trino_table.create(trino_server, glue, "default", "cloudtrail_logs", athena_trino_table.trail_of([
         tg.assume_role(A, alice, T0, "deploy", "ci-run-7", "ASIAEXAMPLEDEPLOY001"),
         tg.event(A, "us-east-1", "s3.amazonaws.com", "CreateBucket", deploy, T0 + dt.timedelta(minutes=5),
                  {"bucketName": "built-by-ci"}, None),
-    )]
+    ]))
     db = tmp_path / "creators.db"
     cli("load-athena", "--region", "us-east-1", "--table", "cloudtrail_logs", "--db", db, "--day", "2024/05/01")
-    assert "(eventsource = 'sts.amazonaws.com' AND eventname IN ('AssumeRole'" in engine.queries[-1]["sql"]
+    assert "(eventsource = 'sts.amazonaws.com' AND eventname IN ('AssumeRole'" in list(athena_trino.executions.values())[-1].sql
     (row,) = rows(db, "select creator, via, session_name from resource_creators")
     assert row == {"creator": "alice", "via": "assume-role", "session_name": "ci-run-7"}
 
     plain = tmp_path / "plain.db"
     cli("load-athena", "--region", "us-east-1", "--table", "cloudtrail_logs", "--db", plain, "--day", "2024/05/01",
         "--no-follow")
-    assert "sts.amazonaws.com" not in engine.queries[-1]["sql"]
+    assert "sts.amazonaws.com" not in list(athena_trino.executions.values())[-1].sql
     (row,) = rows(plain, "select creator, via from resource_creators")
     assert row == {"creator": "ci-run-7", "via": None}

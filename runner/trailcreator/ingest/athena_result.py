@@ -50,6 +50,8 @@ IDENTITY = (
     ("identity_issuer_arn", ("sessioncontext", "sessionissuer", "arn"), ("sessionContext", "sessionIssuer", "arn")),
     ("identity_issuer_username", ("sessioncontext", "sessionissuer", "username"), ("sessionContext", "sessionIssuer", "userName")),
     ("identity_onbehalfof_userid", ("onbehalfof", "userid"), ("onBehalfOf", "userId")),
+    # not in the user guide's table: NULL unless the table has it (the source-identity link)
+    ("identity_sourceidentity", ("sessioncontext", "sourceidentity"), ("sessionContext", "sourceIdentity")),
 )
 JSON_COLUMNS = (
     ("requestparameters", "requestParameters"),
