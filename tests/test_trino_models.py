@@ -11,12 +11,12 @@ its creating event came from (printed as a table, -s shows it).
 from __future__ import annotations
 
 import datetime as dt
-import json
-import re
+import functools
 from collections import Counter
 from pathlib import Path
 
 import duckdb
+import helpers
 import pytest
 import trailgen as tg
 import trino_cloudtrail
@@ -192,3 +192,31 @@ def test_full_build_equals_duckdb(cli, trino_server, trino_table, world, tmp_pat
              for eid, (rtype, ids) in map_expected.items() if sorted(got.get((eid, rtype), [])) != sorted(ids)]
     print(f"default map on Trino: {len(map_expected) - len(wrong)} of {len(map_expected)} sample events give their ids")
     assert not wrong, wrong
+
+
+START, END = "2024-05-02", "2024-05-03"  # the daily scenario's late and duplicate deliveries fall around it
+
+
+@pytest.fixture(scope="module")
+def duck_window(world, tmp_path_factory):
+    return duckdb_load(functools.partial(helpers.run, expect=0), world[1], tmp_path_factory.mktemp("duck-window"), "--start", START, "--end", END)
+
+
+@pytest.mark.parametrize("partitioning", ["timestamp", "year_month_day", "none"])
+def test_day_window_equals_duckdb(cli, trino_server, trino_table, world, duck_window, partitioning, tmp_path,
+                                  monkeypatch):
+    """A date window on each partitioning, against `load --start --end`.  load keeps every event
+    of the folders it reads (the window's days and the next); the Athena query keeps those whose
+    eventTime is in the window, so DuckDB's rows of events outside it are left out."""
+    scenario_of = world[2]
+    trino = trino_build(cli, trino_server, tmp_path, f"window_{partitioning}", {
+        "start_date": START, "end_date": END, "cloudtrail_partitioning": partitioning,
+        "cloudtrail_table": trino_table[partitioning]}, monkeypatch)
+    first, after = dt.datetime.fromisoformat(START), dt.datetime.fromisoformat(END) + dt.timedelta(days=1)
+    duck = [r for r in duck_window["resource_creators"] if first <= r["event_time"] < after]
+    compared, matched, diffs = compare(duck, trino["resource_creators"], scenario_of)
+    report(f"{START}..{END}, {partitioning}", compared, matched)
+    assert not diffs, "\n".join(diffs)
+    ids = {r["resource_id"] for r in trino["resource_creators"]}
+    assert {"a-day2", "a-day3", "late-bucket"} <= ids  # late: 2 May 23:58, in the 3 May folder
+    assert not ids & {"a-day1", "a-day4", "last-bucket", "dup-bucket"}  # dup-bucket: a 1 May event in 2 May's folder
