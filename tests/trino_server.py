@@ -42,7 +42,6 @@ CATALOGS = {
         "fs.native-local.enabled": "true",
         "local.location": "{warehouse}",
         "hive.allow-register-partition-procedure": "true",
-        "hive.non-managed-table-writes-enabled": "true",
         "hive.recursive-directories": "true",  # the trail's day folders hold a folder per region
     },
 }
