@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -220,3 +221,11 @@ def test_day_window_equals_duckdb(cli, trino_server, trino_table, world, duck_wi
     ids = {r["resource_id"] for r in trino["resource_creators"]}
     assert {"a-day2", "a-day3", "late-bucket"} <= ids  # late: 2 May 23:58, in the 3 May folder
     assert not ids & {"a-day1", "a-day4", "last-bucket", "dup-bucket"}  # dup-bucket: a 1 May event in 2 May's folder
+
+
+def test_every_athena_form_has_its_trino_line():
+    """macros/engine/trino.sql names each athena__ macro for Trino (dbt dispatches on the adapter type)."""
+    macros = Path(__file__).resolve().parents[1] / "dbt_project" / "macros"
+    athena = {m for p in macros.rglob("*.sql") for m in re.findall(r"macro athena__(\w+)\(", p.read_text())}
+    trino = set(re.findall(r"macro trino__(\w+)\(", (macros / "engine" / "trino.sql").read_text()))
+    assert athena and athena == trino
