@@ -42,7 +42,7 @@ CATALOGS = {
         "fs.native-local.enabled": "true",
         "local.location": "{warehouse}",
         "hive.allow-register-partition-procedure": "true",
-        "hive.non-managed-table-writes-enabled": "true",
+        "hive.recursive-directories": "true",  # the trail's day folders hold a folder per region
     },
 }
 
@@ -201,7 +201,9 @@ class TrinoServer:
                 with urllib.request.urlopen(f"{self.url}/v1/info", timeout=5) as r:
                     info = json.load(r)
                 if not info.get("starting", True):
-                    self.query("SELECT 1")  # a worker is registered, queries run
+                    # a scan needs the node announced with its catalogs, a little after start-up
+                    self.query("CREATE TABLE IF NOT EXISTS memory.default.ready AS SELECT 1 AS x")
+                    self.query("SELECT x FROM memory.default.ready")
                     return
                 last = "starting"
             except (OSError, TrinoError) as e:
@@ -229,6 +231,14 @@ class TrinoServer:
     def query(self, sql: str, catalog: str | None = None, schema: str | None = None) -> list[list]:
         """Run one statement through Trino's HTTP protocol; the rows as lists of JSON values
         (varchar as str, bigint as int, timestamps as Trino prints them, ROW/ARRAY as lists)."""
+        return self._run(sql, catalog, schema)[1]
+
+    def dicts(self, sql: str) -> list[dict]:
+        """The rows of a query as {column: value}."""
+        names, rows = self._run(sql, None, None)
+        return [dict(zip(names, r)) for r in rows]
+
+    def _run(self, sql, catalog, schema) -> tuple[list[str], list[list]]:
         headers = {"X-Trino-User": self.user}
         if catalog:
             headers["X-Trino-Catalog"] = catalog
@@ -236,12 +246,14 @@ class TrinoServer:
             headers["X-Trino-Schema"] = schema
         req = urllib.request.Request(f"{self.url}/v1/statement", data=sql.encode(), headers=headers)
         rows: list[list] = []
+        names: list[str] = []
         while req is not None:
             with urllib.request.urlopen(req, timeout=120) as r:
                 page = json.load(r)
             if "error" in page:
                 raise TrinoError(page["error"])
+            names = names or [c["name"] for c in page.get("columns") or []]
             rows.extend(page.get("data") or [])
             nxt = page.get("nextUri")
             req = urllib.request.Request(nxt, headers=headers) if nxt else None
-        return rows
+        return names, rows

@@ -14,6 +14,8 @@
 {% macro athena__parse_event_time(expr) -%}
     coalesce(
             try(date_parse({{ expr }}, '%Y-%m-%dT%H:%i:%sZ')),
-            try(date_parse({{ expr }}, '%Y-%m-%dT%H:%i:%s.%fZ'))
+            try(date_parse({{ expr }}, '%Y-%m-%dT%H:%i:%s.%fZ')),
+            {#- '2024-04-02 16:46:24[.fraction]', as DuckDB's cast reads it (precision 3, as Athena's) -#}
+            try(cast({{ expr }} as timestamp(3)))
         )
 {%- endmacro %}

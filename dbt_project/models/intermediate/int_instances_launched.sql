@@ -12,7 +12,8 @@ instance_ids as (
 joined as (
     select launches.account_id, instance_ids.instance_id, launches.event_id, launches.event_time
     from instance_ids
-    inner join launches using (event_id)
+    -- ON, not USING: Trino (Athena) does not let a USING column be named by its table
+    inner join launches on launches.event_id = instance_ids.event_id
     where instance_ids.instance_id is not null and instance_ids.instance_id <> ''
 ),
 

@@ -51,8 +51,9 @@ joined as (
         case when linked.via is not null then linked.person_{{ f }} else events.{{ f }} end as person_{{ f }}{{ ',' if not loop.last }}
         {%- endfor %}
     from ids
-    inner join events using (event_id)
-    left join linked using (event_id)
+    -- ON, not USING: Trino (Athena) does not let a USING column be named by its table
+    inner join events on events.event_id = ids.event_id
+    left join linked on linked.event_id = ids.event_id
 ),
 
 attributed as (

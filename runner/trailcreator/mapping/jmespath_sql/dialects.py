@@ -101,7 +101,8 @@ class Dialect:
         return f"CASE {body}" + (f" ELSE {else_}" if else_ is not None else "") + " END"
 
     def coalesce(self, *items: str) -> str:
-        return f"coalesce({', '.join(items)})"
+        # Trino refuses coalesce() of one argument (not_null(@) has one); DuckDB takes it
+        return items[0] if len(items) == 1 else f"coalesce({', '.join(items)})"
 
     def not_(self, cond: str) -> str:
         return f"(NOT {cond})"
@@ -430,7 +431,23 @@ class Athena(Dialect):
     def int_text(self, x: str) -> str:
         return f"json_format({x})"
 
-    double_text = int_text
+    def double_text(self, x: str) -> str:
+        """Python's text of the double (what DuckDB and jmespath give: ``1e+20``, ``123456789.125``,
+        ``1.5e-07``) from Trino's, which is Java's (``1.0E20``, ``1.23456789125E8``, ``1.5E-7``).
+        Both write the shortest digits that read back; they differ only in when they switch to an
+        exponent (Java below 1e-3 and from 1e7, Python below 1e-4 and from 1e16) and its spelling."""
+        def python(t):
+            sign = f"(CASE WHEN {t} LIKE '-%' THEN '-' ELSE '' END)"
+            mantissa = f"regexp_extract({t}, '^-?([0-9])\\.([0-9]+)E', 1) || regexp_extract({t}, '^-?([0-9])\\.([0-9]+)E', 2)"
+            return self.let(f"regexp_replace({mantissa}, '0+$', '')", lambda d: self.let(
+                f"CAST(regexp_extract({t}, 'E(-?[0-9]+)$', 1) AS INTEGER)", lambda e: (
+                    f"CASE WHEN {e} >= 16 OR {e} < -4 THEN {sign} || substr({d}, 1, 1)"
+                    f" || (CASE WHEN length({d}) > 1 THEN '.' || substr({d}, 2) ELSE '' END)"
+                    f" || 'e' || (CASE WHEN {e} < 0 THEN '-' ELSE '+' END) || (CASE WHEN abs({e}) < 10 THEN '0' ELSE '' END) || CAST(abs({e}) AS VARCHAR)"
+                    f" WHEN {e} < 0 THEN {sign} || '0.' || rpad('', -{e} - 1, '0') || {d}"
+                    f" WHEN length({d}) <= {e} + 1 THEN {sign} || rpad({d}, {e} + 1, '0') || '.0'"
+                    f" ELSE {sign} || substr({d}, 1, {e} + 1) || '.' || substr({d}, {e} + 2) END"), "INTEGER"), STR)
+        return self.let(f"json_format({x})", lambda t: f"CASE WHEN strpos({t}, 'E') = 0 THEN {t} ELSE {python(t)} END", STR)
 
     def array_length(self, x: str) -> str:
         return f"json_array_length({x})"

@@ -1,0 +1,159 @@
+"""The CloudTrail table of the Athena user guide, in the test Trino: the columns of
+``athena_fake.COLUMNS`` (one list for both), filled from a ``trailgen.Trail``, the same
+records the DuckDB tests load.
+
+What is Athena's alone and stood in for here:
+
+- ``CloudTrailSerde`` reads CloudTrail's gzipped ``{"Records": [...]}`` objects and hands
+  ``requestParameters`` and the other JSON elements over as text.  Trino has no such serde, so
+  each record is written one per line in the table's shape (lower-case names, those elements
+  already JSON text) for Trino's Hive JSON format.
+- Partition projection computes partitions from the query's filter; here the partitions are
+  registered (``system.register_partition``) with the values projection would give: one
+  ``timestamp`` (``yyyy/MM/dd``) per delivery day, or ``region/year/month/day``.
+
+One set of files serves three tables, one per ``cloudtrail_partitioning`` of the models:
+``<root>/<yyyy>/<mm>/<dd>/<region>/<object>.json``, read recursively.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from athena_fake import COLUMNS
+
+# The source-identity link reads useridentity.sessioncontext.sourceidentity, which the guide's
+# table lacks: the tests add it (var cloudtrail_source_identity: true), as its docs tell users.
+SOURCE_IDENTITY = ("sourceidentity", "string")
+JSON_TEXT = {"requestparameters", "responseelements", "additionaleventdata", "serviceeventdetails"}
+PARTITIONING = {"timestamp": ["timestamp"], "year_month_day": ["region", "year", "month", "day"], "none": []}
+
+
+def trino_type(hive: str) -> str:
+    """A Glue/Hive type (``struct<a:string,b:array<string>>``) in Trino's spelling."""
+    pos = 0
+
+    def parse() -> str:
+        nonlocal pos
+        m = re.compile(r"[a-z0-9_]+").match(hive, pos)
+        word = m.group(0)
+        pos = m.end()
+        if word == "string":
+            return "varchar"
+        if word not in ("struct", "array", "map"):
+            return word
+        pos += 1  # <
+        parts = []
+        while True:
+            if word == "struct":
+                name = re.compile(r"[a-z0-9_]+").match(hive, pos).group(0)
+                pos += len(name) + 1  # name:
+                parts.append(f"{name} {parse()}")
+            else:
+                parts.append(parse())
+            sep = hive[pos]
+            pos += 1
+            if sep == ">":
+                break
+        return {"struct": "ROW", "array": "ARRAY", "map": "MAP"}[word] + "(" + ", ".join(parts) + ")"
+
+    return parse()
+
+
+def columns(source_identity: bool = True) -> list[tuple[str, str]]:
+    out = []
+    for name, hive in COLUMNS:
+        if name == "useridentity" and source_identity:
+            hive = hive.replace("sessioncontext:struct<", f"sessioncontext:struct<{SOURCE_IDENTITY[0]}:string,")
+        out.append((name, trino_type(hive)))
+    return out
+
+
+def _shape(value, trino: str):
+    """A record's value in the column's shape: ROW fields by their lower-case names."""
+    if value is None:
+        return None
+    if trino.startswith("ROW("):
+        if not isinstance(value, dict):
+            return None
+        lower = {k.lower(): v for k, v in value.items()}
+        return {name: _shape(lower.get(name), t) for name, t in _fields(trino)}
+    if trino.startswith("ARRAY("):
+        inner = trino[len("ARRAY("):-1]
+        return [_shape(v, inner) for v in value] if isinstance(value, list) else None
+    if trino.startswith("MAP("):
+        return {str(k): None if v is None else str(v) for k, v in value.items()} if isinstance(value, dict) else None
+    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+
+
+def _fields(row: str) -> list[tuple[str, str]]:
+    """The (name, type) of ROW(a T, b ROW(...), ...), split at the top level."""
+    body, out, depth, start = row[len("ROW("):-1], [], 0, 0
+    for i, ch in enumerate(body + ","):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if ch == "," and depth == 0:
+            name, _, t = body[start:i].strip().partition(" ")
+            out.append((name, t))
+            start = i + 1
+    return out
+
+
+def table_row(record: dict, cols: list[tuple[str, str]]) -> dict:
+    """One CloudTrail record as the table holds it (what CloudTrailSerde would hand Athena)."""
+    lower = {k.lower(): v for k, v in record.items()}
+    row = {}
+    for name, trino in cols:
+        value = lower.get(name)
+        if name in JSON_TEXT and value is not None:
+            value = json.dumps(value, separators=(",", ":"))
+        row[name] = _shape(value, trino)
+    return row
+
+
+def _delivery(key: str) -> tuple[str, str, str, str]:
+    """(region, yyyy, mm, dd) of a CloudTrail object key."""
+    m = re.search(r"/CloudTrail/([^/]+)/(\d{4})/(\d{2})/(\d{2})/[^/]+$", key)
+    if not m:
+        raise ValueError(f"not a CloudTrail log key: {key}")
+    return m.groups()
+
+
+def load_trail(server, trail, schema: str = "cloudtrail", table: str = "cloudtrail_logs",
+               source_identity: bool = True) -> dict[str, str]:
+    """Write ``trail``'s log objects under the warehouse and create ``schema.table`` three
+    times (``<table>``: timestamp partitions, ``<table>_ymd``, ``<table>_flat``); returns
+    partitioning -> table name.  Only keys in CloudTrail's folder are written, as Athena's
+    table location holds only them."""
+    root = Path(server.warehouse) / schema / table
+    cols = columns(source_identity)
+    days, region_days = set(), set()
+    for key, records in trail.files.items():
+        region, y, m, d = _delivery(key)
+        folder = root / y / m / d / region
+        folder.mkdir(parents=True, exist_ok=True)
+        name = Path(key).name.removesuffix(".gz").removesuffix(".json") + ".json"
+        (folder / name).write_text("".join(json.dumps(table_row(r, cols)) + "\n" for r in records))
+        days.add((y, m, d))
+        region_days.add((region, y, m, d))
+    q = server.query
+    q(f"CREATE SCHEMA IF NOT EXISTS hive.{schema}")
+    names = {}
+    for partitioning, keys in PARTITIONING.items():
+        name = {"timestamp": table, "year_month_day": f"{table}_ymd", "none": f"{table}_flat"}[partitioning]
+        names[partitioning] = name
+        q(f"DROP TABLE IF EXISTS hive.{schema}.{name}")
+        column_sql = ", ".join(f'"{c}" {t}' for c, t in cols + [(k, "varchar") for k in keys])
+        props = f"format = 'JSON', external_location = 'local:///{schema}/{table}'"
+        if keys:
+            props += ", partitioned_by = ARRAY[" + ", ".join(f"'{k}'" for k in keys) + "]"
+        q(f"CREATE TABLE hive.{schema}.{name} ({column_sql}) WITH ({props})")
+        for parts in sorted(days if partitioning == "timestamp" else region_days if keys else []):
+            if partitioning == "timestamp":
+                values, where = ["/".join(parts)], "/".join(parts)
+            else:
+                values, where = list(parts), "/".join(parts[1:]) + "/" + parts[0]
+            q(f"CALL hive.system.register_partition('{schema}', '{name}', ARRAY[{', '.join(repr(k) for k in keys)}], "
+              f"ARRAY[{', '.join(repr(v) for v in values)}], 'local:///{schema}/{table}/{where}')")
+    return names
