@@ -19,105 +19,41 @@ One set of files serves three tables, one per ``cloudtrail_partitioning`` of the
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 from athena_fake import COLUMNS
+from athena_trino_table import KEY_RE, shaped, trino_type
+from trailcreator.athena.sql import parse_hive_type
 
 # The source-identity link reads useridentity.sessioncontext.sourceidentity, which the guide's
 # table lacks: the tests add it (var cloudtrail_source_identity: true), as its docs tell users.
 SOURCE_IDENTITY = ("sourceidentity", "string")
-JSON_TEXT = {"requestparameters", "responseelements", "additionaleventdata", "serviceeventdetails"}
 PARTITIONING = {"timestamp": ["timestamp"], "year_month_day": ["region", "year", "month", "day"], "none": []}
 
 
-def trino_type(hive: str) -> str:
-    """A Glue/Hive type (``struct<a:string,b:array<string>>``) in Trino's spelling."""
-    pos = 0
-
-    def parse() -> str:
-        nonlocal pos
-        m = re.compile(r"[a-z0-9_]+").match(hive, pos)
-        word = m.group(0)
-        pos = m.end()
-        if word == "string":
-            return "varchar"
-        if word not in ("struct", "array", "map"):
-            return word
-        pos += 1  # <
-        parts = []
-        while True:
-            if word == "struct":
-                name = re.compile(r"[a-z0-9_]+").match(hive, pos).group(0)
-                pos += len(name) + 1  # name:
-                parts.append(f"{name} {parse()}")
-            else:
-                parts.append(parse())
-            sep = hive[pos]
-            pos += 1
-            if sep == ">":
-                break
-        return {"struct": "ROW", "array": "ARRAY", "map": "MAP"}[word] + "(" + ", ".join(parts) + ")"
-
-    return parse()
-
-
-def columns(source_identity: bool = True) -> list[tuple[str, str]]:
+def columns(source_identity: bool = True) -> list[tuple[str, object]]:
+    """(name, parsed Hive type) of each column of the guide's table."""
     out = []
     for name, hive in COLUMNS:
         if name == "useridentity" and source_identity:
             hive = hive.replace("sessioncontext:struct<", f"sessioncontext:struct<{SOURCE_IDENTITY[0]}:string,")
-        out.append((name, trino_type(hive)))
+        out.append((name, parse_hive_type(hive)))
     return out
 
 
-def _shape(value, trino: str):
-    """A record's value in the column's shape: ROW fields by their lower-case names."""
-    if value is None:
-        return None
-    if trino.startswith("ROW("):
-        if not isinstance(value, dict):
-            return None
-        lower = {k.lower(): v for k, v in value.items()}
-        return {name: _shape(lower.get(name), t) for name, t in _fields(trino)}
-    if trino.startswith("ARRAY("):
-        inner = trino[len("ARRAY("):-1]
-        return [_shape(v, inner) for v in value] if isinstance(value, list) else None
-    if trino.startswith("MAP("):
-        return {str(k): None if v is None else str(v) for k, v in value.items()} if isinstance(value, dict) else None
-    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
-
-
-def _fields(row: str) -> list[tuple[str, str]]:
-    """The (name, type) of ROW(a T, b ROW(...), ...), split at the top level."""
-    body, out, depth, start = row[len("ROW("):-1], [], 0, 0
-    for i, ch in enumerate(body + ","):
-        depth += {"(": 1, ")": -1}.get(ch, 0)
-        if ch == "," and depth == 0:
-            name, _, t = body[start:i].strip().partition(" ")
-            out.append((name, t))
-            start = i + 1
-    return out
-
-
-def table_row(record: dict, cols: list[tuple[str, str]]) -> dict:
-    """One CloudTrail record as the table holds it (what CloudTrailSerde would hand Athena)."""
+def table_row(record: dict, cols: list[tuple[str, object]]) -> dict:
+    """One CloudTrail record as the table holds it (what CloudTrailSerde would hand Athena):
+    the JSON elements, typed string, become their JSON text."""
     lower = {k.lower(): v for k, v in record.items()}
-    row = {}
-    for name, trino in cols:
-        value = lower.get(name)
-        if name in JSON_TEXT and value is not None:
-            value = json.dumps(value, separators=(",", ":"))
-        row[name] = _shape(value, trino)
-    return row
+    return {name: shaped(lower.get(name), tree) for name, tree in cols}
 
 
 def _delivery(key: str) -> tuple[str, str, str, str]:
     """(region, yyyy, mm, dd) of a CloudTrail object key."""
-    m = re.search(r"/CloudTrail/([^/]+)/(\d{4})/(\d{2})/(\d{2})/[^/]+$", key)
+    m = KEY_RE.search(key)
     if not m:
         raise ValueError(f"not a CloudTrail log key: {key}")
-    return m.groups()
+    return m.groups()[:4]
 
 
 def load_trail(server, trail, schema: str = "cloudtrail", table: str = "cloudtrail_logs",
@@ -144,7 +80,7 @@ def load_trail(server, trail, schema: str = "cloudtrail", table: str = "cloudtra
         name = {"timestamp": table, "year_month_day": f"{table}_ymd", "none": f"{table}_flat"}[partitioning]
         names[partitioning] = name
         q(f"DROP TABLE IF EXISTS hive.{schema}.{name}")
-        column_sql = ", ".join(f'"{c}" {t}' for c, t in cols + [(k, "varchar") for k in keys])
+        column_sql = ", ".join(f'"{c}" {trino_type(t)}' for c, t in cols + [(k, "string") for k in keys])
         props = f"format = 'JSON', external_location = 'local:///{schema}/{table}'"
         if keys:
             props += ", partitioned_by = ARRAY[" + ", ".join(f"'{k}'" for k in keys) + "]"
