@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from collections import Counter
 from pathlib import Path
 
 import duckdb
@@ -22,6 +21,9 @@ import pytest
 import trailgen as tg
 import trino_cloudtrail
 import yaml
+from trino_compare import compare, report
+
+from trailcreator.aws import ACCOUNT_RE, REGION_RE
 
 import test_attribution
 import test_daily_loads
@@ -31,9 +33,6 @@ from test_default_map import FIXTURES
 pytest.importorskip("dbt.adapters.trino", reason="the trino extra (dbt-trino) is not installed")
 
 F = "333333333333"  # the faults scenario's account
-# Columns whose values are not the same thing on both engines: a record without an eventID is
-# named by a digest of the record, which each engine spells from its own record form.
-ENGINE_NAMED = {"event_id", "person_event_id"}
 
 
 def faults_trail() -> tg.Trail:
@@ -57,21 +56,19 @@ def default_map_trail() -> tuple[tg.Trail, dict[str, tuple[str, list[str]]]]:
     published record); returns the trail and event id -> (resource type, expected ids).
     Records whose account or region cannot name a trail folder (the user guide's
     `<region-code>`, an 11-digit account) are left out: `load` never sees them."""
-    from trailcreator.aws import ACCOUNT_RE, REGION_RE
-
     t = tg.Trail()
     expected = {}
     for i, (name, fx) in enumerate(FIXTURES):
-        if not (ACCOUNT_RE.match(fx["event"].get("recipientAccountId") or "000000000000")
-                and REGION_RE.match(fx["event"].get("awsRegion") or "us-east-1")):
-            continue
-        # a denied call kept for its spelling (MWAA's) is read as if it had succeeded
-        rec = {k: v for k, v in fx["event"].items() if k not in ("errorCode", "errorMessage")}
-        rec["eventID"] = f"00000000-0000-4000-8000-{i:012d}"
+        rec = dict(fx["event"], eventID=f"00000000-0000-4000-8000-{i:012d}")
+        # a denied call is in the map's samples for its spelling alone: as a success, its ids are extracted
+        for k in ("errorCode", "errorMessage"):
+            rec.pop(k, None)
+        account, region = rec.get("recipientAccountId") or "000000000000", rec.get("awsRegion") or "us-east-1"
+        if not (ACCOUNT_RE.match(account) and REGION_RE.match(region)):
+            continue  # the user guide's `<region-code>` or an 11-digit account: no trail folder files it
         expected[rec["eventID"]] = (fx["resource"], fx["expected_ids"])
         when = dt.datetime.fromisoformat(rec["eventTime"].rstrip("Z")[:19])
-        key = t.key(rec.get("recipientAccountId") or "000000000000", rec.get("awsRegion") or "us-east-1",
-                    when + dt.timedelta(minutes=5), tag=f"map{i}")
+        key = t.key(account, region, when + dt.timedelta(minutes=5), tag=f"map{i}")
         t.files[key] = [rec]
     return t, expected
 
@@ -137,46 +134,6 @@ def trino_build(cli, server, tmp: Path, schema: str, vars_: dict, monkeypatch) -
         "--vars", yaml.safe_dump(all_vars))
     return {table: server.dicts(f"select * from memory.{schema}.{table}")
             for table in ("resource_creators", "int_resource_ids_extracted")}
-
-
-def normal(value):
-    """One spelling for both engines: Trino's protocol gives timestamps as text (milliseconds)."""
-    if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S.") + f"{value.microsecond // 1000:03d}"
-    return value
-
-
-def key(row) -> tuple:
-    return row["account_id"], row["region"], row["resource_type"], row["resource_id"]
-
-
-def compare(duck_rows, trino_rows, scenario_of) -> tuple[Counter, Counter, list[str]]:
-    """(rows compared, rows equal) per scenario, and a line per difference."""
-    duck = {key(r): r for r in duck_rows}
-    trino = {key(r): r for r in trino_rows}
-    compared, matched, diffs = Counter(), Counter(), []
-    for k in sorted(set(duck) | set(trino), key=str):
-        d, t = duck.get(k), trino.get(k)
-        scenario = scenario_of.get((d or t)["event_id"], "?")
-        compared[scenario] += 1
-        if d is None or t is None:
-            diffs.append(f"{scenario} {k}: only on {'Trino' if d is None else 'DuckDB'}")
-            continue
-        assert set(d) == set(t), set(d) ^ set(t)
-        bad = [c for c in d if normal(d[c]) != normal(t[c])
-               and not (c in ENGINE_NAMED and all(str(v).startswith("no-event-id:") for v in (d[c], t[c])))]
-        if bad:
-            diffs.append(f"{scenario} {k}: " + ", ".join(f"{c}: DuckDB {d[c]!r} Trino {t[c]!r}" for c in bad))
-        else:
-            matched[scenario] += 1
-    return compared, matched, diffs
-
-
-def report(title, compared, matched):
-    print(f"\n{title}: (scenario, row) comparisons on Trino")
-    for s in sorted(compared):
-        print(f"  {s:12} {compared[s]:5} compared {matched[s]:5} equal")
-    print(f"  {'all':12} {sum(compared.values()):5} compared {sum(matched.values()):5} equal")
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """The CloudTrail table of the Athena user guide, in the test Trino: the columns of
 ``athena_fake.COLUMNS`` (one list for both), filled from a ``trailgen.Trail``, the same
-records the DuckDB tests load.
+records the DuckDB tests load (or from any log objects: ``load_objects``, the bench's).
 
 What is Athena's alone and stood in for here:
 
@@ -58,14 +58,21 @@ def _delivery(key: str) -> tuple[str, str, str, str]:
 
 def load_trail(server, trail, schema: str = "cloudtrail", table: str = "cloudtrail_logs",
                source_identity: bool = True) -> dict[str, str]:
-    """Write ``trail``'s log objects under the warehouse and create ``schema.table`` three
+    """``load_objects`` of a ``trailgen.Trail``'s log objects."""
+    return load_objects(server, trail.files.items(), schema, table, source_identity)
+
+
+def load_objects(server, objects, schema: str = "cloudtrail", table: str = "cloudtrail_logs",
+                 source_identity: bool = True) -> dict[str, str]:
+    """Write the log objects ``objects`` ((key, records) pairs, read one at a time: a bench
+    trail's gzipped files stream through) under the warehouse and create ``schema.table`` three
     times (``<table>``: timestamp partitions, ``<table>_ymd``, ``<table>_flat``); returns
     partitioning -> table name.  Only keys in CloudTrail's folder are written, as Athena's
     table location holds only them."""
     root = Path(server.warehouse) / schema / table
     cols = columns(source_identity)
     days, region_days = set(), set()
-    for key, records in trail.files.items():
+    for key, records in objects:
         region, y, m, d = _delivery(key)
         folder = root / y / m / d / region
         folder.mkdir(parents=True, exist_ok=True)
