@@ -91,16 +91,22 @@ def create(trino, glue, database: str, table: str, trail) -> dict[tuple[str, ...
             lines.append(json.dumps({c: shaped(lower.get(c), tree) for c, tree in cols}) + "\n")
         (folder / name.removesuffix(".gz")).write_text("".join(lines))
         counts[values] = counts.get(values, 0) + len(records)
-    q = trino.query
-    q(f'CREATE SCHEMA IF NOT EXISTS hive."{database}"')
-    q(f'DROP TABLE IF EXISTS hive."{database}"."{table}"')
+    create_json_table(trino.query, database, table, cols, keys, f"{database}/{table}",
+                      {values: "/".join(v.replace("/", "-") for v in values) for values in counts} if keys else {})
+    return counts
+
+
+def create_json_table(q, schema: str, table: str, cols, keys: list[str], location: str, partitions: dict) -> None:
+    """``hive.<schema>.<table>`` (made again) over the JSON lines at ``local:///<location>``:
+    ``cols`` (name, parsed Hive type), partition columns ``keys``, and ``partitions``
+    (values -> folder under the location) registered as projection would give them."""
+    q(f'CREATE SCHEMA IF NOT EXISTS hive."{schema}"')
+    q(f'DROP TABLE IF EXISTS hive."{schema}"."{table}"')
     column_sql = ", ".join(f'"{c}" {trino_type(tree)}' for c, tree in cols + [(k, "string") for k in keys])
-    props = f"format = 'JSON', external_location = 'local:///{database}/{table}'"
+    props = f"format = 'JSON', external_location = 'local:///{location}'"
     if keys:
         props += ", partitioned_by = ARRAY[" + ", ".join(f"'{k}'" for k in keys) + "]"
-    q(f'CREATE TABLE hive."{database}"."{table}" ({column_sql}) WITH ({props})')
-    for values in sorted(counts) if keys else []:
-        where = "/".join(v.replace("/", "-") for v in values)
-        q(f"CALL hive.system.register_partition('{database}', '{table}', ARRAY[{', '.join(repr(k) for k in keys)}], "
-          f"ARRAY[{', '.join(repr(v) for v in values)}], 'local:///{database}/{table}/{where}')")
-    return counts
+    q(f'CREATE TABLE hive."{schema}"."{table}" ({column_sql}) WITH ({props})')
+    for values, where in sorted(partitions.items()):
+        q(f"CALL hive.system.register_partition('{schema}', '{table}', ARRAY[{', '.join(repr(k) for k in keys)}], "
+          f"ARRAY[{', '.join(repr(v) for v in values)}], 'local:///{location}/{where}')")

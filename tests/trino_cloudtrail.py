@@ -22,7 +22,7 @@ import json
 from pathlib import Path
 
 from athena_fake import COLUMNS
-from athena_trino_table import KEY_RE, shaped, trino_type
+from athena_trino_table import KEY_RE, create_json_table, shaped
 from trailcreator.athena.sql import parse_hive_type
 
 # The source-identity link reads useridentity.sessioncontext.sourceidentity, which the guide's
@@ -80,23 +80,15 @@ def load_objects(server, objects, schema: str = "cloudtrail", table: str = "clou
         (folder / name).write_text("".join(json.dumps(table_row(r, cols)) + "\n" for r in records))
         days.add((y, m, d))
         region_days.add((region, y, m, d))
-    q = server.query
-    q(f"CREATE SCHEMA IF NOT EXISTS hive.{schema}")
     names = {}
     for partitioning, keys in PARTITIONING.items():
         name = {"timestamp": table, "year_month_day": f"{table}_ymd", "none": f"{table}_flat"}[partitioning]
         names[partitioning] = name
-        q(f"DROP TABLE IF EXISTS hive.{schema}.{name}")
-        column_sql = ", ".join(f'"{c}" {trino_type(t)}' for c, t in cols + [(k, "string") for k in keys])
-        props = f"format = 'JSON', external_location = 'local:///{schema}/{table}'"
-        if keys:
-            props += ", partitioned_by = ARRAY[" + ", ".join(f"'{k}'" for k in keys) + "]"
-        q(f"CREATE TABLE hive.{schema}.{name} ({column_sql}) WITH ({props})")
-        for parts in sorted(days if partitioning == "timestamp" else region_days if keys else []):
-            if partitioning == "timestamp":
-                values, where = ["/".join(parts)], "/".join(parts)
-            else:
-                values, where = list(parts), "/".join(parts[1:]) + "/" + parts[0]
-            q(f"CALL hive.system.register_partition('{schema}', '{name}', ARRAY[{', '.join(repr(k) for k in keys)}], "
-              f"ARRAY[{', '.join(repr(v) for v in values)}], 'local:///{schema}/{table}/{where}')")
+        if partitioning == "timestamp":
+            partitions = {("/".join(day),): "/".join(day) for day in days}
+        elif keys:
+            partitions = {parts: "/".join(parts[1:]) + "/" + parts[0] for parts in region_days}
+        else:
+            partitions = {}
+        create_json_table(server.query, schema, name, cols, keys, f"{schema}/{table}", partitions)
     return names
