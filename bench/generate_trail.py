@@ -53,21 +53,39 @@ from benchtrail.records import Renderer  # noqa: E402
 from benchtrail.world import REGION_POOL  # noqa: E402
 
 
+# --- trail shapes -----------------------------------------------------------------------------
+
+# What real trails are mostly made of (CloudTrail delivers an object per account, region and ~5
+# minutes, busy or not): each shape sets the objects' size and the mix of calls.  AssumeRole is
+# ~10% of the records (its pick weight 8.4 against the catalog's: AssumeRole bursts less than the
+# reads do), creates of mapped kinds ~2%, reads (Describe/List/Get) most of the rest.
+REAL_MIX = {"create_rate": 0.02, "noise_weights": {"sts.amazonaws.com AssumeRole": 8.4}}
+SHAPES = {
+    "default": {"records_per_object": 1000, "spread": 0.5},
+    "compact": {"objects": 2000, "records_per_object": 500, "spread": 0.0, "days": 10, **REAL_MIX},  # a busy region
+    "small": {"objects": 4000, "records_per_object": 20, "spread": 0.0, "days": 10, **REAL_MIX},     # a quiet one
+}
+
+
 # --- main -------------------------------------------------------------------------------------
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", required=True, help="output directory (created; must be empty or a previous output)")
-    size = p.add_mutually_exclusive_group(required=True)
+    p.add_argument("--shape", choices=sorted(SHAPES), default="default",
+                   help="compact: 2,000 objects of 500 records, small: 4,000 objects of 20 records, both with a real "
+                        "trail's mix (AssumeRole ~10%%, creates ~2%%, reads most of the rest); the options below "
+                        "override a shape's sizes")
+    size = p.add_mutually_exclusive_group()
     size.add_argument("--size-mb", type=float, help="target total size of the gzipped log objects, in MB (10^6 bytes)")
     size.add_argument("--objects", type=int, help="number of log objects")
-    p.add_argument("--records-per-object", type=int, default=1000, help="mean records per object (default 1000)")
-    p.add_argument("--spread", type=float, default=0.5,
+    p.add_argument("--records-per-object", type=int, help="mean records per object (default 1000)")
+    p.add_argument("--spread", type=float,
                    help="records per object vary uniformly in mean*(1±spread) (default 0.5; 0 = exact)")
     p.add_argument("--accounts", type=int, default=3)
     p.add_argument("--regions", type=int, default=3, help=f"how many of {', '.join(REGION_POOL)} (first N)")
-    p.add_argument("--days", type=int, default=7)
+    p.add_argument("--days", type=int)
     p.add_argument("--start", default="2026-01-05", help="first day, UTC (default 2026-01-05)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--resource-map", help="resource map JSON (default: trailcreator's shipped map); creates are "
@@ -78,6 +96,14 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--force", action="store_true", help="replace a previous output in --out")
     p.add_argument("-q", "--quiet", action="store_true")
     a = p.parse_args(argv)
+    shape = SHAPES[a.shape]
+    for k in ("records_per_object", "spread", "days"):
+        if getattr(a, k) is None:
+            setattr(a, k, shape.get(k, {"records_per_object": 1000, "spread": 0.5, "days": 7}[k]))
+    if a.size_mb is None and a.objects is None:
+        if "objects" not in shape:
+            p.error("one of --size-mb or --objects is required (or a --shape that sets them)")
+        a.objects = shape["objects"]
     if a.spread < 0 or a.spread >= 1:
         p.error("--spread must be in [0, 1)")
     return a
@@ -115,7 +141,8 @@ def main(argv=None) -> int:
     start = int(datetime.strptime(a.start, "%Y-%m-%d").replace(tzinfo=timezone.utc).timestamp())
     cfg = {"seed": a.seed, "accounts": a.accounts, "regions": a.regions, "days": a.days, "start": start,
            "records_per_object": a.records_per_object, "spread": a.spread, "resource_map": rmap,
-           "org_id": a.org_id, "prefix": a.prefix, "out": os.path.abspath(a.out), "objects": a.objects or 0}
+           "org_id": a.org_id, "prefix": a.prefix, "out": os.path.abspath(a.out), "objects": a.objects or 0,
+           "create_rate": SHAPES[a.shape].get("create_rate"), "noise_weights": SHAPES[a.shape].get("noise_weights")}
     renderer = Renderer(cfg)
 
     if a.size_mb:

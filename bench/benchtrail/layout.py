@@ -111,6 +111,7 @@ def plan(cfg: dict, r: Renderer) -> tuple[list[dict], dict]:
     tasks = []
     spread = cfg["spread"]
     rpo = cfg["records_per_object"]
+    create_rate = cfg.get("create_rate") or CREATE_RATE
     for (_, account, region), n_obj in zip(streams, counts):
         if n_obj == 0:
             continue
@@ -141,8 +142,8 @@ def plan(cfg: dict, r: Renderer) -> tuple[list[dict], dict]:
         for i, task in enumerate(stream_tasks):
             account, region, deliv = task["account"], task["region"], task["delivery"]
             here = [k for k in kinds if not k.global_only or region == GLOBAL_REGION]
-            n_create = int(task["n"] * CREATE_RATE)
-            if rng.random() < task["n"] * CREATE_RATE - n_create:
+            n_create = int(task["n"] * create_rate)
+            if rng.random() < task["n"] * create_rate - n_create:
                 n_create += 1
             boundary = task.get("late_boundary")
             if boundary:

@@ -63,7 +63,9 @@ class Renderer:
         self.world = World(cfg["seed"], cfg["accounts"], cfg["regions"], cfg.get("org_id"), cfg.get("prefix", ""))
         mapped = {(e["service"], e["event"]) for r in cfg["resource_map"]["resources"] for e in r["events"]}
         cat = [k for k in _noise_catalog() if (k.source, k.name) not in mapped]
-        self.noise = {r: Weighted([(k.weight, k) for k in cat if not k.global_only or r == GLOBAL_REGION])
+        weights = cfg.get("noise_weights") or {}  # a trail shape's mix: (source, name) -> weight
+        self.noise = {r: Weighted([(weights.get(f"{k.source} {k.name}", k.weight), k) for k in cat
+                                   if not k.global_only or r == GLOBAL_REGION])
                       for r in self.world.regions}
 
     def noise_record(self, rng, account, region, t, event_id=None, prev=None) -> tuple[str, tuple]:
