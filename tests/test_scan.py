@@ -61,6 +61,27 @@ def test_fast_path_taken_on_cloudtrail_layout():
     assert sorted(json.dumps(json.loads(h), sort_keys=True) for h in res.hits) == reference(recs)
 
 
+@pytest.mark.parametrize("names", [("Tag",), ("Tag", "CreateBucket"), ("TagResource",), ("Ta", "Tagging")])
+def test_fast_path_finds_names_shorter_or_longer_than_the_compared_prefix(names):
+    """The fast scan compares a few bytes of each name before looking for its end: a mapped name
+    shorter than those bytes, or one that shares them with an unmapped name, is still found exactly."""
+    alice = tg.identity_iam_user(A, "alice")
+    all_names = ["T", "Ta", "Tag", "Tags", "TagResource", "Tagging", "CreateBucket", "CreateBucketX"]
+    recs = [tg.event(A, "us-east-1", "x.amazonaws.com", n, alice, T0, {"i": i}) for i, n in enumerate(all_names)]
+    wanted = scan.Wanted(frozenset(("x.amazonaws.com", n) for n in names))
+    res = scan.scan("x.json", json.dumps({"Records": recs}, separators=(",", ":")).encode(), wanted)
+    assert res.fast is True and res.records == len(recs)
+    assert sorted(json.loads(h)["eventName"] for h in res.hits) == sorted(names)
+
+
+def test_local_objects_go_to_the_workers_in_runs_bounded_by_count_and_bytes():
+    objs = [listing.TrailObject(f"o{i}", size) for i, size in enumerate([10, 10, 10, 50, 10, 200, 10, 10, 10, 10])]
+    chunks = [[o.url for o in c] for c in reader._chunks(objs, 3, 60)]
+    # at most 3 objects and 60 bytes a run; an object larger than the bound is a run of its own
+    assert chunks == [["o0", "o1", "o2"], ["o3", "o4"], ["o5"], ["o6", "o7", "o8"], ["o9"]]
+    assert [o for c in reader._chunks(objs, 3, 60) for o in c] == objs
+
+
 @pytest.mark.parametrize("data,reason", [
     (b"\x1f\x8b\x08\x00garbage", "gzip"),
     (gzip.compress(b'{"Records":[{"eventVersion":"1.08","eventName":"CreateBucket"'), "JSON"),

@@ -37,7 +37,6 @@ import concurrent.futures
 import contextlib
 import datetime as dt
 import hashlib
-import itertools
 import json
 import logging
 import multiprocessing
@@ -99,11 +98,15 @@ DDL = (
     f"CREATE TABLE IF NOT EXISTS {SCHEMA}.state (key VARCHAR PRIMARY KEY, value VARCHAR)",
 )
 
-BATCH_MAX_OBJECTS = 250                 # a kill loses at most two batches: one collected, one being written
+# A batch's commit costs ~10 ms whatever its size (the ledger's generation, the transaction), so
+# small objects (a quiet region's few records) are committed 1,000 at a time; objects of
+# hundreds of records reach the kept-records bound first.
+BATCH_MAX_OBJECTS = 1000                # a kill loses at most two batches: one collected, one being written
 BATCH_MAX_HIT_BYTES = 32 * 2**20        # kept records buffered before a commit
 HITS_FILE_BYTES = 8 * 2**20             # kept records per read_json call (a batch's are split in files)
 IN_PROCESS_BYTES = 8 * 2**20            # below this, a worker pool costs more than it saves
-LOCAL_OBJECTS_PER_TASK = 16             # several local objects per worker task saves IPC
+TASK_MAX_OBJECTS = 128                  # local objects per worker task: one round trip for several objects,
+TASK_MAX_BYTES = 2 * 2**20              # ... up to this many bytes of them (a large object is a task of its own)
 
 # DuckDB while reading (restored after): a bounded buffer pool keeps the reader's memory flat
 # however long the trail (the blocks go to the file instead); one thread, since the worker
@@ -346,22 +349,27 @@ class BatchWriter:
         hit_files = [f for f in os.listdir(batch_dir) if f.startswith("hits-")]
         con.execute("BEGIN TRANSACTION")
         try:
-            if stale:
+            if stale:  # objects read before: their old records and ledger rows go
                 con.execute(f"DELETE FROM {SCHEMA}.records WHERE list_contains($keys, object_key)", {"keys": stale})
+                con.execute(f"DELETE FROM {SCHEMA}.objects WHERE list_contains($keys, object_key)", {"keys": stale})
+            pool = INGEST_SETTINGS["memory_limit"]
             for name in hit_files:
                 hits = os.path.join(batch_dir, name)
                 if not os.path.getsize(hits):
                     continue
-                con.execute(f"SET memory_limit = '{pool_for(os.path.getsize(hits))}'")
+                if pool_for(os.path.getsize(hits)) != pool:
+                    pool = pool_for(os.path.getsize(hits))
+                    con.execute(f"SET memory_limit = '{pool}'")
                 con.execute(
                     f"""INSERT INTO {SCHEMA}.records
                         SELECT k, r.* FROM read_json($path, format = 'newline_delimited',
                             columns = {{'k': 'VARCHAR', 'r': '{RECORD_STRUCT}'}}, maximum_object_size = {2 * scan.MAX_RECORD_BYTES})""",
                     {"path": hits},
                 )
-            con.execute(f"SET memory_limit = '{INGEST_SETTINGS['memory_limit']}'")
-            n = con.execute(
-                f"""INSERT OR REPLACE INTO {SCHEMA}.objects
+            if pool != INGEST_SETTINGS["memory_limit"]:
+                con.execute(f"SET memory_limit = '{INGEST_SETTINGS['memory_limit']}'")
+            n = con.execute(  # a plain insert: the rows of objects read before were deleted above
+                f"""INSERT INTO {SCHEMA}.objects
                     SELECT object_key, object_size, object_etag, status, error, records_scanned, records_kept,
                            records_unusable, unusable_reasons, $fp, $run, $now
                     FROM read_json($path, format = 'newline_delimited', columns = {{
@@ -412,7 +420,7 @@ class Reader:
             if self.fetch is None:
                 tasks = (
                     (lambda chunk=chunk: pool.submit(scan.scan_many_in_worker, [o.url for o in chunk]))
-                    for chunk in _chunks(objects, LOCAL_OBJECTS_PER_TASK)
+                    for chunk in _chunks(objects, TASK_MAX_OBJECTS, TASK_MAX_BYTES)
                 )
                 yield from _bounded(tasks, 4 * self.workers)
             else:
@@ -439,9 +447,16 @@ class Reader:
                    else scan.scan(o.url, data, self.wanted, self.max_inflated))
 
 
-def _chunks(items, n: int):
-    it = iter(items)
-    while chunk := list(itertools.islice(it, n)):
+def _chunks(objects, max_objects: int, max_bytes: int):
+    """Consecutive runs of ``objects`` of at most ``max_objects`` and (but for a run of one) ``max_bytes``."""
+    chunk, nbytes = [], 0
+    for o in objects:
+        if chunk and (len(chunk) >= max_objects or nbytes + o.size > max_bytes):
+            yield chunk
+            chunk, nbytes = [], 0
+        chunk.append(o)
+        nbytes += o.size
+    if chunk:
         yield chunk
 
 
