@@ -889,6 +889,9 @@ def main(argv=None) -> int:
     if load_local and py:
         print(f"- python/load = {eff(py) / eff(load_local):.2f}{cpu_ratio(py, load_local)} (target ≥ 10)")
     if load_local:
+        print(f"- load per object = {eff(load_local) / len(objs) * 1e3:.3f} ms wall, "
+              f"{load_local.get('cpu', 0) / len(objs) * 1e3:.3f} CPU-ms (whole command; {gz_total / len(objs) / 1e3:.1f} KB gz "
+              f"per object)")
         print(f"- load peak RSS = {load_local['peak_rss'] / 2**20:.0f} MiB (target ≤ 512, flat with trail size)")
     if py and floor_s:
         print(f"- python/floor = {eff(py) / floor_s:.2f}{cpu_ratio(py, floor)}")
