@@ -12,7 +12,7 @@ process's CPU clock, so another process on the machine moves the figures little)
   checked and slimmed), the results' pickling (what goes back to the parent);
 - parent: the results' unpickling, the ledger row and the kept records written to the batch
   files (``BatchWriter.add``), the batch's commit (DuckDB reading the files, the ledger insert);
-- listing: the listing of the whole trail, per object, and the todo file read back.
+- listing: the listing of the whole trail, per object.
 
 With ``--cprofile`` the scan stage also gets a function-level profile (the top entries).
 Not a test and not a timed assertion: figures for the bench notes.
